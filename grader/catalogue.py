@@ -1,0 +1,264 @@
+"""The catalogue: every function a student writes, as data.
+
+An exercise names the student's module and function, the forward op it reverses (as
+plain torch, from which the reference gradient is taken by autograd), the forward
+values it is called with, the gradients it returns and the trials it is checked on.
+The grader has one generic path for all of them; adding an exercise is adding an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from grader import model, trials
+from grader.trials import Trial
+
+Tensors = Mapping[str, torch.Tensor]
+Reference = Callable[[Tensors, "torch.Tensor | None"], dict[str, torch.Tensor]]
+
+
+class Values:
+    """Read-only attribute access to a dict of tensors: `fwd.logits`, as the spec has it.
+    The reference ops read their inputs through it, and so do students' `fwd`."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, object]):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"fwd has no attribute {name!r}; it has: {', '.join(self._values)}") from None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"fwd is read-only: cannot set fwd.{name}; keep your own variables instead")
+
+    def __dir__(self) -> list[str]:
+        return list(self._values)
+
+    def __repr__(self) -> str:
+        return f"fwd({', '.join(self._values)})"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One function a student writes, and how it is checked."""
+
+    module: str  # the student's module, e.g. "ex1_atomic"
+    function: str  # the function in it, e.g. "probs_backward"
+    forward: str  # the forward op it reverses, as the lecture writes it
+    wrt: tuple[str, ...]  # the forward values whose gradients it returns, in return order
+    reference: Reference  # (float64 forward values, upstream) -> gradients by autograd, keyed by wrt
+    upstream: str | None = None  # the output whose gradient comes as the first argument
+    args: tuple[str, ...] = ()  # the forward values passed next, in order
+    fwd: Literal["exploded", "fused", None] = None  # call f(fwd) with this pass's values instead
+    trials: tuple[Trial, ...] = trials.STANDARD
+    per_key: bool = False  # a dict-returning function whose every key is a scored item
+    # For gradients that are exactly zero in theory: the size of the terms that cancel,
+    # from the reference gradients (see compare.py).
+    zero_scale: Mapping[str, Callable[[Tensors], float]] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.module.split("_")[0]
+
+    @property
+    def returns_dict(self) -> bool:
+        return self.fwd is not None
+
+    @property
+    def gradient_names(self) -> tuple[str, ...]:
+        """How the returned gradients are named: keys for dicts, d<name> otherwise."""
+        return self.wrt if self.returns_dict else tuple(f"d{w}" for w in self.wrt)
+
+    @property
+    def signature(self) -> str:
+        params = ["fwd"] if self.fwd else ([f"d{self.upstream}"] if self.upstream else []) + list(self.args)
+        return f"{self.function}({', '.join(params)})"
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The scored ids this function earns points for."""
+        base = f"{self.prefix}.{self.function}"
+        if self.per_key:
+            return tuple(Item(f"{base}.{key}", self, (key,)) for key in self.gradient_names)
+        return (Item(base, self, self.gradient_names),)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One scored id: some or all of the gradients of one exercise."""
+
+    id: str  # e.g. "ex1.probs_backward" or "ex1.manual_backward.W2"
+    exercise: Exercise
+    gradients: tuple[str, ...]  # the gradient names it is scored on
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training check: a short SGD run driven by a student's backward pass must follow
+    the autograd-driven run."""
+
+    id: str
+    module: str
+    function: str
+    description: str
+
+
+def autograd_of(op: Callable[[Values], torch.Tensor], wrt: tuple[str, ...]) -> Reference:
+    """The reference of an atomic op: autograd of exactly `op`, at the given values, with
+    the given upstream gradient."""
+
+    def reference(values: Tensors, upstream: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        leaves = {name: values[name].detach().clone().requires_grad_() for name in wrt}
+        with torch.enable_grad():
+            out = op(Values({**values, **leaves}))
+            grads = torch.autograd.grad(out, list(leaves.values()), grad_outputs=upstream)
+        return dict(zip(wrt, grads))
+
+    return reference
+
+
+def chain_reference(values: Tensors, upstream: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """What loss.backward() leaves in .grad of every tensor of the exploded pass."""
+    params = {k: values[k].detach().clone().requires_grad_() for k in model.PARAMETERS}
+    with torch.enable_grad():
+        graph = model.forward(params, values["Xb"], values["Yb"])
+        grads = torch.autograd.grad(graph["loss"], [graph[k] for k in model.CHAIN])
+    return dict(zip(model.CHAIN, grads))
+
+
+def fused_reference(values: Tensors, upstream: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """Gradients of the fused pass's loss for the parameters, and for hprebn (the size of
+    the terms that cancel in b1's gradient)."""
+    params = {k: values[k].detach().clone().requires_grad_() for k in model.PARAMETERS}
+    with torch.enable_grad():
+        graph = model.fused_forward(params, values["Xb"], values["Yb"])
+        wrt = [*model.PARAMETERS, "hprebn"]
+        grads = torch.autograd.grad(graph["loss"], [graph[k] for k in wrt])
+    return dict(zip(wrt, grads))
+
+
+def cancelling(name: str, dim: int) -> Callable[[Tensors], float]:
+    """The largest sum of |reference gradient of `name`| over `dim`: the size of the terms
+    whose sum is a gradient that is zero in theory."""
+    return lambda ref: float(ref[name].abs().sum(dim).max())
+
+
+def atomic(function: str, forward: str, op: Callable[[Values], torch.Tensor], upstream: str, args: tuple[str, ...],
+           wrt: tuple[str, ...], trials: tuple[Trial, ...] = trials.STANDARD) -> Exercise:  # fmt: skip
+    return Exercise("ex1_atomic", function, forward, wrt, autograd_of(op, wrt), upstream, args, trials=trials)
+
+
+OUT = trials.OUTSIDE_BATCHNORM
+
+ATOMIC = (
+    atomic("loss_backward", "loss = -logprobs[range(n), Yb].mean()",
+           lambda v: -v.logprobs[torch.arange(v.logprobs.shape[0]), v.Yb].mean(),
+           "loss", ("logprobs", "Yb"), ("logprobs",), OUT),
+    atomic("logprobs_backward", "logprobs = probs.log()", lambda v: v.probs.log(),
+           "logprobs", ("probs",), ("probs",), OUT),
+    atomic("probs_backward", "probs = counts * counts_sum_inv", lambda v: v.counts * v.counts_sum_inv,
+           "probs", ("counts", "counts_sum_inv"), ("counts", "counts_sum_inv"), OUT),
+    atomic("counts_sum_inv_backward", "counts_sum_inv = counts_sum**-1", lambda v: v.counts_sum**-1,
+           "counts_sum_inv", ("counts_sum",), ("counts_sum",), OUT),
+    atomic("counts_sum_backward", "counts_sum = counts.sum(1, keepdim=True)", lambda v: v.counts.sum(1, keepdim=True),
+           "counts_sum", ("counts",), ("counts",), OUT),
+    atomic("counts_backward", "counts = norm_logits.exp()", lambda v: v.norm_logits.exp(),
+           "counts", ("counts",), ("norm_logits",), OUT),
+    atomic("norm_logits_backward", "norm_logits = logits - logit_maxes", lambda v: v.logits - v.logit_maxes,
+           "norm_logits", (), ("logits", "logit_maxes"), OUT),
+    atomic("logit_maxes_backward", "logit_maxes = logits.max(1, keepdim=True).values",
+           lambda v: v.logits.max(1, keepdim=True).values,
+           "logit_maxes", ("logits",), ("logits",), trials.WITH_TIES),
+    atomic("logits_backward", "logits = h @ W2 + b2", lambda v: v.h @ v.W2 + v.b2,
+           "logits", ("h", "W2"), ("h", "W2", "b2"), OUT),
+    atomic("h_backward", "h = torch.tanh(hpreact)", lambda v: torch.tanh(v.hpreact),
+           "h", ("h",), ("hpreact",), OUT),
+    atomic("hpreact_backward", "hpreact = bngain * bnraw + bnbias", lambda v: v.bngain * v.bnraw + v.bnbias,
+           "hpreact", ("bngain", "bnraw"), ("bngain", "bnraw", "bnbias")),
+    atomic("bnraw_backward", "bnraw = bndiff * bnvar_inv", lambda v: v.bndiff * v.bnvar_inv,
+           "bnraw", ("bndiff", "bnvar_inv"), ("bndiff", "bnvar_inv")),
+    atomic("bnvar_inv_backward", "bnvar_inv = (bnvar + 1e-5)**-0.5", lambda v: (v.bnvar + model.EPS) ** -0.5,
+           "bnvar_inv", ("bnvar",), ("bnvar",)),
+    atomic("bnvar_backward", "bnvar = 1/(n-1) * bndiff2.sum(0, keepdim=True)",
+           lambda v: 1 / (v.bndiff2.shape[0] - 1) * v.bndiff2.sum(0, keepdim=True),
+           "bnvar", ("bndiff2",), ("bndiff2",)),
+    atomic("bndiff2_backward", "bndiff2 = bndiff**2", lambda v: v.bndiff**2,
+           "bndiff2", ("bndiff",), ("bndiff",)),
+    atomic("bndiff_backward", "bndiff = hprebn - bnmeani", lambda v: v.hprebn - v.bnmeani,
+           "bndiff", (), ("hprebn", "bnmeani")),
+    atomic("bnmeani_backward", "bnmeani = 1/n * hprebn.sum(0, keepdim=True)",
+           lambda v: 1 / v.hprebn.shape[0] * v.hprebn.sum(0, keepdim=True),
+           "bnmeani", ("hprebn",), ("hprebn",)),
+    atomic("hprebn_backward", "hprebn = embcat @ W1 + b1", lambda v: v.embcat @ v.W1 + v.b1,
+           "hprebn", ("embcat", "W1"), ("embcat", "W1", "b1"), OUT),
+    atomic("embcat_backward", "embcat = emb.view(emb.shape[0], -1)", lambda v: v.emb.view(v.emb.shape[0], -1),
+           "embcat", ("emb",), ("emb",), OUT),
+    atomic("emb_backward", "emb = C[Xb]", lambda v: v.C[v.Xb],
+           "emb", ("C", "Xb"), ("C",), OUT),
+)  # fmt: skip
+
+MANUAL_BACKWARD = Exercise(
+    "ex1_atomic",
+    "manual_backward",
+    "the whole exploded forward pass, from loss back to C",
+    model.CHAIN,
+    chain_reference,
+    fwd="exploded",
+    per_key=True,
+    zero_scale={"logit_maxes": cancelling("norm_logits", 1), "b1": cancelling("hprebn", 0)},
+)
+
+CROSS_ENTROPY = Exercise(
+    "ex2_cross_entropy",
+    "cross_entropy_backward",
+    "loss = F.cross_entropy(logits, Yb)",
+    ("logits",),
+    autograd_of(lambda v: F.cross_entropy(v.logits, v.Yb), ("logits",)),
+    args=("logits", "Yb"),
+    trials=trials.OUTSIDE_BATCHNORM,
+)
+
+BATCHNORM = Exercise(
+    "ex3_batchnorm",
+    "batchnorm_backward",
+    "hpreact = bngain * (hprebn - mean) / sqrt(var + 1e-5) + bnbias  (Bessel-corrected var)",
+    ("hprebn", "bngain", "bnbias"),
+    autograd_of(lambda v: model.batchnorm_forward(v.hprebn, v.bngain, v.bnbias)["hpreact"],
+                ("hprebn", "bngain", "bnbias")),  # fmt: skip
+    upstream="hpreact",
+    args=("bnraw", "bnvar_inv", "bngain"),
+    trials=trials.FUSED_BATCHNORM,
+)
+
+MLP_BACKWARD = Exercise(
+    "ex4_train",
+    "mlp_backward",
+    "the fused forward pass, loss = F.cross_entropy(logits, Yb)",
+    model.PARAMETERS,
+    fused_reference,
+    fwd="fused",
+    zero_scale={"b1": cancelling("hprebn", 0)},
+)
+
+EXERCISES: tuple[Exercise, ...] = (*ATOMIC, MANUAL_BACKWARD, CROSS_ENTROPY, BATCHNORM, MLP_BACKWARD)
+
+TRAINING = Training(
+    "ex4.training",
+    "ex4_train",
+    "mlp_backward",
+    "a short SGD run driven by mlp_backward follows the autograd-driven run",
+)
+
+MODULES = ("ex1_atomic", "ex2_cross_entropy", "ex3_batchnorm", "ex4_train")
+
+ITEMS: tuple[Item, ...] = tuple(item for exercise in EXERCISES for item in exercise.items)
+IDS: tuple[str, ...] = (*(item.id for item in ITEMS), TRAINING.id)

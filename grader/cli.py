@@ -1,0 +1,188 @@
+"""The `backprop-ninja` command: grade, list, check, stubs.
+
+Exit codes: 0 everything asked for is right, 1 something is not (yet) right, 2 the
+command itself was wrong (a missing folder, a bad rubric, an unknown id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader import __version__
+
+EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+
+HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py (default: exercises)"
+HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
+HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called, reported without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"backprop-ninja: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backprop-ninja",
+        description="Grade the backprop ninja exercises against PyTorch autograd.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    grade = commands.add_parser("grade", help="grade a submission and print a score per exercise id")
+    grade.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
+    grade.add_argument("--format", default="table", choices=("table", "json", "gradescope", "junit"),
+                       help="the report's format (default: table)")  # fmt: skip
+    grade.add_argument("--output", metavar="FILE", help="write the report there; the table still goes to the terminal")
+    grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    grade.add_argument("--only", nargs="+", metavar="ID", help=HELP_ONLY)
+    grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
+    grade.set_defaults(run=run_grade)
+
+    listing = commands.add_parser("list", help="list every exercise id with its points")
+    listing.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    listing.set_defaults(run=run_list)
+
+    check = commands.add_parser("check", help="show every trial of one id, in the lecture's cmp style")
+    check.add_argument("id", help="an exercise id, e.g. ex1.logits_backward (see `backprop-ninja list`)")
+    check.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
+    check.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    check.set_defaults(run=run_check)
+
+    stubs = commands.add_parser("stubs", help="write the student's stubs from the solutions")
+    stubs.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
+    stubs.add_argument("--exercises", default="exercises", metavar="DIR", help="default: exercises")
+    stubs.add_argument("--check", action="store_true", help="write nothing; exit 1 if the stubs are out of date")
+    stubs.set_defaults(run=run_stubs)
+    return parser
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from grader import reports
+
+    report = _grader(args).report(select(args.only))
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    if args.output:
+        write_atomically(Path(args.output), reports.FORMATS[args.format](report))
+        print(reports.table(report, color=color, verbose=args.verbose), end="")
+        print(f"\nwrote the {args.format} report to {args.output}")
+    elif args.format == "table":
+        print(reports.table(report, color=color, verbose=args.verbose), end="")
+    else:
+        print(reports.FORMATS[args.format](report), end="")
+    return EXIT_RIGHT if report.passed else EXIT_WRONG
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from grader import catalogue
+
+    rubric = _rubric(args.rubric)
+    width = max(map(len, catalogue.IDS))
+    print(f"{'id':<{width}}  {'points':>6}  function / forward op")
+    for item in catalogue.ITEMS:
+        exercise = item.exercise
+        what = f"{exercise.module}.{exercise.signature}: {exercise.forward}"
+        print(f"{item.id:<{width}}  {rubric.points[item.id]:>6g}  {what}")
+    training = catalogue.TRAINING
+    print(f"{training.id:<{width}}  {rubric.points[training.id]:>6g}  {training.module}.{training.function}: {training.description}")
+    print(f"\n{len(catalogue.IDS)} ids, {sum(rubric.points.values()):g} points")
+    return EXIT_RIGHT
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from grader import reports
+
+    (item_id,) = select([args.id])
+    result = _grader(args).item(item_id)
+    print(f"{item_id}: {reports.points(result.score)}/{reports.points(result.max_score)} {result.status}")
+    if result.message:
+        print(f"  {result.message}")
+    for gradient in result.gradients:
+        for c in gradient.comparisons:
+            shapes = f"shape {c.shape}" + ("" if c.shape == c.expected_shape else f", expected {c.expected_shape}")
+            if c.error is None:
+                print(f"{c.name:15s} | {c.problem or 'right':13s} | {shapes} | {c.trial}")
+                continue
+            print(
+                f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
+                f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
+            )
+    if result.detail:
+        print(result.detail.rstrip())
+    return EXIT_RIGHT if result.status == "passed" else EXIT_WRONG
+
+
+def run_stubs(args: argparse.Namespace) -> int:
+    from grader import stubs
+
+    solutions, exercises = Path(args.solutions), Path(args.exercises)
+    try:
+        if args.check:
+            stale = stubs.drift(solutions, exercises)
+            for name in stale:
+                print(f"{exercises / name} is out of date: run `backprop-ninja stubs`")
+            return EXIT_WRONG if stale else EXIT_RIGHT
+        for path in stubs.write_stubs(solutions, exercises):
+            print(f"wrote {path}")
+    except (FileNotFoundError, stubs.MarkerError) as error:
+        raise UsageError(str(error)) from None
+    return EXIT_RIGHT
+
+
+def select(patterns: Sequence[str] | None) -> list[str]:
+    """The ids that the patterns name: exact ids, shell-style patterns, or prefixes."""
+    from grader.catalogue import IDS
+
+    if not patterns:
+        return list(IDS)
+    chosen = []
+    for pattern in patterns:
+        found = [i for i in IDS if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
+        if not found:
+            raise UsageError(f"no exercise id matches {pattern!r}: `backprop-ninja list` shows them all")
+        chosen += [i for i in found if i not in chosen]
+    return chosen
+
+
+def _rubric(path: str | None):
+    from grader.rubric import RubricError, load_rubric
+
+    try:
+        return load_rubric(path)
+    except RubricError as error:
+        raise UsageError(str(error)) from None
+
+
+def _grader(args: argparse.Namespace):
+    from grader.grading import Grader
+
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        raise UsageError(
+            f"no folder {folder}: give the folder that holds your ex1_atomic.py ... ex4_train.py with --submission DIR"
+        )
+    return Grader(folder, _rubric(args.rubric))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write the whole file or nothing: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)

@@ -1,0 +1,118 @@
+"""Compare one gradient a student returned with the reference: the one comparison every
+exercise goes through.
+
+The yardstick (see spec/comparison.md): both sides in float64, shapes exactly equal,
+every entry finite, and the normalised error
+
+    err = max|got - expected| / max(max|expected|, scale)
+
+at most the tolerance. `scale` is 0 except for gradients that are exactly zero in
+theory, where autograd returns rounding noise: there it is the size of the terms that
+cancel, so that both exact zeros and noise pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+TOLERANCE = 1e-4
+
+Problem = str  # one of PROBLEMS
+PROBLEMS = ("not_a_tensor", "wrong_dtype", "wrong_shape", "not_finite", "not_close")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The verdict on one gradient in one trial, with the lecture's `cmp` figures."""
+
+    name: str  # the gradient's name, e.g. "dW2"
+    trial: str  # the trial's label, e.g. "n=32 V=27 E=10 B=3 H=64"
+    expected_shape: tuple[int, ...]
+    shape: tuple[int, ...] | None  # None when the value is not a tensor
+    problem: Problem | None  # None when the gradient is right
+    message: str  # one sentence for the student; empty when right
+    exact: bool | None = None  # every entry equal, as the lecture's cmp prints it
+    approximate: bool | None = None  # torch.allclose with its defaults, as in cmp
+    max_abs_diff: float | None = None
+    error: float | None = None  # the normalised error above
+    tolerance: float = TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None
+
+
+def compare(
+    name: str,
+    got: Any,
+    expected: torch.Tensor,
+    *,
+    scale: float = 0.0,
+    tolerance: float = TOLERANCE,
+    trial: str = "",
+) -> Comparison:
+    """Judge `got` against `expected` (a float64 tensor)."""
+    expected_shape = tuple(expected.shape)
+
+    def verdict(problem: Problem | None, message: str = "", **figures: Any) -> Comparison:
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        return Comparison(name, trial, expected_shape, shape, problem, message, tolerance=tolerance, **figures)
+
+    if not isinstance(got, torch.Tensor):
+        return verdict("not_a_tensor", f"{name}: expected a tensor of shape {_shape(expected_shape)}, got {_kind(got)}")
+    if not got.dtype.is_floating_point:
+        return verdict(
+            "wrong_dtype",
+            f"{name}: expected a floating-point tensor, got dtype {str(got.dtype).removeprefix('torch.')}: "
+            "did an integer tensor (an index, a count) slip in? Multiply by a float or call .float()",
+        )
+    if tuple(got.shape) != expected_shape:
+        return verdict("wrong_shape", shape_message(name, tuple(got.shape), expected_shape))
+    got64 = got.detach().to("cpu", torch.float64)
+    if not torch.isfinite(got64).all():
+        bad = int((~torch.isfinite(got64)).sum())
+        return verdict("not_finite", f"{name}: {bad} of {got64.numel()} entries are inf or nan")
+
+    diff = (got64 - expected).abs()
+    max_abs_diff = float(diff.max()) if diff.numel() else 0.0
+    reference_size = max(float(expected.abs().max()) if expected.numel() else 0.0, scale)
+    error = max_abs_diff / reference_size if reference_size > 0 else max_abs_diff
+    figures = {
+        "exact": bool(torch.equal(got64, expected)),
+        "approximate": bool(torch.allclose(got64, expected)),
+        "max_abs_diff": max_abs_diff,
+        "error": error,
+    }
+    if error <= tolerance:
+        return verdict(None, **figures)
+    return verdict("not_close", f"{name}: relative error {error:.2g} (tolerance {tolerance:.0e})", **figures)
+
+
+def shape_message(name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """Say how the shapes differ, with the fix when the pattern is a common one."""
+    message = f"{name}: expected shape {_shape(expected)}, got {_shape(got)}"
+    squeezed = tuple(d for d in expected if d != 1)
+    if len(got) == 2 and got == expected[::-1] and got != expected:
+        return f"{message}: did you swap the matmul operands or forget a .T?"
+    if got == squeezed and len(got) < len(expected):
+        return f"{message}: keep the dimension you sum over (keepdim=True)"
+    if len(got) == len(expected) + 1 and got[1:] == expected:
+        return f"{message}: sum over the batch dimension (the forward pass broadcast over it)"
+    if len(got) == len(expected) and all(g in (e, 1) for g, e in zip(got, expected)):
+        return f"{message}: the gradient must cover every entry; broadcast it, e.g. with expand_as or ones_like"
+    if len(got) == len(expected) and any(g != e and e == 1 for g, e in zip(got, expected)):
+        return f"{message}: sum over the dimension that the forward pass broadcast (keepdim=True)"
+    return message
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None: did the function forget to return?"
+    return f"a value of type {type(value).__name__}"

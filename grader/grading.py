@@ -1,0 +1,155 @@
+"""Grade a submission: for each exercise and trial, the reference by autograd, the
+student's value by a call, and one comparison per gradient; then a score per id.
+
+`Grader` computes what an id needs on first request and keeps it, so that the pytest
+plugin can ask id by id and the 26 ids of manual_backward share one call per trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from grader import catalogue, training
+from grader.catalogue import Exercise
+from grader.compare import Comparison, compare
+from grader.results import ItemResult, Report
+from grader.rubric import Rubric, load_rubric
+from grader.scoring import score_item
+from grader.submission import Failure, Submission
+from grader.trials import Trial, TrialData
+
+# Failures that every trial would repeat: the first one settles the exercise.
+FINAL = ("missing_module", "import_error", "missing_function", "not_implemented")
+
+
+class ExerciseOutcome:
+    """Every comparison and failure of one exercise, over its trials."""
+
+    def __init__(self, exercise: Exercise):
+        self.comparisons: dict[str, list[Comparison]] = {name: [] for name in exercise.gradient_names}
+        self.failures: list[tuple[str, Failure]] = []
+
+
+class Grader:
+    """Grades one submission folder against the catalogue."""
+
+    def __init__(self, submission: Submission | Path | str, rubric: Rubric | None = None):
+        self.submission = submission if isinstance(submission, Submission) else Submission(submission)
+        self.rubric = rubric or load_rubric()
+        self._data: dict[Trial, TrialData] = {}
+        self._outcomes: dict[str, ExerciseOutcome] = {}
+        self._results: dict[str, ItemResult] = {}
+
+    def report(self, ids: Iterable[str] | None = None) -> Report:
+        """The report for the given ids (every id by default), in catalogue order."""
+        wanted = set(catalogue.IDS if ids is None else ids)
+        items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
+        return Report(str(self.submission.folder), items, self.rubric.tolerance)
+
+    def item(self, item_id: str) -> ItemResult:
+        if item_id not in self._results:
+            self._results[item_id] = self._grade(item_id)
+        return self._results[item_id]
+
+    def _grade(self, item_id: str) -> ItemResult:
+        points = self.rubric.points[item_id]
+        if item_id == catalogue.TRAINING.id:
+            comparisons, failures = training.check(self.submission, self.rubric.tolerance)
+            return score_item(item_id, points, comparisons, failures)
+        item = next(i for i in catalogue.ITEMS if i.id == item_id)
+        outcome = self.outcome(item.exercise)
+        comparisons = {name: outcome.comparisons[name] for name in item.gradients}
+        return score_item(item_id, points, comparisons, outcome.failures)
+
+    def outcome(self, exercise: Exercise) -> ExerciseOutcome:
+        key = f"{exercise.module}.{exercise.function}"
+        if key not in self._outcomes:
+            self._outcomes[key] = self._check(exercise)
+        return self._outcomes[key]
+
+    def data(self, trial: Trial) -> TrialData:
+        if trial not in self._data:
+            self._data[trial] = TrialData(trial)
+        return self._data[trial]
+
+    def _check(self, exercise: Exercise) -> ExerciseOutcome:
+        outcome = ExerciseOutcome(exercise)
+        for trial in exercise.trials:
+            data = self.data(trial)
+            values = data.fused if exercise.fwd == "fused" else data.exploded
+            upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
+            reference = exercise.reference(values, upstream)
+            arguments = student_arguments(exercise, values, upstream)
+            call = self.submission.call(exercise.module, exercise.function, arguments, as_fwd=exercise.fwd is not None)
+            if call.failure:
+                outcome.failures.append((trial.label, call.failure))
+                if call.failure.kind in FINAL:
+                    break
+                continue
+            for name, key in zip(exercise.gradient_names, exercise.wrt):
+                scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
+                got = unpack(call.value, exercise, name)
+                if isinstance(got, NotReturned):
+                    outcome.comparisons[name].append(got.comparison(reference[key], trial.label, self.rubric.tolerance))
+                else:
+                    outcome.comparisons[name].append(
+                        compare(name, got, reference[key], scale=scale, tolerance=self.rubric.tolerance, trial=trial.label)
+                    )
+        return outcome
+
+
+def student_arguments(exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None) -> dict[str, Any]:
+    """Fresh float32 copies of what the student's function is called with, by name."""
+    if exercise.fwd is not None:
+        return {**{k: _student_copy(v) for k, v in values.items()}, "n": int(values["Xb"].shape[0])}
+    arguments = {f"d{exercise.upstream}": upstream.float()} if upstream is not None else {}
+    return {**arguments, **{name: _student_copy(values[name]) for name in exercise.args}}
+
+
+def _student_copy(value: torch.Tensor) -> torch.Tensor:
+    return value.float() if value.is_floating_point() else value.clone()
+
+
+class NotReturned:
+    """A gradient the function's return value does not hold."""
+
+    def __init__(self, name: str, message: str):
+        self.name, self.message = name, message
+
+    def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:
+        return Comparison(self.name, trial, tuple(expected.shape), None, "not_returned", self.message, tolerance=tolerance)
+
+
+def unpack(value: Any, exercise: Exercise, name: str) -> Any:
+    """The returned value of gradient `name`: a dict entry, a tuple element or the value
+    itself, as the exercise returns them."""
+    names = exercise.gradient_names
+    if exercise.returns_dict:
+        if not isinstance(value, dict):
+            return NotReturned(name, f"{exercise.function} must return a dict of gradients, got {type(value).__name__}")
+        if name not in value:
+            return NotReturned(name, f"{name}: missing from the dict {exercise.function} returned")
+        return value[name]
+    if len(names) == 1:
+        if isinstance(value, tuple | list):
+            return NotReturned(name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}")
+        return value
+    listing = ", ".join(names)
+    if not isinstance(value, tuple | list):
+        return NotReturned(name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {_kind(value)}")
+    if len(value) != len(names):
+        return NotReturned(name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}")
+    return value[names.index(name)]
+
+
+def _kind(value: Any) -> str:
+    return "None: did the function forget to return?" if value is None else f"a {type(value).__name__}"
+
+
+def grade(submission: Path | str, rubric: Path | str | None = None, ids: Iterable[str] | None = None) -> Report:
+    """Grade the folder `submission` and return its report."""
+    return Grader(Submission(submission), load_rubric(rubric)).report(ids)

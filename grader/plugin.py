@@ -1,0 +1,95 @@
+"""The pytest plugin: `pytest grader` grades a submission as one test per exercise id.
+
+It adds the options (--submission, --rubric), gives grader/test_exercises.py its
+`backprop_ninja` fixture, puts each id's score into pytest-json-report's metadata, and
+ends the terminal summary with the score table. Grading itself lives in grading.py; torch
+is only imported when an exercise test actually runs, so the plugin costs nothing in
+other test runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from grader.cli import HELP_RUBRIC, HELP_SUBMISSION
+
+if TYPE_CHECKING:
+    from grader.grading import Grader
+    from grader.results import ItemResult
+
+RESULT = pytest.StashKey["ItemResult"]()
+
+
+class GradingState:
+    """The session's grader, made on first use, and the results in the order they ran."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.results: list[ItemResult] = []
+        self._grader: Grader | None = None
+
+    @property
+    def grader(self) -> Grader:
+        if self._grader is None:
+            from grader.grading import Grader
+            from grader.rubric import RubricError, load_rubric
+
+            base = self.config.invocation_params.dir
+            folder = base / self.config.getoption("backprop_ninja_submission")
+            if not folder.is_dir():
+                raise pytest.UsageError(f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ...")
+            rubric = self.config.getoption("backprop_ninja_rubric")
+            try:
+                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None))
+            except RubricError as error:
+                raise pytest.UsageError(str(error)) from None
+        return self._grader
+
+
+STATE = pytest.StashKey[GradingState]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-ninja", "grading the backprop ninja exercises")
+    group.addoption("--submission", dest="backprop_ninja_submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
+    group.addoption("--rubric", dest="backprop_ninja_rubric", default=None, metavar="FILE", help=HELP_RUBRIC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[STATE] = GradingState(config)
+
+
+@pytest.fixture(scope="session")
+def backprop_ninja(pytestconfig: pytest.Config) -> GradingState:
+    """The grading state of this pytest session."""
+    return pytestconfig.stash[STATE]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo) -> dict[str, Any] | None:
+    """Each exercise test's score, for pytest-json-report."""
+    result = item.stash.get(RESULT, None)
+    if call.when != "call" or result is None:
+        return None
+    return {
+        "id": result.id,
+        "score": result.score,
+        "max_score": result.max_score,
+        "status": result.status,
+        "message": result.message,
+    }
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.results:
+        return
+    from grader import reports
+    from grader.results import Report
+
+    report = Report(str(state.grader.submission.folder), tuple(state.results), state.grader.rubric.tolerance)
+    terminalreporter.section("backprop-ninja scores")
+    terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))
+

@@ -1,0 +1,143 @@
+"""Write a report in each output format. Pure functions: a Report in, text or data out.
+
+Formats:
+- table: the terminal table, one row per id, with the reason for every id that is not right;
+- json: the project's own summary (documented in the README), with the per-trial figures;
+- gradescope: Gradescope's results.json;
+- junit: JUnit XML, one testcase per id, for any CI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from grader import __version__
+from grader.results import ItemResult, Report
+
+JSON_SCHEMA = "backprop-ninja/report/1"
+
+COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_implemented": "90", "missing": "90"}
+
+
+def points(score: float) -> str:
+    return f"{round(score, 2):g}"
+
+
+def table(report: Report, color: bool = False, verbose: bool = False) -> str:
+    """The per-id table a student reads, with the total under it."""
+
+    def paint(status: str) -> str:
+        text = f"{status:<15}"
+        return f"\033[{COLORS[status]}m{text}\033[0m" if color else text
+
+    width = max(len(item.id) for item in report.items) if report.items else 10
+    lines = [f"backprop-ninja {__version__}: grading {report.submission}", ""]
+    lines.append(f"{'id':<{width}}  {'points':>9}  {'status':<15}  reason")
+    for item in report.items:
+        score = f"{points(item.score)}/{points(item.max_score)}"
+        lines.append(f"{item.id:<{width}}  {score:>9}  {paint(item.status)}  {item.message}".rstrip())
+    passed = sum(item.status == "passed" for item in report.items)
+    total = f"{points(report.score)}/{points(report.max_score)}"
+    lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
+    if verbose:
+        for item in report.items:
+            if item.detail:
+                lines += ["", f"--- {item.id} ---", item.detail.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    """The project's own report: totals, then every id with every gradient's figures in
+    every trial."""
+    return {
+        "schema": JSON_SCHEMA,
+        "version": __version__,
+        "submission": report.submission,
+        "score": report.score,
+        "max_score": report.max_score,
+        "tolerance": report.tolerance,
+        "items": [_item(item) for item in report.items],
+    }
+
+
+def _item(item: ItemResult) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "score": item.score,
+        "max_score": item.max_score,
+        "status": item.status,
+        "message": item.message,
+        "gradients": [
+            {
+                "name": g.name,
+                "passed": g.passed,
+                "trials": [_finite({k: v for k, v in asdict(c).items() if k != "name"}) for c in g.comparisons],
+            }
+            for g in item.gradients
+        ],
+    }
+
+
+def _finite(figures: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no inf or nan: such figures become null."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}
+
+
+def to_gradescope(report: Report) -> dict[str, Any]:
+    """Gradescope's results.json: a test per id, named by the id."""
+    return {
+        "score": report.score,
+        "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points",
+        "tests": [
+            {
+                "name": item.id,
+                "score": item.score,
+                "max_score": item.max_score,
+                "status": "passed" if item.status == "passed" else "failed",
+                "output": item.message or "right in every trial",
+            }
+            for item in report.items
+        ],
+    }
+
+
+def to_junit(report: Report) -> str:
+    """JUnit XML: one testcase per id; a wrong id is a failure, one whose code raised
+    is an error, and the score goes in the testcase's properties."""
+    errors = [i for i in report.items if i.status == "error"]
+    failures = [i for i in report.items if i.status not in ("passed", "error")]
+    suites = ET.Element("testsuites", name="backprop-ninja", tests=str(len(report.items)),
+                        failures=str(len(failures)), errors=str(len(errors)))  # fmt: skip
+    suite = ET.SubElement(suites, "testsuite", name=report.submission, tests=str(len(report.items)),
+                          failures=str(len(failures)), errors=str(len(errors)), skipped="0")  # fmt: skip
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("score", report.score), ("max_score", report.max_score), ("tolerance", report.tolerance)):
+        ET.SubElement(properties, "property", name=name, value=str(value))
+    for item in report.items:
+        case = ET.SubElement(suite, "testcase", classname=item.id.split(".")[0], name=item.id, time="0")
+        case_properties = ET.SubElement(case, "properties")
+        for name, value in (("score", item.score), ("max_score", item.max_score), ("status", item.status)):
+            ET.SubElement(case_properties, "property", name=name, value=str(value))
+        if item.status != "passed":
+            tag = "error" if item.status == "error" else "failure"
+            element = ET.SubElement(case, tag, message=item.message, type=item.status)
+            element.text = item.detail or item.message
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "table": table,
+    "json": lambda report: dumps(to_json(report)),
+    "gradescope": lambda report: dumps(to_gradescope(report)),
+    "junit": to_junit,
+}

@@ -1,0 +1,52 @@
+"""What grading produces: a result per scored id, and the report that holds them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.compare import Comparison
+
+STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing")
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    """One returned gradient over all trials."""
+
+    name: str  # e.g. "dW2", or the key "W2" for dict-returning functions
+    comparisons: tuple[Comparison, ...]  # one per trial in which the function returned a value
+    passed: bool  # right in every trial
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The grade of one exercise id."""
+
+    id: str  # e.g. "ex1.probs_backward"
+    score: float
+    max_score: float
+    status: str  # one of STATUSES
+    message: str  # one line saying what is wrong; empty when passed
+    gradients: tuple[GradientResult, ...] = ()
+    detail: str = ""  # a traceback or longer explanation, for -v and instructors
+
+
+@dataclass(frozen=True)
+class Report:
+    """The grade of one submission."""
+
+    submission: str  # the folder that was graded
+    items: tuple[ItemResult, ...]
+    tolerance: float
+
+    @property
+    def score(self) -> float:
+        return round(sum(item.score for item in self.items), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(item.max_score for item in self.items), 6)
+
+    @property
+    def passed(self) -> bool:
+        return all(item.status == "passed" for item in self.items)

@@ -1,0 +1,114 @@
+"""The inputs every exercise is checked on: trials, built from real forward passes.
+
+A trial is a shape, a seed and a few deliberate quirks. Its forward values are computed
+once in float64 (the reference's precision) and handed to students as float32 copies (the
+lecture's dtype). Each set of trials below exists to catch a class of mistakes, as
+measured in spec/comparison.md: n other than 32 and V other than 27 catch hard-coded
+sizes, small n makes Bessel's n vs n-1 large, a small-variance batch makes a missing eps
+visible, tied maxima tell the one index `max` picks from all of them, repeated tokens
+(n * B > V) catch a `dC[Xb] += demb` that drops repeats.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+
+from grader import model
+from grader.model import Shape
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One set of inputs: the network at one shape and seed."""
+
+    shape: Shape
+    seed: int
+    small_variance: bool = False  # a few W1 columns scaled by 1e-3: batch variance below eps
+    ties: bool = False  # rows of logits whose maximum occurs several times
+    upstream_like: str | None = None  # the upstream gradient follows this forward value (plus noise)
+
+    @property
+    def label(self) -> str:
+        quirks = [
+            "small variance" if self.small_variance else "",
+            "tied maxima" if self.ties else "",
+            f"upstream ~ {self.upstream_like}" if self.upstream_like else "",
+        ]
+        return ", ".join([str(self.shape), *filter(None, quirks)])
+
+
+LECTURE = Trial(Shape(n=32, V=27, E=10, B=3, H=64), seed=1)
+SMALL = Trial(Shape(n=8, V=7, E=4, B=2, H=9), seed=2)
+TINY = Trial(Shape(n=3, V=5, E=3, B=3, H=6), seed=3)
+WIDE = Trial(Shape(n=64, V=27, E=6, B=4, H=48), seed=4, small_variance=True)
+# n = 2 saturates batchnorm (its gradient becomes pure cancellation), so only the
+# functions that do not reach back through batchnorm get this one.
+PAIR = Trial(Shape(n=2, V=5, E=3, B=3, H=4), seed=5)
+TIES = Trial(Shape(n=16, V=11, E=5, B=3, H=20), seed=6, ties=True)
+# With a random upstream alone, the biased-variance mistake in the fused batchnorm can hide.
+CORRELATED = Trial(Shape(n=64, V=27, E=10, B=3, H=64), seed=7, upstream_like="bnraw")
+
+STANDARD = (LECTURE, SMALL, TINY, WIDE)
+OUTSIDE_BATCHNORM = (*STANDARD, PAIR)
+WITH_TIES = (*OUTSIDE_BATCHNORM, TIES)
+FUSED_BATCHNORM = (*STANDARD, CORRELATED)
+
+SMALL_VARIANCE_COLUMNS = 3
+SMALL_VARIANCE_FACTOR = 1e-3
+
+
+class TrialData:
+    """The forward values of one trial: float64 for the reference, float32 for students."""
+
+    def __init__(self, trial: Trial):
+        self.trial = trial
+        shape = trial.shape
+        g = torch.Generator().manual_seed(trial.seed)
+        params = model.init_parameters(shape, g)
+        if trial.small_variance:
+            params["W1"][:, :SMALL_VARIANCE_COLUMNS] *= SMALL_VARIANCE_FACTOR
+        self.Xb = torch.randint(0, shape.V, (shape.n, shape.B), generator=g)
+        self.Yb = torch.randint(0, shape.V, (shape.n,), generator=g)
+        self.params = {k: p.double() for k, p in params.items()}
+
+    @cached_property
+    def exploded(self) -> dict[str, torch.Tensor]:
+        """Every tensor of exercise 1's forward pass, float64."""
+        with torch.no_grad():
+            values = model.forward(self.params, self.Xb, self.Yb)
+            if self.trial.ties:
+                values.update(model.softmax_loss_forward(tie_maxima(values["logits"]), self.Yb))
+        return values
+
+    @cached_property
+    def fused(self) -> dict[str, torch.Tensor]:
+        """The parameters, batch and forward values of exercise 4's fused pass, float64."""
+        with torch.no_grad():
+            return model.fused_forward(self.params, self.Xb, self.Yb)
+
+    def upstream(self, output: torch.Tensor, salt: str) -> torch.Tensor:
+        """A float64 gradient for `output`, the same on every run for the same salt."""
+        g = torch.Generator().manual_seed(self.trial.seed * 1_000_003 + zlib.crc32(salt.encode()))
+        noise = torch.randn(output.shape, generator=g, dtype=torch.float64)
+        if self.trial.upstream_like is None:
+            return noise
+        like = self.exploded[self.trial.upstream_like]
+        return like / like.abs().max() + 0.1 * noise
+
+
+def tie_maxima(logits: torch.Tensor) -> torch.Tensor:
+    """Copy each row's maximum into an earlier and a later column of every other row, and
+    make the last row all equal, so `max` has to pick one index among equals."""
+    tied = logits.clone()
+    V = logits.shape[1]
+    top = logits.argmax(1)
+    for i in range(0, logits.shape[0] - 1, 2):
+        for j in (0, V - 1):
+            if j != top[i]:
+                tied[i, j] = logits[i, top[i]]
+    tied[-1] = logits[-1].max()
+    return tied

@@ -1,0 +1,14 @@
+"""The fused batchnorm backward without the -d.sum(0) term that comes from the batch mean."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex3_batchnorm"
+WRONG = {
+    "ex3.batchnorm_backward": ("dhprebn",),
+}
+
+
+def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):
+    n = dhpreact.shape[0]
+    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    return dhprebn, (bnraw * dhpreact).sum(0, keepdim=True), dhpreact.sum(0, keepdim=True)

@@ -1,0 +1,12 @@
+"""bndiff2_backward drops the 2 of d(x**2)/dx = 2x."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.bndiff2_backward": ("dbndiff",),
+}
+
+
+def bndiff2_backward(dbndiff2, bndiff):
+    return bndiff * dbndiff2

@@ -1,0 +1,12 @@
+"""bndiff_backward with the lecture's dbnmeani = (-dbndiff).sum(0), shape (H,) instead of the (1, H) of bnmeani."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.bndiff_backward": ("dbnmeani",),
+}
+
+
+def bndiff_backward(dbndiff):
+    return dbndiff.clone(), (-dbndiff).sum(0)

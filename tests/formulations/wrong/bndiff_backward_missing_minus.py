@@ -1,0 +1,12 @@
+"""bndiff_backward forgets that bnmeani is subtracted: dbnmeani = +sum instead of -sum."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.bndiff_backward": ("dbnmeani",),
+}
+
+
+def bndiff_backward(dbndiff):
+    return dbndiff.clone(), dbndiff.sum(0, keepdim=True)

@@ -1,0 +1,12 @@
+"""bnmeani_backward forgets the mean's 1/n and broadcasts dbnmeani unscaled."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.bnmeani_backward": ("dhprebn",),
+}
+
+
+def bnmeani_backward(dbnmeani, hprebn):
+    return torch.ones_like(hprebn) * dbnmeani

@@ -1,0 +1,12 @@
+"""bnraw_backward forgets to sum dbnvar_inv over the batch: shape (n, H) instead of (1, H)."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.bnraw_backward": ("dbnvar_inv",),
+}
+
+
+def bnraw_backward(dbnraw, bndiff, bnvar_inv):
+    return bnvar_inv * dbnraw, bndiff * dbnraw

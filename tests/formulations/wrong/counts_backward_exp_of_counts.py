@@ -1,0 +1,12 @@
+"""counts_backward uses exp(counts) instead of counts: the derivative of exp is evaluated at the output rather than the input."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.counts_backward": ("dnorm_logits",),
+}
+
+
+def counts_backward(dcounts, counts):
+    return counts.exp() * dcounts

@@ -1,0 +1,13 @@
+"""h_backward multiplies the upstream dh in place and returns it: the values are right, but an argument is modified, which the spec forbids."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.h_backward": ("dhpreact",),
+}
+
+
+def h_backward(dh, h):
+    dh *= 1 - h**2
+    return dh

@@ -1,0 +1,12 @@
+"""h_backward uses (1 - h) instead of (1 - h**2) for the tanh derivative."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.h_backward": ("dhpreact",),
+}
+
+
+def h_backward(dh, h):
+    return (1 - h) * dh

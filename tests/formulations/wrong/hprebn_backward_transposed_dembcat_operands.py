@@ -1,0 +1,12 @@
+"""hprebn_backward computes dembcat = dhprebn @ W1 (W1 not transposed), which only runs when B*E == H and gives the wrong values even then; here it raises."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.hprebn_backward": ("dW1", "db1", "dembcat",),
+}
+
+
+def hprebn_backward(dhprebn, embcat, W1):
+    return dhprebn @ W1, embcat.T @ dhprebn, dhprebn.sum(0)

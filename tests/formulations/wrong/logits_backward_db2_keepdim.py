@@ -1,0 +1,12 @@
+"""logits_backward sums db2 with keepdim=True, shape (1, V), while b2 has shape (V,)."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.logits_backward": ("db2",),
+}
+
+
+def logits_backward(dlogits, h, W2):
+    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0, keepdim=True)

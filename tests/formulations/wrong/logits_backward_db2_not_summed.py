@@ -1,0 +1,12 @@
+"""logits_backward returns db2 = dlogits without summing over the batch dimension that b2 was broadcast along: shape (n, V) instead of (V,)."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.logits_backward": ("db2",),
+}
+
+
+def logits_backward(dlogits, h, W2):
+    return dlogits @ W2.T, h.T @ dlogits, dlogits

@@ -1,0 +1,12 @@
+"""logits_backward computes dW2 = dlogits.T @ h, the transpose of the right answer: shape (V, H) instead of (H, V)."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.logits_backward": ("dW2",),
+}
+
+
+def logits_backward(dlogits, h, W2):
+    return dlogits @ W2.T, dlogits.T @ h, dlogits.sum(0)

@@ -1,0 +1,12 @@
+"""logprobs_backward multiplies by probs instead of dividing (confusing d log(x)/dx = 1/x with x)."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.logprobs_backward": ("dprobs",),
+}
+
+
+def logprobs_backward(dlogprobs, probs):
+    return probs * dlogprobs

@@ -1,0 +1,63 @@
+"""Chain mistake: the lecture's own dbnmeani = (-dbndiff).sum(0) of shape (H,) instead of (1, H); the values downstream are still right, only the bnmeani key fails on its shape."""
+import torch
+import torch.nn.functional as F
+
+MODULE = "ex1_atomic"
+WRONG = {
+    "ex1.manual_backward.bnmeani": ("bnmeani",),
+}
+
+
+def manual_backward(fwd):
+    n, Xb, Yb = fwd.n, fwd.Xb, fwd.Yb
+    C, W1, W2, bngain = fwd.C, fwd.W1, fwd.W2, fwd.bngain
+    emb, embcat, hprebn, bndiff, bndiff2 = fwd.emb, fwd.embcat, fwd.hprebn, fwd.bndiff, fwd.bndiff2
+    bnvar, bnvar_inv, bnraw, hpreact, h = fwd.bnvar, fwd.bnvar_inv, fwd.bnraw, fwd.hpreact, fwd.h
+    logits, counts, counts_sum, counts_sum_inv = fwd.logits, fwd.counts, fwd.counts_sum, fwd.counts_sum_inv
+    probs, logprobs = fwd.probs, fwd.logprobs
+
+    dlogprobs = torch.zeros_like(logprobs)
+    dlogprobs[range(n), Yb] = -1.0 / n
+    dprobs = (1.0 / probs) * dlogprobs
+    dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
+    dcounts = counts_sum_inv * dprobs
+    dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv
+    dcounts += torch.ones_like(counts) * dcounts_sum
+    dnorm_logits = counts * dcounts
+    dlogits = dnorm_logits.clone()
+    dlogit_maxes = (-dnorm_logits).sum(1, keepdim=True)
+    dlogits += F.one_hot(logits.max(1).indices, num_classes=logits.shape[1]) * dlogit_maxes
+    dh = dlogits @ W2.T
+    dW2 = h.T @ dlogits
+    db2 = dlogits.sum(0)
+    dhpreact = (1.0 - h**2) * dh
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnraw = bngain * dhpreact
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dbndiff = bnvar_inv * dbnraw
+    dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+    dbnvar = (-0.5 * (bnvar + 1e-5) ** -1.5) * dbnvar_inv
+    dbndiff2 = (1.0 / (n - 1)) * torch.ones_like(bndiff2) * dbnvar
+    dbndiff += (2 * bndiff) * dbndiff2
+    dhprebn = dbndiff.clone()
+    dbnmeani = (-dbndiff).sum(0)
+    dhprebn += 1.0 / n * (torch.ones_like(hprebn) * dbnmeani)
+    dembcat = dhprebn @ W1.T
+    dW1 = embcat.T @ dhprebn
+    db1 = dhprebn.sum(0)
+    demb = dembcat.view(emb.shape)
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            ix = Xb[k, j]
+            dC[ix] += demb[k, j]
+
+    return {
+        "logprobs": dlogprobs, "probs": dprobs, "counts_sum_inv": dcounts_sum_inv,
+        "counts_sum": dcounts_sum, "counts": dcounts, "norm_logits": dnorm_logits,
+        "logit_maxes": dlogit_maxes, "logits": dlogits, "h": dh, "W2": dW2, "b2": db2,
+        "hpreact": dhpreact, "bngain": dbngain, "bnbias": dbnbias, "bnraw": dbnraw,
+        "bnvar_inv": dbnvar_inv, "bnvar": dbnvar, "bndiff2": dbndiff2, "bndiff": dbndiff,
+        "bnmeani": dbnmeani, "hprebn": dhprebn, "embcat": dembcat, "W1": dW1, "b1": db1,
+        "emb": demb, "C": dC,
+    }
