@@ -88,7 +88,7 @@ def compare(
     }
     if error <= tolerance:
         return verdict(None, **figures)
-    return verdict("not_close", f"{name}: relative error {error:.2g} (tolerance {tolerance:.0e})", **figures)
+    return verdict("not_close", f"{name}: relative error {error:.1e} (tolerance {tolerance:.0e})", **figures)
 
 
 def shape_message(name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:

@@ -81,7 +81,8 @@ class TrialData:
         with torch.no_grad():
             values = model.forward(self.params, self.Xb, self.Yb)
             if self.trial.ties:
-                values.update(model.softmax_loss_forward(tie_maxima(values["logits"]), self.Yb))
+                values["logits"] = tie_maxima(values["logits"])
+                values.update(model.softmax_loss_forward(values["logits"], self.Yb))
         return values
 
     @cached_property

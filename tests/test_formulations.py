@@ -1,0 +1,71 @@
+"""Every correct way of writing a gradient passes, and every realistic mistake fails on
+exactly the gradients it gets wrong: the corpus in tests/formulations/.
+
+Each corpus file names the student module it patches (MODULE) and, for a mistake, the
+gradients that must fail (WRONG: id -> gradient names). Its functions are appended to a
+copy of the reference module, so they override the reference ones, and the ids of the
+functions it defines are graded.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from grader import catalogue
+from grader.grading import grade
+
+CORPUS = Path(__file__).parent / "formulations"
+
+
+def declared(path):
+    """MODULE and WRONG of a corpus file, read without running it."""
+    values = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("MODULE", "WRONG"):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values["MODULE"], values["WRONG"]
+
+
+def ids_of(path, module):
+    """The ids of the functions a corpus file defines. (Other ids of the module may change
+    too: the reference manual_backward calls the atomic functions a file overrides.)"""
+    defined = {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    ids = [item.id for item in catalogue.ITEMS if item.exercise.module == module and item.exercise.function in defined]
+    training = catalogue.TRAINING
+    return ids + ([training.id] if training.module == module and training.function in defined else [])
+
+
+def failing(report):
+    """id -> the names of the gradients that failed, for every id not fully right."""
+    return {
+        item.id: {g.name for g in item.gradients if not g.passed} or {"training"}
+        for item in report.items
+        if item.status != "passed"
+    }
+
+
+def corpus(kind):
+    files = sorted((CORPUS / kind).glob("*.py"))
+    assert files, f"no corpus files in {CORPUS / kind}"
+    return [pytest.param(f, id=f.stem) for f in files]
+
+
+@pytest.mark.parametrize("path", corpus("correct"))
+def test_a_correct_formulation_gets_full_marks(path, make_submission):
+    module, wrong = declared(path)
+    assert wrong == {}
+    report = grade(make_submission(append={module: path.read_text()}), ids=ids_of(path, module))
+    assert failing(report) == {}
+    assert report.score == report.max_score
+
+
+@pytest.mark.parametrize("path", corpus("wrong"))
+def test_a_mistake_fails_exactly_the_gradients_it_gets_wrong(path, make_submission):
+    module, wrong = declared(path)
+    report = grade(make_submission(append={module: path.read_text()}), ids=ids_of(path, module))
+    assert failing(report) == {k: set(v) for k, v in wrong.items()}
+    for item in report.items:
+        if item.id in wrong:
+            assert item.message, f"{item.id} lost points without a reason"
