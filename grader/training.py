@@ -10,6 +10,7 @@ that the check needs no data file and the loss falls quickly.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import torch
 
@@ -102,8 +103,15 @@ def check(submission: Submission, tolerance: float) -> tuple[Mapping[str, Sequen
     except StepFailure as stop:
         return {"training": []}, [(f"{label}, step {stop.step}", stop.failure)]
     ref_losses, ref_params = run(autograd_backward)
-    comparisons = [compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),
-                           tolerance=tolerance, trial=label)]  # fmt: skip
+    curve = compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),
+                    tolerance=tolerance, trial=label)  # fmt: skip
+    if curve.problem == "not_close":
+        step = next(i for i, (a, b) in enumerate(zip(losses, ref_losses)) if abs(a - b) > tolerance * abs(b))
+        curve = replace(curve, message=(
+            f"training with your gradients drifts from autograd's from step {step + 1}: loss {losses[-1]:.4f} "
+            f"after {STEPS} steps where autograd reaches {ref_losses[-1]:.4f}"
+        ))  # fmt: skip
+    comparisons = [curve]
     for k in model.PARAMETERS:
         scale = float(ref_params[k].abs().max())
         comparisons.append(compare(k, params[k], ref_params[k].double(), scale=scale, tolerance=tolerance, trial=label))

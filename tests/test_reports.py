@@ -1,0 +1,115 @@
+"""Every output format carries the same grade and validates against its format."""
+
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from grader import catalogue, reports
+from grader.compare import PROBLEMS
+from grader.grading import grade
+from grader.results import STATUSES
+from tests.conftest import EXERCISES
+
+SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
+
+# One submission with every kind of outcome: right, wrong, partial, non-finite, not a
+# tensor, raising, not implemented and missing.
+MIXED = {
+    "ex1_atomic": (
+        "def logprobs_backward(dlogprobs, probs):\n    return dlogprobs / (probs * 0)\n"
+        "def counts_backward(dcounts, counts):\n    return 'counts'\n"
+        "def logits_backward(dlogits, h, W2):\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0) * 2\n"
+        "def h_backward(dh, h):\n    raise ValueError('oops')\n"
+        "def bnvar_backward(dbnvar, bndiff2):\n    raise NotImplementedError\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def mixed_report(tmp_path_factory):
+    import shutil
+
+    from tests.conftest import SOLUTIONS
+
+    folder = tmp_path_factory.mktemp("mixed") / "submission"
+    shutil.copytree(SOLUTIONS, folder)
+    (folder / "ex3_batchnorm.py").unlink()
+    with open(folder / "ex1_atomic.py", "a") as f:
+        f.write("\n\n" + MIXED["ex1_atomic"])
+    return grade(folder)
+
+
+def test_the_mixed_submission_has_every_status(mixed_report):
+    assert {i.status for i in mixed_report.items} == set(STATUSES)
+
+
+@pytest.mark.parametrize("which", ["solutions", "stubs", "mixed"])
+def test_the_json_report_validates_against_its_schema(which, solutions_report, mixed_report):
+    report = {"solutions": solutions_report, "stubs": grade(EXERCISES), "mixed": mixed_report}[which]
+    text = reports.FORMATS["json"](report)
+    data = json.loads(text)
+    jsonschema.validate(data, SCHEMA)
+    assert [i["id"] for i in data["items"]] == list(catalogue.IDS)
+    assert data["score"] == pytest.approx(sum(i["score"] for i in data["items"]))
+
+
+def test_the_json_report_is_strict_json_even_for_infinite_gradients(mixed_report):
+    text = reports.FORMATS["json"](mixed_report)
+    assert "NaN" not in text and "Infinity" not in text
+    item = next(i for i in json.loads(text)["items"] if i["id"] == "ex1.logprobs_backward")
+    assert item["gradients"][0]["trials"][0]["problem"] == "not_finite"
+
+
+def test_the_schema_knows_every_problem_and_status():
+    trial = SCHEMA["$defs"]["trial"]["properties"]["problem"]["enum"]
+    assert set(trial) == {None, *PROBLEMS}
+    assert set(SCHEMA["$defs"]["item"]["properties"]["status"]["enum"]) == set(STATUSES)
+
+
+def test_the_gradescope_report_has_exactly_gradescopes_fields(mixed_report):
+    data = json.loads(reports.FORMATS["gradescope"](mixed_report))
+    assert set(data) == {"score", "output", "tests"}
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output"}
+        assert test["status"] in ("passed", "failed")
+        assert isinstance(test["score"], float | int) and 0 <= test["score"] <= test["max_score"]
+        assert test["output"]
+    assert [t["name"] for t in data["tests"]] == list(catalogue.IDS)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+    partial = next(t for t in data["tests"] if t["name"] == "ex1.logits_backward")
+    assert (partial["score"], partial["max_score"], partial["status"]) == (2, 3, "failed")
+
+
+def test_the_junit_report_has_a_testcase_per_id_with_failures_and_errors(mixed_report):
+    root = ET.fromstring(reports.FORMATS["junit"](mixed_report))
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == list(catalogue.IDS)
+    errors = [c for c in cases if c.find("error") is not None]
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("errors")) == len(errors) >= 1
+    assert int(suite.get("failures")) == len(failures) >= 1
+    h = next(c for c in cases if c.get("name") == "ex1.h_backward")
+    assert "ValueError: oops" in h.find("error").get("message")
+    assert "Traceback" in h.find("error").text
+    score = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert float(score["score"]) == mixed_report.score
+
+
+def test_the_table_lists_every_id_with_points_status_and_reason(mixed_report):
+    text = reports.table(mixed_report)
+    for item in mixed_report.items:
+        assert item.id in text
+    assert "ex1.logits_backward" in text and "2/3" in text and "partial" in text
+    assert "not implemented yet" in text
+    assert "ex3_batchnorm.py not found" in text
+    assert text.rstrip().splitlines()[-1].startswith("total")
+    assert "\033[" not in text and "\033[" in reports.table(mixed_report, color=True)
+
+
+def test_the_verbose_table_adds_tracebacks(mixed_report):
+    assert "Traceback" not in reports.table(mixed_report)
+    assert "Traceback" in reports.table(mixed_report, verbose=True)

@@ -1,0 +1,45 @@
+"""ex4.training: SGD driven by the student's mlp_backward must follow SGD driven by autograd."""
+
+import torch
+
+from grader import training
+from grader.grading import grade
+from grader.submission import Submission
+from tests.conftest import SOLUTIONS
+
+
+def test_the_synthetic_task_is_learnt_in_the_check_s_few_steps():
+    losses, _ = training.run(training.autograd_backward)
+    assert len(losses) == training.STEPS
+    assert sum(losses[-20:]) / 20 < 0.6 * losses[0]
+
+
+def test_the_solution_follows_autograd_to_well_within_the_tolerance():
+    comparisons, failures = training.check(Submission(SOLUTIONS), 1e-4)
+    assert failures == []
+    assert [c.name for c in comparisons["training"]] == ["loss curve", *training.model.PARAMETERS]
+    assert max(c.error for c in comparisons["training"]) < 1e-5
+
+
+def test_a_gradient_that_is_slightly_off_makes_the_training_fail(make_submission):
+    code = (
+        "_reference_mlp_backward = mlp_backward\n"
+        "def mlp_backward(fwd):\n"
+        "    grads = _reference_mlp_backward(fwd)\n"
+        "    return {**grads, 'W2': grads['W2'] * 1.01}\n"
+    )
+    item = grade(make_submission(append={"ex4_train": code}), ids=["ex4.training"]).items[0]
+    assert item.score == 0 and item.status == "failed"
+    assert "drifts from autograd's from step" in item.message
+
+
+def test_a_missing_gradient_stops_the_run_at_the_first_step_with_a_reason(make_submission):
+    code = "def mlp_backward(fwd):\n    return {'C': torch.zeros_like(fwd.C)}\n"
+    item = grade(make_submission(append={"ex4_train": code}), ids=["ex4.training"]).items[0]
+    assert item.score == 0
+    assert "step 1" in item.message and "'W1'" in item.message
+
+
+def test_the_runs_start_from_the_same_parameters_and_see_the_same_batches():
+    first, second = training.batches(), training.batches()
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(first, second))
