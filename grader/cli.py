@@ -108,7 +108,10 @@ def run_list(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from grader import reports
 
-    (item_id,) = select([args.id])
+    matches = select([args.id])
+    if len(matches) > 1:
+        raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")
+    (item_id,) = matches
     result = _grader(args).item(item_id)
     print(f"{item_id}: {reports.points(result.score)}/{reports.points(result.max_score)} {result.status}")
     if result.message:
@@ -172,11 +175,16 @@ def _rubric(path: str | None):
 def _grader(args: argparse.Namespace):
     from grader.grading import Grader
 
+    from grader.catalogue import MODULES
+
     folder = Path(args.submission)
     if not folder.is_dir():
         raise UsageError(
             f"no folder {folder}: give the folder that holds your ex1_atomic.py ... ex4_train.py with --submission DIR"
         )
+    if not any((folder / f"{module}.py").is_file() for module in MODULES):
+        print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
+              "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
     return Grader(folder, _rubric(args.rubric))
 
 

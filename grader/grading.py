@@ -8,6 +8,7 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ class ExerciseOutcome:
     def __init__(self, exercise: Exercise):
         self.comparisons: dict[str, list[Comparison]] = {name: [] for name in exercise.gradient_names}
         self.failures: list[tuple[str, Failure]] = []
+        self.output = ""  # what the function printed in its first trial that printed anything
 
 
 class Grader:
@@ -66,7 +68,11 @@ class Grader:
         item = next(i for i in catalogue.ITEMS if i.id == item_id)
         outcome = self.outcome(item.exercise)
         comparisons = {name: outcome.comparisons[name] for name in item.gradients}
-        return score_item(item_id, points, comparisons, outcome.failures)
+        result = score_item(item_id, points, comparisons, outcome.failures)
+        if outcome.output:
+            printed = f"{item.exercise.function} printed:\n{outcome.output}"
+            result = replace(result, detail="\n".join(filter(None, [result.detail, printed])))
+        return result
 
     def outcome(self, exercise: Exercise) -> ExerciseOutcome:
         key = f"{exercise.module}.{exercise.function}"
@@ -88,6 +94,7 @@ class Grader:
             reference = exercise.reference(values, upstream)
             arguments = student_arguments(exercise, values, upstream)
             call = self.submission.call(exercise.module, exercise.function, arguments, as_fwd=exercise.fwd is not None)
+            outcome.output = outcome.output or call.output
             if call.failure:
                 outcome.failures.append((trial.label, call.failure))
                 if call.failure.kind in FINAL:

@@ -3,10 +3,12 @@ that can go wrong into a `Failure` with a message a student can act on."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +34,36 @@ class Call:
 
     value: Any = None
     failure: Failure | None = None
+    output: str = ""  # what the function printed, cut at OUTPUT_LIMIT characters
+
+
+OUTPUT_LIMIT = 2000
+
+
+class _Bounded(io.StringIO):
+    """Keeps the first OUTPUT_LIMIT characters written to it and counts the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        room = max(OUTPUT_LIMIT - self.tell(), 0)
+        self.dropped += max(len(text) - room, 0)
+        return super().write(text[:room]) + max(len(text) - room, 0)
+
+    def text(self) -> str:
+        more = f"\n... ({self.dropped} more characters)" if self.dropped else ""
+        return self.getvalue() + more
+
+
+@contextlib.contextmanager
+def _captured() -> Iterator[_Bounded]:
+    """Keep what student code prints off the grader's own output (a JSON report on
+    stdout must stay valid JSON)."""
+    buffer = _Bounded()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        yield buffer
 
 
 class Submission:
@@ -57,7 +89,8 @@ class Submission:
         sys.path.insert(0, str(self.folder))
         before = set(sys.modules)
         try:
-            spec.loader.exec_module(module)
+            with _captured():
+                spec.loader.exec_module(module)
         except SyntaxError as error:
             where = f"{Path(error.filename or path).name}, line {error.lineno}"
             return Failure("import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error))
@@ -87,21 +120,23 @@ class Submission:
             return Call(failure=Failure("missing_function", f"{module}.py has no function {function}"))
         pristine = {k: v.clone() for k, v in arguments.items() if isinstance(v, torch.Tensor)}
         args = (Values(arguments),) if as_fwd else tuple(arguments.values())
-        try:
-            with torch.no_grad():
-                value = fn(*args)
-        except NotImplementedError as error:
-            return Call(failure=Failure("not_implemented", "not implemented yet", _traceback(error)))
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - any failure of student code is reported
-            return Call(failure=Failure("exception", describe(error, self.folder), _traceback(error)))
+        with _captured() as printed:
+            try:
+                with torch.no_grad():
+                    value = fn(*args)
+            except NotImplementedError as error:
+                return Call(failure=Failure("not_implemented", "not implemented yet", _traceback(error)))
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - any failure of student code is reported
+                failure = Failure("exception", describe(error, self.folder), _traceback(error))
+                return Call(failure=failure, output=printed.text())
         changed = [k for k, v in pristine.items() if not torch.equal(arguments[k], v)]
         if changed:
             what = ", ".join(f"fwd.{k}" if as_fwd else k for k in changed)
             return Call(failure=Failure(
                 "mutated_input",
                 f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
-            ))  # fmt: skip
-        return Call(value=value)
+            ), output=printed.text())  # fmt: skip
+        return Call(value=value, output=printed.text())
 
 
 def describe(error: BaseException, folder: Path) -> str:

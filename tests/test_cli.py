@@ -57,6 +57,27 @@ def test_only_takes_ids_prefixes_and_patterns(capsys):
     assert ids == ["ex1.manual_backward.b2", "ex1.manual_backward.b1", "ex2.cross_entropy_backward"]
 
 
+def test_a_folder_without_any_module_is_graded_with_a_warning(tmp_path, capsys):
+    assert main(["grade", "--submission", str(tmp_path), "--only", "ex2"]) == EXIT_WRONG
+    captured = capsys.readouterr()
+    assert "holds none of ex1_atomic" in captured.err and "ex2_cross_entropy.py not found" in captured.out
+
+
+def test_what_student_code_prints_stays_out_of_a_json_report_on_stdout(make_submission, capsys):
+    code = "print('debugging at import')\n_ce = cross_entropy_backward\n" \
+           "def cross_entropy_backward(logits, Yb):\n    print('dlogits is', logits.shape)\n    return _ce(logits, Yb)\n"
+    folder = make_submission(append={"ex2_cross_entropy": code})
+    assert main(["grade", "--submission", str(folder), "--format", "json", "--only", "ex2"]) == EXIT_RIGHT
+    assert json.loads(capsys.readouterr().out)["score"] == 4
+    main(["grade", "--submission", str(folder), "--only", "ex2", "-v"])
+    assert "cross_entropy_backward printed:\ndlogits is torch.Size" in capsys.readouterr().out
+
+
+def test_check_of_a_prefix_that_matches_several_ids_exits_2(capsys):
+    assert main(["check", "ex1.manual_backward"]) == EXIT_USAGE
+    assert "check takes one id" in capsys.readouterr().err
+
+
 def test_an_unknown_id_exits_2(capsys):
     assert main(["grade", "--only", "ex9"]) == EXIT_USAGE
     assert "no exercise id matches 'ex9'" in capsys.readouterr().err
