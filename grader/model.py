@@ -63,15 +63,21 @@ def forward(params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor)
     """The exploded forward pass of exercise 1: every tensor it names, parameters and
     batch included."""
     p = params
-    n = Xb.shape[0]
-    v = dict(p, Xb=Xb, Yb=Yb)
-    v["emb"] = p["C"][Xb]  # (n, B, E)
-    v["embcat"] = v["emb"].view(n, -1)  # (n, B*E)
-    v["hprebn"] = v["embcat"] @ p["W1"] + p["b1"]  # (n, H)
+    v = first_layer(p, Xb, Yb)
     v.update(batchnorm_forward(v["hprebn"], p["bngain"], p["bnbias"]))
     v["h"] = torch.tanh(v["hpreact"])  # (n, H)
     v["logits"] = v["h"] @ p["W2"] + p["b2"]  # (n, V)
     v.update(softmax_loss_forward(v["logits"], Yb))
+    return v
+
+
+def first_layer(params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The parameters, the batch, and the forward pass up to the batchnorm, which both
+    passes share."""
+    v = dict(params, Xb=Xb, Yb=Yb)
+    v["emb"] = params["C"][Xb]  # (n, B, E)
+    v["embcat"] = v["emb"].view(Xb.shape[0], -1)  # (n, B*E)
+    v["hprebn"] = v["embcat"] @ params["W1"] + params["b1"]  # (n, H)
     return v
 
 
@@ -107,11 +113,7 @@ def softmax_loss_forward(logits: torch.Tensor, Yb: torch.Tensor) -> dict[str, to
 def fused_forward(params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor) -> dict[str, torch.Tensor]:
     """The compact forward pass of exercise 4, with the values mlp_backward receives."""
     p = params
-    n = Xb.shape[0]
-    v = dict(p, Xb=Xb, Yb=Yb)
-    v["emb"] = p["C"][Xb]  # (n, B, E)
-    v["embcat"] = v["emb"].view(n, -1)  # (n, B*E)
-    v["hprebn"] = v["embcat"] @ p["W1"] + p["b1"]  # (n, H)
+    v = first_layer(p, Xb, Yb)
     bnmean = v["hprebn"].mean(0, keepdim=True)
     bnvar = v["hprebn"].var(0, keepdim=True, unbiased=True)
     v["bnvar_inv"] = (bnvar + EPS) ** -0.5  # (1, H)
