@@ -261,4 +261,5 @@ TRAINING = Training(
 MODULES = ("ex1_atomic", "ex2_cross_entropy", "ex3_batchnorm", "ex4_train")
 
 ITEMS: tuple[Item, ...] = tuple(item for exercise in EXERCISES for item in exercise.items)
+ITEM_BY_ID: dict[str, Item] = {item.id: item for item in ITEMS}
 IDS: tuple[str, ...] = (*(item.id for item in ITEMS), TRAINING.id)

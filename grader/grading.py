@@ -52,6 +52,9 @@ class Grader:
     def report(self, ids: Iterable[str] | None = None) -> Report:
         """The report for the given ids (every id by default), in catalogue order."""
         wanted = set(catalogue.IDS if ids is None else ids)
+        unknown = wanted - set(catalogue.IDS)
+        if unknown:
+            raise ValueError(f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all")
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
         return Report(str(self.submission.folder), items, self.rubric.tolerance)
 
@@ -65,7 +68,7 @@ class Grader:
         if item_id == catalogue.TRAINING.id:
             comparisons, failures = training.check(self.submission, self.rubric.tolerance)
             return score_item(item_id, points, comparisons, failures)
-        item = next(i for i in catalogue.ITEMS if i.id == item_id)
+        item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
         comparisons = {name: outcome.comparisons[name] for name in item.gradients}
         result = score_item(item_id, points, comparisons, outcome.failures)

@@ -3,8 +3,11 @@ every loss of points comes with a reason a student can act on."""
 
 import json
 
+import pytest
+
 from grader import catalogue, reports
 from grader.grading import grade
+from tests.conftest import SOLUTIONS
 
 
 def by_id(report):
@@ -140,3 +143,8 @@ def test_two_submissions_graded_in_one_process_do_not_share_modules(make_submiss
     (wrong_folder / "ex2_cross_entropy.py").write_text("def cross_entropy_backward(logits, Yb):\n    return logits * 0\n")
     wrong = grade(wrong_folder, ids=["ex2.cross_entropy_backward"])
     assert right.score == right.max_score and wrong.score == 0
+
+
+def test_grading_an_unknown_id_is_refused_with_a_pointer_to_the_list():
+    with pytest.raises(ValueError, match="no such exercise ids: ex4.*backprop-ninja list"):
+        grade(SOLUTIONS, ids=["ex4"])
