@@ -12,6 +12,7 @@ FAILURE_STATUS = {
     "missing_module": "missing",
     "missing_function": "missing",
     "not_implemented": "not_implemented",
+    "bad_return": "failed",
 }
 
 

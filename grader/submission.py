@@ -23,7 +23,9 @@ from grader.catalogue import Values
 class Failure:
     """Why a call gave no value to grade."""
 
-    kind: str  # missing_module, import_error, missing_function, not_implemented, exception, mutated_input
+    # missing_module, import_error, missing_function, not_implemented, exception,
+    # mutated_input, or bad_return (a value the grader cannot use)
+    kind: str
     message: str  # one line for the student
     detail: str = ""  # the traceback, for -v and the instructor's report
 

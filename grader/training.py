@@ -88,7 +88,7 @@ def student_backward(submission: Submission) -> Backward:
             expected = arguments[k].shape
             if not isinstance(got, torch.Tensor) or got.shape != expected or not got.is_floating_point():
                 problem = f"mlp_backward must return a dict with a float tensor of shape {tuple(expected)} for {k!r}"
-                raise StepFailure(step, Failure("exception", problem))
+                raise StepFailure(step, Failure("bad_return", problem))
         return grads
 
     return backward

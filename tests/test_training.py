@@ -36,7 +36,7 @@ def test_a_gradient_that_is_slightly_off_makes_the_training_fail(make_submission
 def test_a_missing_gradient_stops_the_run_at_the_first_step_with_a_reason(make_submission):
     code = "def mlp_backward(fwd):\n    return {'C': torch.zeros_like(fwd.C)}\n"
     item = grade(make_submission(append={"ex4_train": code}), ids=["ex4.training"]).items[0]
-    assert item.score == 0
+    assert item.score == 0 and item.status == "failed"
     assert "step 1" in item.message and "'W1'" in item.message
 
 
