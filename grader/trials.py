@@ -71,7 +71,11 @@ class TrialData:
         params = model.init_parameters(shape, g)
         if trial.small_variance:
             params["W1"][:, :SMALL_VARIANCE_COLUMNS] *= SMALL_VARIANCE_FACTOR
+        # Two equal contexts at small n make dW1 and dC pure cancellation, where even the
+        # exact formula misses the tolerance: draw again until three are distinct.
         self.Xb = torch.randint(0, shape.V, (shape.n, shape.B), generator=g)
+        while len(torch.unique(self.Xb, dim=0)) < min(3, shape.n):
+            self.Xb = torch.randint(0, shape.V, (shape.n, shape.B), generator=g)
         self.Yb = torch.randint(0, shape.V, (shape.n,), generator=g)
         self.params = {k: p.double() for k, p in params.items()}
 

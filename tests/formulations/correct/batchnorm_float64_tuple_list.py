@@ -1,6 +1,5 @@
-"""The lecture's fused batchnorm backward computed in float64 and returned as a list of float64 tensors."""
-import torch
-import torch.nn.functional as F
+"""The lecture's fused batchnorm backward computed in float64 and returned as a list of float64
+tensors."""
 
 MODULE = "ex3_batchnorm"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""Batchnorm backward step by step through the atomic chain, recovering bndiff = bnraw / bnvar_inv and using d(bnvar_inv)/d(bnvar) = -0.5 * bnvar_inv**3."""
+"""Batchnorm backward step by step through the atomic chain, recovering bndiff = bnraw /
+bnvar_inv and using d(bnvar_inv)/d(bnvar) = -0.5 * bnvar_inv**3."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex3_batchnorm"
 WRONG = {}

@@ -1,6 +1,5 @@
-"""bndiff_backward returning dbndiff itself as dhprebn and the negated batch sum with keepdim as dbnmeani; no argument is modified."""
-import torch
-import torch.nn.functional as F
+"""bndiff_backward returning dbndiff itself as dhprebn and the negated batch sum with keepdim
+as dbnmeani; no argument is modified."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""bnmeani_backward as torch.ones_like(hprebn) * dbnmeani / n: each element of the batch gets 1/n of the mean's gradient."""
+"""bnmeani_backward as torch.ones_like(hprebn) * dbnmeani / n: each element of the batch gets
+1/n of the mean's gradient."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,5 @@
-"""bnraw_backward reducing over the batch without keepdim and then restoring the (1, H) shape with view."""
-import torch
-import torch.nn.functional as F
+"""bnraw_backward reducing over the batch without keepdim and then restoring the (1, H) shape
+with view."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

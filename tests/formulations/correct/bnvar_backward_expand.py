@@ -1,6 +1,5 @@
-"""bnvar_backward as (dbnvar / (n - 1)).expand(n, H): broadcasting the (1, H) gradient over the batch explicitly."""
-import torch
-import torch.nn.functional as F
+"""bnvar_backward as (dbnvar / (n - 1)).expand(n, H): broadcasting the (1, H) gradient over the
+batch explicitly."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

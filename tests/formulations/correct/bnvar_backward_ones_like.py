@@ -1,6 +1,7 @@
-"""bnvar_backward as torch.ones_like(bndiff2) * dbnvar / (n - 1), Bessel's 1/(n-1) with n read from the input's shape."""
+"""bnvar_backward as torch.ones_like(bndiff2) * dbnvar / (n - 1), Bessel's 1/(n-1) with n read
+from the input's shape."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

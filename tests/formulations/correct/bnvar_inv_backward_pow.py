@@ -1,6 +1,5 @@
-"""bnvar_inv_backward as -0.5 * (bnvar + 1e-5)**-1.5 * dbnvar_inv, the power rule with eps kept inside."""
-import torch
-import torch.nn.functional as F
+"""bnvar_inv_backward as -0.5 * (bnvar + 1e-5)**-1.5 * dbnvar_inv, the power rule with eps kept
+inside."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

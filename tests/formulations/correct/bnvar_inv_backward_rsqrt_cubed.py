@@ -1,6 +1,7 @@
-"""bnvar_inv_backward as -0.5 * rsqrt(bnvar + eps)**3 * d, the same derivative via the forward's own inverse square root."""
+"""bnvar_inv_backward as -0.5 * rsqrt(bnvar + eps)**3 * d, the same derivative via the
+forward's own inverse square root."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

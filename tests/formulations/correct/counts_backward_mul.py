@@ -1,6 +1,7 @@
-"""counts_backward reusing the forward output: d exp(x)/dx = exp(x) = counts, written with torch.mul."""
+"""counts_backward reusing the forward output: d exp(x)/dx = exp(x) = counts, written with
+torch.mul."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,5 @@
-"""counts_sum_backward returning dcounts_sum.expand_as(counts), a stride-0 view of the argument with the right shape and values."""
-import torch
-import torch.nn.functional as F
+"""counts_sum_backward returning dcounts_sum.expand_as(counts), a stride-0 view of the argument
+with the right shape and values."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""counts_sum_backward as torch.ones_like(counts) * dcounts_sum: the row sum sends its gradient unchanged to every element of the row, by broadcasting."""
+"""counts_sum_backward as torch.ones_like(counts) * dcounts_sum: the row sum sends its gradient
+unchanged to every element of the row, by broadcasting."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,4 @@
 """counts_sum_inv_backward as -d / x**2, the derivative of 1/x written with a division."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,4 @@
 """counts_sum_inv_backward computed in float64 (-x**-2 * d) and returned as float64."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,4 +1,5 @@
 """cross_entropy_backward from exp(log_softmax) computed in float64, returned as float64."""
+
 import torch
 import torch.nn.functional as F
 

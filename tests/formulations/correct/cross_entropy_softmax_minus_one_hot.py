@@ -1,5 +1,5 @@
 """cross_entropy_backward as (softmax(logits) - one_hot(Yb)) / n."""
-import torch
+
 import torch.nn.functional as F
 
 MODULE = "ex2_cross_entropy"

@@ -1,5 +1,6 @@
-"""The lecture's cross_entropy_backward: softmax, minus 1 at each target, divided by n (in-place on a fresh tensor, so no argument is touched)."""
-import torch
+"""The lecture's cross_entropy_backward: softmax, minus 1 at each target, divided by n
+(in-place on a fresh tensor, so no argument is touched)."""
+
 import torch.nn.functional as F
 
 MODULE = "ex2_cross_entropy"

@@ -1,6 +1,7 @@
-"""emb_backward computed in float64 and returned as float64: the values are right, and a dtype wider than the input's is acceptable."""
+"""emb_backward computed in float64 and returned as float64: the values are right, and a dtype
+wider than the input's is acceptable."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

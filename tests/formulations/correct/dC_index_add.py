@@ -1,6 +1,7 @@
-"""emb_backward with the out-of-place index_add, which accumulates repeated indices (unlike advanced-index +=)."""
+"""emb_backward with the out-of-place index_add, which accumulates repeated indices (unlike
+advanced-index +=)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,4 +1,6 @@
-"""emb_backward as an einsum over the one-hot encoding of Xb: dC[v, e] = sum over (k, j) of [Xb[k, j] == v] * demb[k, j, e]."""
+"""emb_backward as an einsum over the one-hot encoding of Xb: dC[v, e] = sum over (k, j) of
+[Xb[k, j] == v] * demb[k, j, e]."""
+
 import torch
 import torch.nn.functional as F
 

@@ -1,5 +1,6 @@
-"""emb_backward as one_hot(Xb).T @ demb on the flattened (n*B) positions, the matrix form of the scatter-add."""
-import torch
+"""emb_backward as one_hot(Xb).T @ demb on the flattened (n*B) positions, the matrix form of
+the scatter-add."""
+
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"

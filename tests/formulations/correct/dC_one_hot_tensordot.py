@@ -1,4 +1,6 @@
-"""emb_backward as a contraction of the one-hot encoding of Xb with demb over the batch and context dimensions: each token row sums every position that used it."""
+"""emb_backward as a contraction of the one-hot encoding of Xb with demb over the batch and
+context dimensions: each token row sums every position that used it."""
+
 import torch
 import torch.nn.functional as F
 

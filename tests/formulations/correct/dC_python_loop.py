@@ -1,6 +1,7 @@
-"""emb_backward as in the lecture: a nested Python loop that adds each row of demb into the row of dC its token indexes, so repeated tokens accumulate."""
+"""emb_backward as in the lecture: a nested Python loop that adds each row of demb into the row
+of dC its token indexes, so repeated tokens accumulate."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""emb_backward with scatter_add_ along dim 0, an index expanded over the embedding dimension; scatter_add accumulates repeated tokens."""
+"""emb_backward with scatter_add_ along dim 0, an index expanded over the embedding dimension;
+scatter_add accumulates repeated tokens."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

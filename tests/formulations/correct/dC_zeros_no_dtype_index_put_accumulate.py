@@ -1,6 +1,7 @@
-"""emb_backward into torch.zeros(shape) with no dtype (float32 by default) and index_put_ with accumulate=True, which sums repeated tokens."""
+"""emb_backward into torch.zeros(shape) with no dtype (float32 by default) and index_put_ with
+accumulate=True, which sums repeated tokens."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

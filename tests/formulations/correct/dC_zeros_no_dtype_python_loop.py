@@ -1,6 +1,7 @@
-"""emb_backward into torch.zeros(V, E) with no dtype, filled by per-position index assignment in a loop, so repeated tokens accumulate."""
+"""emb_backward into torch.zeros(V, E) with no dtype, filled by per-position index assignment
+in a loop, so repeated tokens accumulate."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

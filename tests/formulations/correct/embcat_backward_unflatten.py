@@ -1,6 +1,5 @@
-"""embcat_backward with unflatten, splitting the B*E columns back into (B, E) in the same row-major order as the forward view."""
-import torch
-import torch.nn.functional as F
+"""embcat_backward with unflatten, splitting the B*E columns back into (B, E) in the same
+row-major order as the forward view."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

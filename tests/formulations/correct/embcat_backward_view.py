@@ -1,6 +1,5 @@
-"""embcat_backward returning dembcat.view(emb.shape), a view of the argument, which undoes the forward view without copying."""
-import torch
-import torch.nn.functional as F
+"""embcat_backward returning dembcat.view(emb.shape), a view of the argument, which undoes the
+forward view without copying."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,4 @@
 """h_backward as (1 - h) * (1 + h) * dh, the tanh derivative 1 - h^2 factored."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

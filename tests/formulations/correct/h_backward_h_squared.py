@@ -1,6 +1,4 @@
 """h_backward as (1 - h**2) * dh, the lecture's form of the tanh derivative."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,4 @@
 """h_backward as (1 - h*h) * dh: the tanh derivative written from the output h."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

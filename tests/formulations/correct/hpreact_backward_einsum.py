@@ -1,6 +1,7 @@
-"""hpreact_backward with the batch reductions for dbngain and dbnbias written as einsum and reshaped to (1, H)."""
+"""hpreact_backward with the batch reductions for dbngain and dbnbias written as einsum and
+reshaped to (1, H)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

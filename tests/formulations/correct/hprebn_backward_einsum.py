@@ -1,6 +1,7 @@
-"""hprebn_backward with einsum for dembcat and dW1 and torch.sum over the batch for db1 (shape (H,), like b1)."""
+"""hprebn_backward with einsum for dembcat and dW1 and torch.sum over the batch for db1 (shape
+(H,), like b1)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

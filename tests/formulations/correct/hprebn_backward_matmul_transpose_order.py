@@ -1,6 +1,5 @@
-"""hprebn_backward written as (W1 @ dhprebn.T).T and (dhprebn.T @ embcat).T: transposes of the right products, so the same values and shapes."""
-import torch
-import torch.nn.functional as F
+"""hprebn_backward written as (W1 @ dhprebn.T).T and (dhprebn.T @ embcat).T: transposes of the
+right products, so the same values and shapes."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

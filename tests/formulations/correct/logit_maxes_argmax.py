@@ -1,6 +1,7 @@
-"""logit_maxes_backward with argmax, which returns the same (first) index of a tied maximum as max, and index assignment into zeros."""
+"""logit_maxes_backward with argmax, which returns the same (first) index of a tied maximum as
+max, and index assignment into zeros."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""logit_maxes_backward scatters dlogit_maxes into zeros at the index max returns, so exactly one entry per row (also on ties) receives the gradient."""
+"""logit_maxes_backward scatters dlogit_maxes into zeros at the index max returns, so exactly
+one entry per row (also on ties) receives the gradient."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""logits_backward with einsum for both matmul gradients (dh = dlogits W2^T, dW2 = h^T dlogits) and a sum over the batch for db2."""
+"""logits_backward with einsum for both matmul gradients (dh = dlogits W2^T, dW2 = h^T dlogits)
+and a sum over the batch for db2."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,4 @@
 """logprobs_backward as dlogprobs / probs, the derivative of log written as a division."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,5 +1,6 @@
-"""loss_backward as -one_hot(Yb) * dloss / n: the mean's 1/n and the upstream dloss land on the target entries only."""
-import torch
+"""loss_backward as -one_hot(Yb) * dloss / n: the mean's 1/n and the upstream dloss land on the
+target entries only."""
+
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"

@@ -1,6 +1,6 @@
 """loss_backward scattering -dloss/n into zeros at column Yb of each row."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

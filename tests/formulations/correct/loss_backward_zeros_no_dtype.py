@@ -1,6 +1,7 @@
-"""loss_backward into torch.zeros(shape) with no dtype, with -dloss/n assigned at (range(n), Yb)."""
+"""loss_backward into torch.zeros(shape) with no dtype, with -dloss/n assigned at (range(n),
+Yb)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,4 +1,6 @@
-"""The whole chain in another style: one-hot masks, divisions, einsum for the matmuls, out-of-place accumulation of every branch, and index_put_ with accumulate for dC."""
+"""The whole chain in another style: one-hot masks, divisions, einsum for the matmuls,
+out-of-place accumulation of every branch, and index_put_ with accumulate for dC."""
+
 import torch
 import torch.nn.functional as F
 

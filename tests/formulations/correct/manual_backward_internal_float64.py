@@ -1,4 +1,6 @@
-"""The lecture's chain computed in float64 from float64 copies of the forward values, returning float64 gradients (plus an extra key, which the spec says is ignored)."""
+"""The lecture's chain computed in float64 from float64 copies of the forward values, returning
+float64 gradients (plus an extra key, which the spec says is ignored)."""
+
 import torch
 import torch.nn.functional as F
 
@@ -8,10 +10,25 @@ WRONG = {}
 
 def manual_backward(fwd):
     n = fwd.n
-    d = lambda name: getattr(fwd, name).double()
-    logprobs, probs, counts, counts_sum, counts_sum_inv = d("logprobs"), d("probs"), d("counts"), d("counts_sum"), d("counts_sum_inv")
+
+    def d(name):
+        return getattr(fwd, name).double()
+
+    logprobs, probs, counts, counts_sum, counts_sum_inv = (
+        d("logprobs"),
+        d("probs"),
+        d("counts"),
+        d("counts_sum"),
+        d("counts_sum_inv"),
+    )
     logits, h, W2, bnraw, bngain = d("logits"), d("h"), d("W2"), d("bnraw"), d("bngain")
-    bndiff, bnvar, bnvar_inv, bndiff2, hprebn = d("bndiff"), d("bnvar"), d("bnvar_inv"), d("bndiff2"), d("hprebn")
+    bndiff, bnvar, bnvar_inv, bndiff2, hprebn = (
+        d("bndiff"),
+        d("bnvar"),
+        d("bnvar_inv"),
+        d("bndiff2"),
+        d("hprebn"),
+    )
     embcat, W1, emb, C = d("embcat"), d("W1"), d("emb"), d("C")
     Xb, Yb = fwd.Xb, fwd.Yb
 
@@ -19,7 +36,7 @@ def manual_backward(fwd):
     dlogprobs[range(n), Yb] = -1.0 / n
     dprobs = (1.0 / probs) * dlogprobs
     dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
-    dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv
+    dcounts_sum = (-(counts_sum**-2)) * dcounts_sum_inv
     dcounts = counts_sum_inv * dprobs + torch.ones_like(counts) * dcounts_sum
     dnorm_logits = counts * dcounts
     dlogit_maxes = (-dnorm_logits).sum(1, keepdim=True)
@@ -43,11 +60,31 @@ def manual_backward(fwd):
     demb = dembcat.view(emb.shape)
     dC = torch.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, C.shape[1]))
     return {
-        "logprobs": dlogprobs, "probs": dprobs, "counts_sum_inv": dcounts_sum_inv,
-        "counts_sum": dcounts_sum, "counts": dcounts, "norm_logits": dnorm_logits,
-        "logit_maxes": dlogit_maxes, "logits": dlogits, "h": dh, "W2": dW2, "b2": db2,
-        "hpreact": dhpreact, "bngain": dbngain, "bnbias": dbnbias, "bnraw": dbnraw,
-        "bnvar_inv": dbnvar_inv, "bnvar": dbnvar, "bndiff2": dbndiff2, "bndiff": dbndiff,
-        "bnmeani": dbnmeani, "hprebn": dhprebn, "embcat": dembcat, "W1": dW1, "b1": db1,
-        "emb": demb, "C": dC, "loss": torch.tensor(1.0, dtype=torch.float64),
+        "logprobs": dlogprobs,
+        "probs": dprobs,
+        "counts_sum_inv": dcounts_sum_inv,
+        "counts_sum": dcounts_sum,
+        "counts": dcounts,
+        "norm_logits": dnorm_logits,
+        "logit_maxes": dlogit_maxes,
+        "logits": dlogits,
+        "h": dh,
+        "W2": dW2,
+        "b2": db2,
+        "hpreact": dhpreact,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+        "bnraw": dbnraw,
+        "bnvar_inv": dbnvar_inv,
+        "bnvar": dbnvar,
+        "bndiff2": dbndiff2,
+        "bndiff": dbndiff,
+        "bnmeani": dbnmeani,
+        "hprebn": dhprebn,
+        "embcat": dembcat,
+        "W1": dW1,
+        "b1": db1,
+        "emb": demb,
+        "C": dC,
+        "loss": torch.tensor(1.0, dtype=torch.float64),
     }

@@ -1,4 +1,6 @@
-"""The lecture's chain returning exact zeros for logit_maxes (softmax ignores a shift) and b1 (batchnorm cancels it): both true gradients are zero."""
+"""The lecture's chain returning exact zeros for logit_maxes (softmax ignores a shift) and b1
+(batchnorm cancels it): both true gradients are zero."""
+
 import torch
 import torch.nn.functional as F
 
@@ -10,8 +12,13 @@ def manual_backward(fwd):
     n, Xb, Yb = fwd.n, fwd.Xb, fwd.Yb
     C, W1, W2, bngain = fwd.C, fwd.W1, fwd.W2, fwd.bngain
     emb, embcat, hprebn, bndiff, bndiff2 = fwd.emb, fwd.embcat, fwd.hprebn, fwd.bndiff, fwd.bndiff2
-    bnvar, bnvar_inv, bnraw, hpreact, h = fwd.bnvar, fwd.bnvar_inv, fwd.bnraw, fwd.hpreact, fwd.h
-    logits, counts, counts_sum, counts_sum_inv = fwd.logits, fwd.counts, fwd.counts_sum, fwd.counts_sum_inv
+    bnvar, bnvar_inv, bnraw, h = fwd.bnvar, fwd.bnvar_inv, fwd.bnraw, fwd.h
+    logits, counts, counts_sum, counts_sum_inv = (
+        fwd.logits,
+        fwd.counts,
+        fwd.counts_sum,
+        fwd.counts_sum_inv,
+    )
     probs, logprobs = fwd.probs, fwd.logprobs
 
     dlogprobs = torch.zeros_like(logprobs)
@@ -19,7 +26,7 @@ def manual_backward(fwd):
     dprobs = (1.0 / probs) * dlogprobs
     dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
     dcounts = counts_sum_inv * dprobs
-    dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv
+    dcounts_sum = (-(counts_sum**-2)) * dcounts_sum_inv
     dcounts += torch.ones_like(counts) * dcounts_sum
     dnorm_logits = counts * dcounts
     dlogits = dnorm_logits.clone()
@@ -51,11 +58,30 @@ def manual_backward(fwd):
             dC[ix] += demb[k, j]
 
     return {
-        "logprobs": dlogprobs, "probs": dprobs, "counts_sum_inv": dcounts_sum_inv,
-        "counts_sum": dcounts_sum, "counts": dcounts, "norm_logits": dnorm_logits,
-        "logit_maxes": dlogit_maxes, "logits": dlogits, "h": dh, "W2": dW2, "b2": db2,
-        "hpreact": dhpreact, "bngain": dbngain, "bnbias": dbnbias, "bnraw": dbnraw,
-        "bnvar_inv": dbnvar_inv, "bnvar": dbnvar, "bndiff2": dbndiff2, "bndiff": dbndiff,
-        "bnmeani": dbnmeani, "hprebn": dhprebn, "embcat": dembcat, "W1": dW1, "b1": db1,
-        "emb": demb, "C": dC,
+        "logprobs": dlogprobs,
+        "probs": dprobs,
+        "counts_sum_inv": dcounts_sum_inv,
+        "counts_sum": dcounts_sum,
+        "counts": dcounts,
+        "norm_logits": dnorm_logits,
+        "logit_maxes": dlogit_maxes,
+        "logits": dlogits,
+        "h": dh,
+        "W2": dW2,
+        "b2": db2,
+        "hpreact": dhpreact,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+        "bnraw": dbnraw,
+        "bnvar_inv": dbnvar_inv,
+        "bnvar": dbnvar,
+        "bndiff2": dbndiff2,
+        "bndiff": dbndiff,
+        "bnmeani": dbnmeani,
+        "hprebn": dhprebn,
+        "embcat": dembcat,
+        "W1": dW1,
+        "b1": db1,
+        "emb": demb,
+        "C": dC,
     }

@@ -1,4 +1,6 @@
-"""mlp_backward written with one-hot targets, einsum for every matmul and a one-hot contraction for dC, and the batchnorm backward in its centred form."""
+"""mlp_backward written with one-hot targets, einsum for every matmul and a one-hot contraction
+for dC, and the batchnorm backward in its centred form."""
+
 import torch
 import torch.nn.functional as F
 
@@ -8,7 +10,7 @@ WRONG = {}
 
 def mlp_backward(fwd):
     n = fwd.n
-    V, E = fwd.C.shape
+    V = fwd.C.shape[0]
     dlogits = (F.softmax(fwd.logits, dim=1) - F.one_hot(fwd.Yb, V).float()) / n
     dW2 = torch.einsum("nh,nv->hv", fwd.h, dlogits)
     db2 = torch.einsum("nv->v", dlogits)
@@ -21,4 +23,12 @@ def mlp_backward(fwd):
     db1 = dhprebn.sum(0)
     demb = torch.einsum("nh,kh->nk", dhprebn, fwd.W1).view(fwd.emb.shape)
     dC = torch.einsum("nbv,nbe->ve", F.one_hot(fwd.Xb, V).float(), demb)
-    return {"C": dC, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}
+    return {
+        "C": dC,
+        "W1": dW1,
+        "b1": db1,
+        "W2": dW2,
+        "b2": db2,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+    }

@@ -1,6 +1,7 @@
-"""mlp_backward computed in float64 step by step through every atomic op of the lecture's chain (recomputing the softmax and batch statistics from the fused values), returned as float64."""
+"""mlp_backward computed in float64 step by step through every atomic op of the lecture's chain
+(recomputing the softmax and batch statistics from the fused values), returned as float64."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex4_train"
 WRONG = {}
@@ -8,9 +9,18 @@ WRONG = {}
 
 def mlp_backward(fwd):
     n, Xb, Yb = fwd.n, fwd.Xb, fwd.Yb
-    d = lambda t: t.double()
+
+    def d(t):
+        return t.double()
+
     C, W1, W2, bngain = d(fwd.C), d(fwd.W1), d(fwd.W2), d(fwd.bngain)
-    emb, embcat, hprebn, h, logits = d(fwd.emb), d(fwd.embcat), d(fwd.hprebn), d(fwd.h), d(fwd.logits)
+    emb, embcat, hprebn, h, logits = (
+        d(fwd.emb),
+        d(fwd.embcat),
+        d(fwd.hprebn),
+        d(fwd.h),
+        d(fwd.logits),
+    )
     # recompute the forward pieces the fused pass does not keep
     bndiff = hprebn - hprebn.mean(0, keepdim=True)
     bnvar = (bndiff**2).sum(0, keepdim=True) / (n - 1)
@@ -42,4 +52,12 @@ def mlp_backward(fwd):
     db1 = dhprebn.sum(0)
     demb = (dhprebn @ W1.T).view(emb.shape)
     dC = torch.zeros_like(C).index_put_((Xb,), demb, accumulate=True)
-    return {"C": dC, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}
+    return {
+        "C": dC,
+        "W1": dW1,
+        "b1": db1,
+        "W2": dW2,
+        "b2": db2,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+    }

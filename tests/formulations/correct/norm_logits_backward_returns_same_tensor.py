@@ -1,6 +1,5 @@
-"""norm_logits_backward returning dnorm_logits itself as dlogits (the local derivative is 1): a returned tensor may be an argument as long as it is not modified."""
-import torch
-import torch.nn.functional as F
+"""norm_logits_backward returning dnorm_logits itself as dlogits (the local derivative is 1): a
+returned tensor may be an argument as long as it is not modified."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,7 @@
-"""probs_backward with the row reduction for dcounts_sum_inv written as an einsum and unsqueezed back to (n, 1)."""
+"""probs_backward with the row reduction for dcounts_sum_inv written as an einsum and
+unsqueezed back to (n, 1)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,5 @@
-"""probs_backward returning its two gradients as a list instead of a tuple, which the spec accepts."""
-import torch
-import torch.nn.functional as F
+"""probs_backward returning its two gradients as a list instead of a tuple, which the spec
+accepts."""
 
 MODULE = "ex1_atomic"
 WRONG = {}

@@ -1,6 +1,5 @@
-"""The fused batchnorm backward with the biased variance: bnraw*(d*bnraw).sum(0) without the n/(n-1) factor of the Bessel-corrected forward."""
-import torch
-import torch.nn.functional as F
+"""The fused batchnorm backward with the biased variance: bnraw*(d*bnraw).sum(0) without the
+n/(n-1) factor of the Bessel-corrected forward."""
 
 MODULE = "ex3_batchnorm"
 WRONG = {

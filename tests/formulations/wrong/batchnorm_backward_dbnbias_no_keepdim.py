@@ -1,6 +1,5 @@
-"""The fused batchnorm backward with dbnbias = dhpreact.sum(0), shape (H,) instead of the (1, H) of bnbias."""
-import torch
-import torch.nn.functional as F
+"""The fused batchnorm backward with dbnbias = dhpreact.sum(0), shape (H,) instead of the (1,
+H) of bnbias."""
 
 MODULE = "ex3_batchnorm"
 WRONG = {
@@ -10,5 +9,7 @@ WRONG = {
 
 def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):
     n = dhpreact.shape[0]
-    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    dhprebn = (
+        bngain * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    )
     return dhprebn, (bnraw * dhpreact).sum(0, keepdim=True), dhpreact.sum(0)

@@ -1,6 +1,4 @@
 """The fused batchnorm backward forgets the bngain factor of hpreact = bngain * bnraw + bnbias."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex3_batchnorm"
 WRONG = {

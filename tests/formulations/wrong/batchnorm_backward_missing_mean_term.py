@@ -1,6 +1,4 @@
 """The fused batchnorm backward without the -d.sum(0) term that comes from the batch mean."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex3_batchnorm"
 WRONG = {

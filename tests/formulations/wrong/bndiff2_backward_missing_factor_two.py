@@ -1,6 +1,4 @@
 """bndiff2_backward drops the 2 of d(x**2)/dx = 2x."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""bndiff_backward with the lecture's dbnmeani = (-dbndiff).sum(0), shape (H,) instead of the (1, H) of bnmeani."""
-import torch
-import torch.nn.functional as F
+"""bndiff_backward with the lecture's dbnmeani = (-dbndiff).sum(0), shape (H,) instead of the
+(1, H) of bnmeani."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,4 @@
 """bndiff_backward forgets that bnmeani is subtracted: dbnmeani = +sum instead of -sum."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

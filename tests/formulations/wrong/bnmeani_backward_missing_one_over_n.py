@@ -1,6 +1,6 @@
 """bnmeani_backward forgets the mean's 1/n and broadcasts dbnmeani unscaled."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,4 @@
 """bnraw_backward forgets to sum dbnvar_inv over the batch: shape (n, H) instead of (1, H)."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

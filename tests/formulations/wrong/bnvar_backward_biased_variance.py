@@ -1,6 +1,6 @@
 """bnvar_backward uses 1/n instead of the forward's Bessel-corrected 1/(n-1)."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

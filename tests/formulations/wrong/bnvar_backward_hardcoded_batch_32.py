@@ -1,6 +1,7 @@
-"""bnvar_backward with Bessel's factor hard-coded as 1/31 (the lecture's batch of 32), wrong for every other batch size."""
+"""bnvar_backward with Bessel's factor hard-coded as 1/31 (the lecture's batch of 32), wrong
+for every other batch size."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""bnvar_inv_backward leaves eps out: -0.5 * bnvar**-1.5 instead of -0.5 * (bnvar + 1e-5)**-1.5, far off when the batch variance is near or below eps."""
-import torch
-import torch.nn.functional as F
+"""bnvar_inv_backward leaves eps out: -0.5 * bnvar**-1.5 instead of -0.5 * (bnvar +
+1e-5)**-1.5, far off when the batch variance is near or below eps."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""counts_backward uses exp(counts) instead of counts: the derivative of exp is evaluated at the output rather than the input."""
-import torch
-import torch.nn.functional as F
+"""counts_backward uses exp(counts) instead of counts: the derivative of exp is evaluated at
+the output rather than the input."""
 
 MODULE = "ex1_atomic"
 WRONG = {

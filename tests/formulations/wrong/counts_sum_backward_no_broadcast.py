@@ -1,6 +1,5 @@
-"""counts_sum_backward returns the (n, 1) upstream unbroadcast instead of spreading it over the (n, V) shape of counts."""
-import torch
-import torch.nn.functional as F
+"""counts_sum_backward returns the (n, 1) upstream unbroadcast instead of spreading it over the
+(n, V) shape of counts."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,4 @@
 """counts_sum_inv_backward drops the minus sign of d(1/x)/dx = -1/x**2."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,5 +1,5 @@
 """cross_entropy_backward forgets the /n of the mean reduction."""
-import torch
+
 import torch.nn.functional as F
 
 MODULE = "ex2_cross_entropy"

@@ -1,6 +1,5 @@
-"""cross_entropy_backward that exponentiates logits in place to save memory: the gradient is right, but the caller's logits are overwritten, which the spec forbids."""
-import torch
-import torch.nn.functional as F
+"""cross_entropy_backward that exponentiates logits in place to save memory: the gradient is
+right, but the caller's logits are overwritten, which the spec forbids."""
 
 MODULE = "ex2_cross_entropy"
 WRONG = {

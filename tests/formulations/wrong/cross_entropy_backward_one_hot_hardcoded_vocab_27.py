@@ -1,5 +1,6 @@
-"""cross_entropy_backward subtracts F.one_hot(Yb, 27): a hard-coded vocabulary that does not broadcast against (n, V) when V is not 27."""
-import torch
+"""cross_entropy_backward subtracts F.one_hot(Yb, 27): a hard-coded vocabulary that does not
+broadcast against (n, V) when V is not 27."""
+
 import torch.nn.functional as F
 
 MODULE = "ex2_cross_entropy"

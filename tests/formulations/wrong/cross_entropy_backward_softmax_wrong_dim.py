@@ -1,5 +1,6 @@
-"""cross_entropy_backward takes the softmax over the batch (dim 0) instead of over the classes (dim 1)."""
-import torch
+"""cross_entropy_backward takes the softmax over the batch (dim 0) instead of over the classes
+(dim 1)."""
+
 import torch.nn.functional as F
 
 MODULE = "ex2_cross_entropy"

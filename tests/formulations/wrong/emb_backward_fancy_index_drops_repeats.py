@@ -1,6 +1,7 @@
-"""emb_backward with dC[Xb] += demb: advanced-index += writes each repeated token once instead of accumulating."""
+"""emb_backward with dC[Xb] += demb: advanced-index += writes each repeated token once instead
+of accumulating."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

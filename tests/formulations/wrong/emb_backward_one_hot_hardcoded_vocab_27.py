@@ -1,4 +1,6 @@
-"""emb_backward with F.one_hot(Xb, 27): a hard-coded vocabulary gives dC the wrong number of rows whenever V is not 27."""
+"""emb_backward with F.one_hot(Xb, 27): a hard-coded vocabulary gives dC the wrong number of
+rows whenever V is not 27."""
+
 import torch
 import torch.nn.functional as F
 

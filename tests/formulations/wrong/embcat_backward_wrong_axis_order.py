@@ -1,6 +1,5 @@
-"""embcat_backward reshapes dembcat as (n, E, B) and transposes, putting the columns back in the wrong order (the forward view is (B, E) row-major)."""
-import torch
-import torch.nn.functional as F
+"""embcat_backward reshapes dembcat as (n, E, B) and transposes, putting the columns back in
+the wrong order (the forward view is (B, E) row-major)."""
 
 MODULE = "ex1_atomic"
 WRONG = {

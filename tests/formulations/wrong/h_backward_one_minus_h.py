@@ -1,6 +1,4 @@
 """h_backward uses (1 - h) instead of (1 - h**2) for the tanh derivative."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""hpreact_backward forgets to sum dbngain over the batch that bngain was broadcast along: shape (n, H) instead of (1, H)."""
-import torch
-import torch.nn.functional as F
+"""hpreact_backward forgets to sum dbngain over the batch that bngain was broadcast along:
+shape (n, H) instead of (1, H)."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,4 @@
 """hprebn_backward sums db1 with keepdim=True, shape (1, H), while b1 has shape (H,)."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

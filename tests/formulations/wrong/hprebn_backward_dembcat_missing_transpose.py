@@ -1,6 +1,5 @@
-"""hprebn_backward computes dembcat = dhprebn @ W1 (W1 not transposed), which only runs when B*E == H and gives the wrong values even then; here it raises."""
-import torch
-import torch.nn.functional as F
+"""hprebn_backward computes dembcat = dhprebn @ W1 (W1 not transposed), which only runs when
+B*E == H and gives the wrong values even then; here it raises."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""logit_maxes_backward sends the gradient to every entry equal to the row maximum; autograd sends it to the one index max returns, so rows with exact ties are wrong."""
-import torch
-import torch.nn.functional as F
+"""logit_maxes_backward sends the gradient to every entry equal to the row maximum; autograd
+sends it to the one index max returns, so rows with exact ties are wrong."""
 
 MODULE = "ex1_atomic"
 WRONG = {

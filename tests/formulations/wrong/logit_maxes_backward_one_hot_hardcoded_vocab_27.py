@@ -1,5 +1,6 @@
-"""logit_maxes_backward with F.one_hot(..., 27): a hard-coded vocabulary size, wrong shape whenever V is not 27."""
-import torch
+"""logit_maxes_backward with F.one_hot(..., 27): a hard-coded vocabulary size, wrong shape
+whenever V is not 27."""
+
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"

@@ -1,6 +1,4 @@
 """logits_backward sums db2 with keepdim=True, shape (1, V), while b2 has shape (V,)."""
-import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

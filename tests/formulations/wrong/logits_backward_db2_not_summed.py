@@ -1,6 +1,5 @@
-"""logits_backward returns db2 = dlogits without summing over the batch dimension that b2 was broadcast along: shape (n, V) instead of (V,)."""
-import torch
-import torch.nn.functional as F
+"""logits_backward returns db2 = dlogits without summing over the batch dimension that b2 was
+broadcast along: shape (n, V) instead of (V,)."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""logits_backward computes dW2 = dlogits.T @ h, the transpose of the right answer: shape (V, H) instead of (H, V)."""
-import torch
-import torch.nn.functional as F
+"""logits_backward computes dW2 = dlogits.T @ h, the transpose of the right answer: shape (V,
+H) instead of (H, V)."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,5 @@
-"""logprobs_backward multiplies by probs instead of dividing (confusing d log(x)/dx = 1/x with x)."""
-import torch
-import torch.nn.functional as F
+"""logprobs_backward multiplies by probs instead of dividing (confusing d log(x)/dx = 1/x with
+x)."""
 
 MODULE = "ex1_atomic"
 WRONG = {

@@ -1,6 +1,7 @@
-"""loss_backward divides by a hard-coded 32 (the lecture's batch size) instead of n, wrong for every other batch size."""
+"""loss_backward divides by a hard-coded 32 (the lecture's batch size) instead of n, wrong for
+every other batch size."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

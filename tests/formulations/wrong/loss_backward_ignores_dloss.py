@@ -1,6 +1,7 @@
-"""loss_backward ignores the upstream dloss (the lecture can, since there it is 1): -1/n at the targets, wrong for any dloss other than 1."""
+"""loss_backward ignores the upstream dloss (the lecture can, since there it is 1): -1/n at the
+targets, wrong for any dloss other than 1."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

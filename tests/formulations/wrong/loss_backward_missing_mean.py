@@ -1,6 +1,6 @@
 """loss_backward forgets the mean's 1/n: -dloss at the targets instead of -dloss/n."""
+
 import torch
-import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
 WRONG = {

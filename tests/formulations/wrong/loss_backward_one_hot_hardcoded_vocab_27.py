@@ -1,5 +1,6 @@
-"""loss_backward builds its one-hot mask with a hard-coded 27 classes (the lecture's vocabulary), so dlogprobs has the wrong shape whenever V is not 27."""
-import torch
+"""loss_backward builds its one-hot mask with a hard-coded 27 classes (the lecture's
+vocabulary), so dlogprobs has the wrong shape whenever V is not 27."""
+
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"

@@ -1,4 +1,6 @@
-"""mlp_backward whose fused batchnorm term omits Bessel's n/(n-1), as if the forward used the biased variance."""
+"""mlp_backward whose fused batchnorm term omits Bessel's n/(n-1), as if the forward used the
+biased variance."""
+
 import torch
 import torch.nn.functional as F
 
@@ -7,13 +9,21 @@ WRONG = {
     "ex4.mlp_backward": ("C", "W1"),
     "ex4.training": ("training",),
 }
+# ex4.training fails only step for step against autograd: a full lecture run ends at
+# train 2.074 / dev 2.124, the same as autograd's.
 
 
 def mlp_backward(fwd):
     n, Xb, Yb = fwd.n, fwd.Xb, fwd.Yb
     C, W1, W2, bngain = fwd.C, fwd.W1, fwd.W2, fwd.bngain
-    emb, embcat, bnvar_inv, bnraw, hpreact, h, logits = (
-        fwd.emb, fwd.embcat, fwd.bnvar_inv, fwd.bnraw, fwd.hpreact, fwd.h, fwd.logits)
+    emb, embcat, bnvar_inv, bnraw, h, logits = (
+        fwd.emb,
+        fwd.embcat,
+        fwd.bnvar_inv,
+        fwd.bnraw,
+        fwd.h,
+        fwd.logits,
+    )
 
     # cross-entropy, in one go (exercise 2)
     dlogits = F.softmax(logits, 1)
@@ -37,4 +47,12 @@ def mlp_backward(fwd):
     demb = dembcat.view(emb.shape)
     dC = torch.zeros_like(C)
     dC.index_add_(0, Xb.view(-1), demb.view(-1, C.shape[1]))
-    return {"C": dC, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}
+    return {
+        "C": dC,
+        "W1": dW1,
+        "b1": db1,
+        "W2": dW2,
+        "b2": db2,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+    }

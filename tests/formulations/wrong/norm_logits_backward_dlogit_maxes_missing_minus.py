@@ -1,6 +1,5 @@
-"""norm_logits_backward forgets the minus sign of the subtracted logit_maxes: dlogit_maxes = +sum instead of -sum."""
-import torch
-import torch.nn.functional as F
+"""norm_logits_backward forgets the minus sign of the subtracted logit_maxes: dlogit_maxes =
++sum instead of -sum."""
 
 MODULE = "ex1_atomic"
 WRONG = {

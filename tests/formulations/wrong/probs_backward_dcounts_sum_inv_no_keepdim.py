@@ -1,6 +1,5 @@
-"""probs_backward sums dcounts_sum_inv over the row without keepdim, giving shape (n,) instead of (n, 1)."""
-import torch
-import torch.nn.functional as F
+"""probs_backward sums dcounts_sum_inv over the row without keepdim, giving shape (n,) instead
+of (n, 1)."""
 
 MODULE = "ex1_atomic"
 WRONG = {
