@@ -11,16 +11,21 @@ import fnmatch
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from grader import __version__
+from grader.limits import LIMIT_HELP
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 
 HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py (default: exercises)"
 HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
 HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
+HELP_NO_SANDBOX = "run student code in this process, without limits (to debug it with pdb); the report says so"
+LIMIT_FLAGS = (("--timeout", "wall_time", float, "SECONDS"), ("--cpu-time", "cpu_time", float, "SECONDS"),
+               ("--memory", "memory", int, "MB"), ("--output-limit", "output", int, "KB"))  # fmt: skip
 
 
 class UsageError(Exception):
@@ -53,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     grade.add_argument("--only", nargs="+", metavar="ID", help=HELP_ONLY)
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
+    add_running_options(grade)
     grade.set_defaults(run=run_grade)
 
     listing = commands.add_parser("list", help="list every exercise id with its points")
@@ -63,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("id", help="an exercise id, e.g. ex1.logits_backward (see `backprop-ninja list`)")
     check.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     check.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    add_running_options(check)
     check.set_defaults(run=run_check)
 
     stubs = commands.add_parser("stubs", help="write the student's stubs from the solutions")
@@ -73,10 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_running_options(parser: argparse.ArgumentParser) -> None:
+    """How student code runs: in worker processes under limits (the rubric's [limits]
+    unless given here), or in this process for debugging."""
+    parser.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
+    for flag, name, kind, unit in LIMIT_FLAGS:
+        parser.add_argument(flag, dest=f"limit_{name}", type=_positive(kind), metavar=unit,
+                            help=f"{LIMIT_HELP[name]} (default: the rubric's [limits] {name})")  # fmt: skip
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number > 0, got {text!r}")
+        return value
+
+    return parse
+
+
 def run_grade(args: argparse.Namespace) -> int:
     from grader import reports
 
-    report = _grader(args).report(select(args.only))
+    with _grader(args) as grader:
+        report = grader.report(select(args.only))
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if args.output:
         write_atomically(Path(args.output), reports.FORMATS[args.format](report))
@@ -112,7 +142,8 @@ def run_check(args: argparse.Namespace) -> int:
     if len(matches) > 1:
         raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")
     (item_id,) = matches
-    result = _grader(args).item(item_id)
+    with _grader(args) as grader:
+        result = grader.item(item_id)
     print(f"{item_id}: {reports.points(result.score)}/{reports.points(result.max_score)} {result.status}")
     if result.message:
         print(f"  {result.message}")
@@ -163,13 +194,16 @@ def select(patterns: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _rubric(path: str | None):
+def _rubric(path: str | None, args: argparse.Namespace | None = None):
+    """The rubric at `path` over the default, with the limits given on the command line."""
     from grader.rubric import RubricError, load_rubric
 
     try:
-        return load_rubric(path)
+        rubric = load_rubric(path)
     except RubricError as error:
         raise UsageError(str(error)) from None
+    given = {name: getattr(args, f"limit_{name}") for _, name, _, _ in LIMIT_FLAGS if getattr(args, f"limit_{name}", None)}
+    return replace(rubric, limits=replace(rubric.limits, **given)) if given else rubric
 
 
 def _grader(args: argparse.Namespace):
@@ -185,7 +219,7 @@ def _grader(args: argparse.Namespace):
     if not any((folder / f"{module}.py").is_file() for module in MODULES):
         print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
               "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
-    return Grader(folder, _rubric(args.rubric))
+    return Grader(folder, _rubric(args.rubric, args), sandbox=not args.no_sandbox)
 
 
 def write_atomically(path: Path, text: str) -> None:

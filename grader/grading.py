@@ -20,11 +20,16 @@ from grader.compare import Comparison, compare
 from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
 from grader.scoring import score_item
-from grader.submission import Failure, Submission
+from grader.guard import autograd_in_source
+from grader.sandbox import Sandbox
+from grader.submission import Failure, Submission, uses_autograd
 from grader.trials import Trial, TrialData
 
-# Failures that every trial would repeat: the first one settles the exercise.
-FINAL = ("missing_module", "import_error", "missing_function", "not_implemented")
+# A failure of any other kind would come back in every trial: the first settles the
+# exercise. An exception may be size-dependent, so the other trials still run.
+RETRIED = ("exception",)
+
+Runner = Submission | Sandbox  # runs student code: in this process, or in workers
 
 
 class ExerciseOutcome:
@@ -39,15 +44,27 @@ class ExerciseOutcome:
 class Grader:
     """Grades one submission folder against the catalogue."""
 
-    def __init__(self, submission: Submission | Path | str, rubric: Rubric | None = None):
+    def __init__(self, submission: Runner | Path | str, rubric: Rubric | None = None, sandbox: bool = True):
         # The tensors are tiny: one thread is fastest, and with more, a busy machine makes
         # torch's threads wait on each other (measured: 0.5 s against 13 s on 2 loaded cores).
         torch.set_num_threads(1)
-        self.submission = submission if isinstance(submission, Submission) else Submission(submission)
         self.rubric = rubric or load_rubric()
+        if isinstance(submission, Path | str):
+            submission = (Sandbox if sandbox else Submission)(submission, self.rubric.limits)
+        self.submission = submission
         self._data: dict[Trial, TrialData] = {}
         self._outcomes: dict[str, ExerciseOutcome] = {}
         self._results: dict[str, ItemResult] = {}
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers and every process student code started."""
+        self.submission.close()
 
     def report(self, ids: Iterable[str] | None = None) -> Report:
         """The report for the given ids (every id by default), in catalogue order."""
@@ -56,7 +73,7 @@ class Grader:
         if unknown:
             raise ValueError(f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all")
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
-        return Report(str(self.submission.folder), items, self.rubric.tolerance)
+        return Report(str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed)
 
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
@@ -90,6 +107,10 @@ class Grader:
 
     def _check(self, exercise: Exercise) -> ExerciseOutcome:
         outcome = ExerciseOutcome(exercise)
+        evidence = autograd_in_source(self.submission.folder / f"{exercise.module}.py", exercise.function)
+        if evidence:
+            outcome.failures.append(("read from the source", uses_autograd(evidence)))
+            return outcome
         for trial in exercise.trials:
             data = self.data(trial)
             values = data.fused if exercise.fwd == "fused" else data.exploded
@@ -100,7 +121,7 @@ class Grader:
             outcome.output = outcome.output or call.output
             if call.failure:
                 outcome.failures.append((trial.label, call.failure))
-                if call.failure.kind in FINAL:
+                if call.failure.kind not in RETRIED:
                     break
                 continue
             for name, key in zip(exercise.gradient_names, exercise.wrt):
@@ -163,6 +184,9 @@ def _kind(value: Any) -> str:
     return "None: did the function forget to return?" if value is None else f"a {type(value).__name__}"
 
 
-def grade(submission: Path | str, rubric: Path | str | None = None, ids: Iterable[str] | None = None) -> Report:
+def grade(
+    submission: Path | str, rubric: Path | str | None = None, ids: Iterable[str] | None = None, sandbox: bool = True
+) -> Report:
     """Grade the folder `submission` and return its report."""
-    return Grader(Submission(submission), load_rubric(rubric)).report(ids)
+    with Grader(submission, load_rubric(rubric), sandbox) as grader:
+        return grader.report(ids)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from grader.cli import HELP_RUBRIC, HELP_SUBMISSION
+from grader.cli import HELP_NO_SANDBOX, HELP_RUBRIC, HELP_SUBMISSION
 
 if TYPE_CHECKING:
     from grader.grading import Grader
@@ -42,10 +42,15 @@ class GradingState:
                 raise pytest.UsageError(f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ...")
             rubric = self.config.getoption("backprop_ninja_rubric")
             try:
-                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None))
+                sandbox = not self.config.getoption("backprop_ninja_no_sandbox")
+                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None), sandbox=sandbox)
             except RubricError as error:
                 raise pytest.UsageError(str(error)) from None
         return self._grader
+
+    def close(self) -> None:
+        if self._grader is not None:
+            self._grader.close()
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -55,10 +60,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("backprop-ninja", "grading the backprop ninja exercises")
     group.addoption("--submission", dest="backprop_ninja_submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     group.addoption("--rubric", dest="backprop_ninja_rubric", default=None, metavar="FILE", help=HELP_RUBRIC)
+    group.addoption("--no-sandbox", dest="backprop_ninja_no_sandbox", action="store_true", help=HELP_NO_SANDBOX)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = GradingState(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.close()
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +101,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from grader import reports
     from grader.results import Report
 
-    report = Report(str(state.grader.submission.folder), tuple(state.results), state.grader.rubric.tolerance)
+    grader = state.grader
+    report = Report(str(grader.submission.folder), tuple(state.results), grader.rubric.tolerance, grader.submission.sandboxed)
     terminalreporter.section("backprop-ninja scores")
     terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))
 

@@ -36,7 +36,10 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
         return f"\033[{COLORS[status]}m{text}\033[0m" if color else text
 
     width = max(len(item.id) for item in report.items) if report.items else 10
-    lines = [f"backprop-ninja {__version__}: grading {report.submission}", ""]
+    lines = [f"backprop-ninja {__version__}: grading {report.submission}"]
+    if not report.sandboxed:
+        lines.append("sandbox: OFF (--no-sandbox): student code ran in the grader's process, without limits")
+    lines.append("")
     lines.append(f"{'id':<{width}}  {'points':>9}  {'status':<15}  reason")
     for item in report.items:
         score = f"{points(item.score)}/{points(item.max_score)}"
@@ -61,6 +64,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "score": report.score,
         "max_score": report.max_score,
         "tolerance": report.tolerance,
+        "sandboxed": report.sandboxed,
         "items": [_item(item) for item in report.items],
     }
 
@@ -92,7 +96,8 @@ def to_gradescope(report: Report) -> dict[str, Any]:
     """Gradescope's results.json: a test per id, named by the id."""
     return {
         "score": report.score,
-        "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points",
+        "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points"
+        + ("" if report.sandboxed else " (graded with --no-sandbox)"),
         "tests": [
             {
                 "name": item.id,
@@ -116,7 +121,9 @@ def to_junit(report: Report) -> str:
     suite = ET.SubElement(suites, "testsuite", name=report.submission, tests=str(len(report.items)),
                           failures=str(len(failures)), errors=str(len(errors)), skipped="0")  # fmt: skip
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("score", report.score), ("max_score", report.max_score), ("tolerance", report.tolerance)):
+    summary = (("score", report.score), ("max_score", report.max_score), ("tolerance", report.tolerance),
+               ("sandboxed", report.sandboxed))  # fmt: skip
+    for name, value in summary:
         ET.SubElement(properties, "property", name=name, value=str(value))
     for item in report.items:
         case = ET.SubElement(suite, "testcase", classname=item.id.split(".")[0], name=item.id, time="0")

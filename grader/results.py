@@ -38,6 +38,7 @@ class Report:
     submission: str  # the folder that was graded
     items: tuple[ItemResult, ...]
     tolerance: float
+    sandboxed: bool = True  # whether student code ran in worker processes
 
     @property
     def score(self) -> float:

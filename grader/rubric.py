@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.catalogue import IDS
+from grader.limits import LIMIT_HELP, Limits
 
 DEFAULT = resources.files("grader") / "rubric.toml"
-SECTIONS = {"grading": "settings that apply to every id", "points": "the points of each exercise id"}
+SECTIONS = {
+    "grading": "settings that apply to every id",
+    "limits": "what each call of student code may use",
+    "points": "the points of each exercise id",
+}
 SETTINGS = {"tolerance": "the largest normalised error that counts as right"}
 
 
@@ -34,6 +39,7 @@ class RubricError(ValueError):
 class Rubric:
     points: dict[str, float]  # every exercise id -> its points
     tolerance: float  # see compare.py
+    limits: Limits
     sources: tuple[str, ...]  # the files it was read from, default first
 
 
@@ -42,6 +48,7 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
     default = _read(DEFAULT.read_text(encoding="utf-8"), "the default rubric (grader/rubric.toml)")
     points = default.get("points", {})
     tolerance = default.get("grading", {}).get("tolerance")
+    limits = default.get("limits", {})
     sources = [str(DEFAULT)]
     if path is not None:
         path = Path(path)
@@ -50,11 +57,12 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         overlay = _read(path.read_text(encoding="utf-8"), str(path))
         points = {**points, **overlay.get("points", {})}
         tolerance = overlay.get("grading", {}).get("tolerance", tolerance)
+        limits = {**limits, **overlay.get("limits", {})}
         sources.append(str(path))
     missing = [i for i in IDS if i not in points]
     if missing:
         raise RubricError(sources[0], "points", f"no points for {', '.join(missing)}: add them")
-    return Rubric({i: float(points[i]) for i in IDS}, float(tolerance), tuple(sources))
+    return Rubric({i: float(points[i]) for i in IDS}, float(tolerance), Limits(**limits), tuple(sources))
 
 
 def _read(text: str, source: str) -> dict[str, Any]:
@@ -72,6 +80,12 @@ def _read(text: str, source: str) -> dict[str, Any]:
             raise RubricError(source, f"grading.{key}", f"unknown setting; expected one of: {_listing(SETTINGS)}")
         if not _number(value) or not 0 < value < 1:
             raise RubricError(source, f"grading.{key}", f"expected a number between 0 and 1 (e.g. 1e-4), got {value!r}")
+    for key, value in data.get("limits", {}).items():
+        if key not in LIMIT_HELP:
+            raise RubricError(source, f"limits.{key}", f"unknown limit; expected one of: {_listing(LIMIT_HELP)}")
+        if not _number(value) or value <= 0 or (key in ("memory", "output") and not isinstance(value, int)):
+            kind = "a whole number" if key in ("memory", "output") else "a number"
+            raise RubricError(source, f"limits.{key}", f"expected {kind} > 0 ({LIMIT_HELP[key]}), got {value!r}")
     for key, value in data.get("points", {}).items():
         if key not in IDS:
             near = difflib.get_close_matches(key, IDS, n=1)

@@ -13,6 +13,8 @@ FAILURE_STATUS = {
     "missing_function": "missing",
     "not_implemented": "not_implemented",
     "bad_return": "failed",
+    "mutated_input": "failed",
+    "uses_autograd": "failed",
 }
 
 

@@ -1,5 +1,9 @@
 """Load a student's modules from a folder and call their functions, turning everything
-that can go wrong into a `Failure` with a message a student can act on."""
+that can go wrong into a `Failure` with a message a student can act on.
+
+This runs wherever student code runs: in a worker process (sandbox.py), or in the
+grader's own process with --no-sandbox.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +21,33 @@ from typing import Any
 import torch
 
 from grader.catalogue import Values
+from grader.guard import ADVICE, AutogradGuard
+from grader.limits import Limits
+
+# Every kind of Failure: why a call gave no value to grade.
+KINDS = {
+    "missing_module": "the module file is not in the submission",
+    "import_error": "the module does not compile or import",
+    "missing_function": "the module has no such function",
+    "not_implemented": "the function still raises NotImplementedError",
+    "exception": "the function raised an exception",
+    "mutated_input": "the function modified one of its arguments",
+    "uses_autograd": "the function used autograd",
+    "bad_return": "the function returned a value the grader cannot use",
+    "output_limit": "the function printed more than the output limit",
+    "memory": "the function ran out of memory",
+    "exited": "the function ended the process (sys.exit) or raised KeyboardInterrupt",
+    "timeout": "the call ran past the wall-time limit",
+    "cpu_time": "the call used more than the CPU-time limit",
+    "crashed": "the process running the function died",
+}
 
 
 @dataclass(frozen=True)
 class Failure:
     """Why a call gave no value to grade."""
 
-    # missing_module, import_error, missing_function, not_implemented, exception,
-    # mutated_input, or bad_return (a value the grader cannot use)
-    kind: str
+    kind: str  # one of KINDS
     message: str  # one line for the student
     detail: str = ""  # the traceback, for -v and the instructor's report
 
@@ -36,27 +58,28 @@ class Call:
 
     value: Any = None
     failure: Failure | None = None
-    output: str = ""  # what the function printed, cut at OUTPUT_LIMIT characters
+    output: str = ""  # what the function printed, cut at KEPT_OUTPUT characters
 
 
-OUTPUT_LIMIT = 2000
+KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
 
 
 class _Bounded(io.StringIO):
-    """Keeps the first OUTPUT_LIMIT characters written to it and counts the rest."""
+    """Keeps the first KEPT_OUTPUT characters written to it and counts them all."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.dropped = 0
+        self.total = 0
 
     def write(self, text: str) -> int:
-        room = max(OUTPUT_LIMIT - self.tell(), 0)
-        self.dropped += max(len(text) - room, 0)
-        return super().write(text[:room]) + max(len(text) - room, 0)
+        self.total += len(text)
+        room = max(KEPT_OUTPUT - self.tell(), 0)
+        super().write(text[:room])
+        return len(text)
 
     def text(self) -> str:
-        more = f"\n... ({self.dropped} more characters)" if self.dropped else ""
-        return self.getvalue() + more
+        dropped = self.total - self.tell()
+        return self.getvalue() + (f"\n... ({dropped} more characters)" if dropped > 0 else "")
 
 
 @contextlib.contextmanager
@@ -69,10 +92,17 @@ def _captured() -> Iterator[_Bounded]:
 
 
 class Submission:
-    """A folder holding some or all of the student modules, imported on first use."""
+    """A folder holding some or all of the student modules, imported on first use, in
+    the process that runs student code."""
 
-    def __init__(self, folder: Path | str):
+    sandboxed = False
+
+    def __init__(self, folder: Path | str, limits: Limits, in_worker: bool = False):
         self.folder = Path(folder).resolve()
+        self.limits = limits
+        # In a worker, sys.exit and KeyboardInterrupt can only come from student code;
+        # in the grader's own process, Ctrl-C must still stop the grader.
+        self._exits = (SystemExit, KeyboardInterrupt) if in_worker else (SystemExit,)
         self._modules: dict[str, ModuleType | Failure] = {}
 
     def module(self, name: str) -> ModuleType | Failure:
@@ -96,8 +126,13 @@ class Submission:
         except SyntaxError as error:
             where = f"{Path(error.filename or path).name}, line {error.lineno}"
             return Failure("import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error))
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - any failure of student code is reported
-            return Failure("import_error", f"{name}.py failed to import: {describe(error, self.folder)}", _traceback(error))
+        except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
+            failure = self._failure(error)
+            return Failure(
+                "import_error" if failure.kind == "exception" else failure.kind,
+                f"{name}.py failed to import: {failure.message}",
+                failure.detail,
+            )
         finally:
             sys.path.remove(str(self.folder))
             self._forget_modules_from_folder(set(sys.modules) - before)
@@ -113,7 +148,8 @@ class Submission:
 
     def call(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False) -> Call:
         """Call `module.function` with the arguments in order, or with one read-only `fwd`
-        holding them all; fail it if it changes any of them."""
+        holding them all, with autograd switched off; fail it if it uses autograd,
+        changes an argument or prints past the limit."""
         loaded = self.module(module)
         if isinstance(loaded, Failure):
             return Call(failure=loaded)
@@ -122,23 +158,51 @@ class Submission:
             return Call(failure=Failure("missing_function", f"{module}.py has no function {function}"))
         pristine = {k: v.clone() for k, v in arguments.items() if isinstance(v, torch.Tensor)}
         args = (Values(arguments),) if as_fwd else tuple(arguments.values())
-        with _captured() as printed:
+        value, failure = None, None
+        with _captured() as printed, AutogradGuard() as guard:
             try:
-                with torch.no_grad():
-                    value = fn(*args)
-            except NotImplementedError as error:
-                return Call(failure=Failure("not_implemented", "not implemented yet", _traceback(error)))
-            except (Exception, SystemExit) as error:  # noqa: BLE001 - any failure of student code is reported
-                failure = Failure("exception", describe(error, self.folder), _traceback(error))
-                return Call(failure=failure, output=printed.text())
-        changed = [k for k, v in pristine.items() if not torch.equal(arguments[k], v)]
-        if changed:
-            what = ", ".join(f"fwd.{k}" if as_fwd else k for k in changed)
-            return Call(failure=Failure(
-                "mutated_input",
-                f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
-            ), output=printed.text())  # fmt: skip
-        return Call(value=value, output=printed.text())
+                value = fn(*args)
+                guard.check_returned(value)
+            except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
+                failure = self._failure(error)
+        output = printed.text()
+        if guard.evidence:
+            failure = uses_autograd(guard.evidence)
+        elif printed.total > self.limits.output * 1024:
+            failure = Failure("output_limit", (
+                f"{function} printed {printed.total / 1024:,.0f} KB, more than the {self.limits.output} KB output "
+                "limit: remove the prints"
+            ))  # fmt: skip
+        elif failure is None:
+            changed = [k for k, v in pristine.items() if not torch.equal(arguments[k], v)]
+            if changed:
+                what = ", ".join(f"fwd.{k}" if as_fwd else k for k in changed)
+                failure = Failure(
+                    "mutated_input",
+                    f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
+                )
+        return Call(failure=failure, output=output) if failure else Call(value=value, output=output)
+
+    def _failure(self, error: BaseException) -> Failure:
+        detail = _traceback(error)
+        if isinstance(error, NotImplementedError):
+            return Failure("not_implemented", "not implemented yet", detail)
+        if isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "DefaultCPUAllocator" in str(error):
+            return Failure("memory", (
+                f"ran out of memory (the limit is {self.limits.memory} MB): {describe(error, self.folder)}"
+            ), detail)  # fmt: skip
+        if isinstance(error, SystemExit):
+            return Failure("exited", f"called sys.exit({error.code!r}): return the gradient instead", detail)
+        if isinstance(error, KeyboardInterrupt):
+            return Failure("exited", f"raised KeyboardInterrupt ({describe(error, self.folder)})", detail)
+        return Failure("exception", describe(error, self.folder), detail)
+
+    def close(self) -> None:
+        """Nothing to release: student code ran in this process."""
+
+
+def uses_autograd(evidence: list[str]) -> Failure:
+    return Failure("uses_autograd", f"uses autograd (it {'; it '.join(evidence)}): {ADVICE}")
 
 
 def describe(error: BaseException, folder: Path) -> str:

@@ -4,6 +4,7 @@ import torch
 
 from grader import training
 from grader.grading import grade
+from grader.rubric import load_rubric
 from grader.submission import Submission
 from tests.conftest import SOLUTIONS
 
@@ -15,7 +16,7 @@ def test_the_synthetic_task_is_learnt_in_the_check_s_few_steps():
 
 
 def test_the_solution_follows_autograd_to_well_within_the_tolerance():
-    comparisons, failures = training.check(Submission(SOLUTIONS), 1e-4)
+    comparisons, failures = training.check(Submission(SOLUTIONS, load_rubric().limits), 1e-4)
     assert failures == []
     assert [c.name for c in comparisons["training"]] == ["loss curve", *training.model.PARAMETERS]
     assert max(c.error for c in comparisons["training"]) < 1e-5

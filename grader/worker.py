@@ -1,0 +1,101 @@
+"""The worker: the only process that imports and runs student code.
+
+It is forked, with torch already imported, by the zygote in sandbox.py. It puts itself
+in a session of its own (so that whatever it starts can be killed with it), moves into a
+scratch directory, drops the grader's repository from its import path, caps its memory
+and file sizes, sends what C code prints to a file, and then serves requests from the
+grader, both ways in the wire format (the replies are decoded without trust).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import torch
+
+from grader import wire
+from grader.limits import Limits
+from grader.processes import PR_SET_PDEATHSIG, prctl
+from grader.submission import Call, Failure, Submission
+
+OUTPUT_FILE = "output.txt"
+STARTUP_ERROR = "worker-startup-error.txt"  # in the scratch folder, read by the grader
+
+
+def serve(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> NoReturn:
+    """Set up the process, then answer requests until the grader hangs up."""
+    try:
+        _confine(folder, scratch, limits)
+    except BaseException as error:  # noqa: BLE001 - the grader reads why the worker could not start
+        Path(scratch, STARTUP_ERROR).write_text(f"{type(error).__name__}: {error}")
+        os._exit(70)
+    try:
+        submission = Submission(folder, limits, in_worker=True)
+        while (request := wire.read_frame(sock.recv)) is not None:
+            sock.sendall(wire.frame(_answer(submission, limits, wire.decode(request))))
+    finally:
+        os._exit(0)
+
+
+def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> bytes:
+    _reset_output()
+    if request["op"] == "import":
+        loaded = submission.module(request["module"])
+        call = Call(failure=loaded) if isinstance(loaded, Failure) else Call()
+    else:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        budget = int(used.ru_utime + used.ru_stime + limits.cpu_time) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.RLIM_INFINITY))
+        try:
+            call = submission.call(request["module"], request["function"], request["value"], request["as_fwd"])
+        finally:
+            resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    failure = call.failure
+    header = {
+        "failure": None if failure is None else {"kind": failure.kind, "message": failure.message, "detail": failure.detail},
+        "output": call.output + _c_output(),
+    }
+    return wire.encode(header, call.value)
+
+
+def _confine(folder: str, scratch: str, limits: Limits) -> None:
+    os.setsid()
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Off the path: the grader's folder and repository (whose solutions/ must not be importable).
+    hidden = {str(Path(p).resolve()) for p in (os.getcwd(), Path(__file__).resolve().parent.parent)}
+    sys.path[:] = [folder] + [p for p in sys.path if p and str(Path(p).resolve()) not in hidden]
+    os.chdir(scratch)
+    os.environ["TMPDIR"] = scratch
+    torch.set_num_threads(1)
+    # Address space: what the process maps now (torch included) plus the limit.
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = mapped + limits.memory * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    # Files: a write past the cap fails with EFBIG instead of filling the disk.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    size = 4 * limits.output * 1024 + 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    # What C code prints (Python's print is captured above it) goes to a file.
+    fd = os.open(OUTPUT_FILE, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _reset_output() -> None:
+    os.ftruncate(1, 0)
+    os.lseek(1, 0, os.SEEK_SET)
+
+
+def _c_output() -> str:
+    os.lseek(1, 0, os.SEEK_SET)
+    return os.read(1, 2000).decode("utf-8", "replace")
+
