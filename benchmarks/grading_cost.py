@@ -1,8 +1,10 @@
-"""How much grading a whole submission costs, against the floor of importing torch.
+"""How much grading a whole submission costs: against the floor of importing torch, and
+with student code isolated in worker processes against without.
 
-Runs, alternately and in fresh processes, `python -c "import torch"` and
-`python -m grader grade --submission solutions`, and prints the median wall time of
-each and their ratio. Target: the ratio is at most 2.
+Runs, in turn and in fresh processes, `python -c "import torch"`,
+`python -m grader grade --submission solutions` (isolated, the default) and the same
+with --no-sandbox, and prints the median wall time of each and two ratios. Targets:
+grading costs at most 2 torch imports, and isolation at most 1.3 times no isolation.
 
     python benchmarks/grading_cost.py [--rounds 7] [--submission solutions]
 """
@@ -32,10 +34,12 @@ def main() -> None:
     parser.add_argument("--submission", default=str(ROOT / "solutions"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        grade = [sys.executable, "-m", "grader", "grade", "--submission", args.submission,
+                 "--format", "json", "--output", str(Path(tmp) / "report.json")]  # fmt: skip
         commands = {
             "import torch": [sys.executable, "-c", "import torch"],
-            "grade": [sys.executable, "-m", "grader", "grade", "--submission", args.submission,
-                      "--format", "json", "--output", str(Path(tmp) / "report.json")],  # fmt: skip
+            "grade": grade,
+            "--no-sandbox": [*grade, "--no-sandbox"],
         }
         wall_time(commands["import torch"])  # warm the file cache
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -45,8 +49,8 @@ def main() -> None:
     medians = {name: statistics.median(t) for name, t in times.items()}
     for name, median in medians.items():
         print(f"{name:>13}: median {median:.2f} s over {args.rounds} runs (min {min(times[name]):.2f} s)")
-    ratio = medians["grade"] / medians["import torch"]
-    print(f"grade / import torch = {ratio:.2f} (target: at most 2)")
+    print(f"grade / import torch = {medians['grade'] / medians['import torch']:.2f} (target: at most 2)")
+    print(f"grade / grade --no-sandbox = {medians['grade'] / medians['--no-sandbox']:.2f} (target: at most 1.3)")
 
 
 if __name__ == "__main__":

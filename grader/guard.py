@@ -67,7 +67,12 @@ class AutogradGuard:
             self.refuse("uses forward-mode AD (make_dual, torch.func.jvp or jacfwd)")
             return make_dual(*args, **kwargs)
 
+        def guarded_functorch(*args: Any, **kwargs: Any) -> Any:
+            # torch.func's grad and vjp (so jacrev and hessian too) enter this first.
+            self.refuse("uses a torch.func transform (grad, vjp, jacrev or hessian)")
+
         self._patch(torch._C, "_set_grad_enabled", guarded_set_grad_enabled)
+        self._patch(torch.autograd.graph, "disable_saved_tensors_hooks", guarded_functorch)
         self._patch(forward_ad, "make_dual", guarded_make_dual)
         self._patch(Variable, "_execution_engine", _Engine(self, Variable._execution_engine))
         self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda packed: packed)

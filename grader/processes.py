@@ -38,6 +38,41 @@ def stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[3])
 
 
+def children(pid: int) -> list[int]:
+    """The children of a process, from every one of its threads."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], children(pid)
+    while todo and len(out) < 10_000:
+        child = todo.pop()
+        out.append(child)
+        todo += children(child)
+    return out
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return text[text.rindex(")") + 2] == "Z"
+
+
+def name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return str(pid)
+
+
 def all_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

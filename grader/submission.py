@@ -40,6 +40,7 @@ KINDS = {
     "timeout": "the call ran past the wall-time limit",
     "cpu_time": "the call used more than the CPU-time limit",
     "crashed": "the process running the function died",
+    "left_processes": "the function left processes running",
 }
 
 

@@ -50,10 +50,13 @@ def encode(header: dict[str, Any], value: Any) -> bytes:
             name = str(t.dtype).removeprefix("torch.")
             if name not in DTYPES:
                 return {"t": "other", "type": f"tensor of dtype {name}"}
-            data = t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+            shape = list(t.shape)
+            if t.dtype == torch.bfloat16:  # numpy has no bfloat16: send its bytes
+                t = t.contiguous().reshape(-1).view(torch.uint8)
+            data = t.numpy().tobytes() if t.numel() else b""
             buffers.append(data)
             offset[0] += len(data)
-            return {"t": "tensor", "dtype": name, "shape": list(t.shape), "start": offset[0] - len(data), "size": len(data)}
+            return {"t": "tensor", "dtype": name, "shape": shape, "start": offset[0] - len(data), "size": len(data)}
         if v is None:
             return {"t": "none"}
         if type(v) in (bool, int, float, str):
@@ -84,7 +87,8 @@ def decode(message: bytes) -> dict[str, Any]:
         raise WireError(f"header is not JSON: {error}") from None
     if not isinstance(header, dict):
         raise WireError("header is not an object")
-    buffers = memoryview(message)[_LENGTH.size + length :]
+    # One writable copy of all buffers, which the tensors view (a student may write to them).
+    buffers = memoryview(bytearray(memoryview(message)[_LENGTH.size + length :]))
     header["value"] = _value(header.get("value"), buffers, 0)
     return header
 
@@ -136,8 +140,7 @@ def _tensor(node: dict[str, Any], buffers: memoryview) -> torch.Tensor:
         raise WireError("tensor buffer runs past the message")
     if numel == 0:
         return torch.empty(shape, dtype=DTYPES[dtype])
-    data = bytearray(buffers[start : start + size])
-    return torch.frombuffer(data, dtype=DTYPES[dtype]).reshape(shape)
+    return torch.frombuffer(buffers, dtype=DTYPES[dtype], offset=start, count=numel).reshape(shape)
 
 
 def opaque(type_name: str) -> object:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from grader import wire
+from grader import processes, wire
 from grader.limits import Limits
 from grader.processes import PR_SET_PDEATHSIG, prctl
 from grader.submission import Call, Failure, Submission
@@ -56,6 +56,19 @@ def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> 
             call = submission.call(request["module"], request["function"], request["value"], request["as_fwd"])
         finally:
             resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    left = _stop_children()
+    printed = os.fstat(1).st_size
+    if printed > limits.output * 1024 and call.failure is None:
+        call = Call(failure=Failure("output_limit", (
+            f"printed more than the {limits.output} KB output limit (at least {printed / 1024:,.0f} KB, "
+            "from C code or os.write): remove the prints"
+        )), output=call.output)  # fmt: skip
+    if left and call.failure is None:
+        what = f"{request['module']}.py" if request["op"] == "import" else request["function"]
+        call = Call(failure=Failure("left_processes", (
+            f"{what} started processes ({', '.join(left)}) that were still running when it returned; they were "
+            "stopped: a backward pass needs no other process"
+        )), output=call.output)  # fmt: skip
     failure = call.failure
     header = {
         "failure": None if failure is None else {"kind": failure.kind, "message": failure.message, "detail": failure.detail},
@@ -88,6 +101,24 @@ def _confine(folder: str, scratch: str, limits: Limits) -> None:
     os.dup2(fd, 2)
     os.close(fd)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _stop_children() -> list[str]:
+    """Kill the processes that student code started and left running; their names."""
+    me = os.getpid()
+    running = [pid for pid in processes.descendants(me) if not processes.is_zombie(pid)]
+    names = [processes.name(pid) for pid in running]
+    for pid in running:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in processes.children(me):  # deeper ones go to the zygote, a subreaper
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return names
 
 
 def _reset_output() -> None:

@@ -1,0 +1,201 @@
+"""Student code is untrusted: each hostile or broken submission below costs its own id,
+with the right reason, and nothing else; the run stays within its limits and the report
+is always written by the grader.
+
+Every case replaces ex2's cross_entropy_backward (which no other function calls), so
+the offending id is ex2.cross_entropy_backward and every other id must score exactly
+what the reference solution scores.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from grader import reports
+from grader.grading import grade
+from tests.conftest import ROOT, SOLUTIONS
+
+SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
+OFFENDER = "ex2.cross_entropy_backward"
+LIMITS = {"wall_time": 2.0, "cpu_time": 1.0, "memory": 512, "output": 64}
+RIGHT = "import torch\n_right = cross_entropy_backward\n"  # the reference, kept for cases that return it
+
+
+def defining(body):
+    """A cross_entropy_backward with this body (indented by the caller's convention)."""
+    return "def cross_entropy_backward(logits, Yb):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+CASES = {
+    # name: (code appended to ex2_cross_entropy.py, the offender's status, words in its reason)
+    "infinite_loop": (defining("while True:\n    pass"), "error", "CPU-time limit"),
+    "long_sleep": (defining("import time\ntime.sleep(600)"), "error", "2 s time limit"),
+    "huge_allocation": (defining("return torch.empty(10**12)"), "error", "out of memory"),
+    "gradual_allocation": (
+        defining("chunks = []\nwhile True:\n    chunks.append(torch.ones(25_000_000))"), "error", "512 MB"),
+    "deep_recursion": (
+        "def _down(n):\n    return _down(n + 1) + 1\n" + defining("return _down(0)"), "error", "RecursionError"),
+    "unbounded_recursion": (  # the recursion limit lifted: frames grow until a limit stops them
+        "import sys\ndef _down(n):\n    return _down(n + 1) + 1\n"
+        + defining("sys.setrecursionlimit(10**8)\nreturn _down(0)"), "error", "limit"),
+    "os_exit": (defining("import os\nos._exit(0)"), "error", "exit status 0"),
+    "sys_exit": (defining("import sys\nsys.exit(0)"), "error", "sys.exit(0)"),
+    "segfault": (defining("import ctypes\nctypes.string_at(0)"), "error", "SIGSEGV"),
+    "keyboard_interrupt": (defining("raise KeyboardInterrupt"), "error", "KeyboardInterrupt"),
+    "huge_print": (RIGHT + defining("print('x' * 50_000_000)\nreturn _right(logits, Yb)"), "error", "48,828 KB"),
+    "c_level_print": (
+        RIGHT + defining("import os\nos.write(1, b'y' * 10_000_000)\nreturn _right(logits, Yb)"),
+        "error", "64 KB output limit"),
+    "uses_backward": (
+        defining("logits = logits.clone().requires_grad_()\nloss = torch.nn.functional.cross_entropy(logits, Yb)\n"
+                 "loss.backward()\nreturn logits.grad"), "failed", "calls .backward()"),
+    "hidden_backward": (
+        defining("x = logits.clone()\nsetattr(x, 'requires' + '_grad', True)\nwith getattr(torch, 'enable' + '_grad')():\n"
+                 "    loss = torch.nn.functional.cross_entropy(x, Yb)\ngetattr(loss, 'back' + 'ward')()\nreturn x.grad"),
+        "failed", "switches grad mode back on"),
+    "autograd_grad_hidden": (
+        "import torch.nn.functional as _F\n_g = getattr(torch.autograd, 'gr' + 'ad')\n"
+        + defining("x = logits.clone()\nx.requires_grad = True\ntry:\n    with torch.set_grad_enabled(True):\n"
+                   "        pass\nexcept RuntimeError:\n    pass\nreturn _g(_F.cross_entropy(x, Yb), x)[0]"),
+        "failed", "autograd"),
+    "torch_func_grad": (
+        "from torch import func as _tf\nimport torch.nn.functional as _F\n"
+        + defining("return _tf.grad(lambda x: _F.cross_entropy(x, Yb))(logits)"), "failed", "torch.func transform"),
+    "torch_func_jvp": (
+        "from torch import func as _tf\n"
+        + defining("return _tf.jvp(lambda x: x * 2, (logits,), (torch.ones_like(logits),))[1]"),
+        "failed", "forward-mode AD"),
+    "mutates_input": (RIGHT + defining("out = _right(logits, Yb)\nlogits += 1\nreturn out"),
+                      "failed", "modified its input logits"),
+    "child_process": (
+        RIGHT + defining("import subprocess\nsubprocess.Popen(['sleep', '600'])\nreturn _right(logits, Yb)"),
+        "error", "sleep"),
+    "monkeypatches_at_import": (
+        "torch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
+        "torch.equal = lambda *a, **k: True\nimport grader.compare\n"
+        "grader.compare.compare = lambda *a, **k: None\n" + defining("return logits * 0"),
+        "failed", "relative error"),
+    "walks_the_stack": (
+        "import gc, inspect\n" + defining(
+            "for frame in inspect.stack():\n"
+            "    for value in frame.frame.f_locals.values():\n"
+            "        if isinstance(value, torch.Tensor) and value.dtype == torch.float64 and value.shape == logits.shape:\n"
+            "            return value\n"
+            "for value in gc.get_objects():\n"
+            "    if isinstance(value, torch.Tensor) and value.dtype == torch.float64 and value.shape == logits.shape:\n"
+            "        return value\n"
+            "return None"), "failed", "got None"),
+    "imports_solutions": ("from solutions.ex2_cross_entropy import cross_entropy_backward\n",
+                          "error", "No module named 'solutions'"),
+    "syntax_error": ("def cross_entropy_backward(logits, Yb)\n    return logits\n", "error", "line"),
+    "missing_import": ("import no_such_package_for_backprop_ninja\n", "error", "no_such_package_for_backprop_ninja"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rubric(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rubric") / "tight.toml"
+    path.write_text("[limits]\n" + "".join(f"{k} = {v}\n" for k, v in LIMITS.items()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(solutions_report):
+    return {item.id: item.score for item in solutions_report.items}
+
+
+def hostile(tmp_path, code):
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "ex2_cross_entropy.py", "a") as f:
+        f.write("\n\n" + code)
+    return folder
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_hostile_function_costs_its_own_id_with_the_right_reason(case, tmp_path, rubric, reference):
+    code, status, words = CASES[case]
+    start = time.monotonic()
+    report = grade(hostile(tmp_path, code), rubric=rubric)
+    assert time.monotonic() - start < 20
+    jsonschema.validate(json.loads(reports.FORMATS["json"](report)), SCHEMA)
+    items = {item.id: item for item in report.items}
+    offender = items.pop(OFFENDER)
+    assert (offender.score, offender.status) == (0, status), offender.message
+    assert words in offender.message, offender.message
+    assert {k: i.score for k, i in items.items()} == {k: v for k, v in reference.items() if k != OFFENDER}
+
+
+def test_the_grader_process_never_imports_student_code(tmp_path, rubric):
+    marker = tmp_path / "imported_by.txt"
+    code = f"import os\nopen({str(marker)!r}, 'a').write(str(os.getpid()) + '\\n')\n"
+    folder = hostile(tmp_path, code)
+    grade(folder, rubric=rubric, ids=[OFFENDER])
+    pids = marker.read_text().split()
+    assert pids and str(os.getpid()) not in pids
+    assert not [m for m in sys.modules.values() if str(folder) in str(getattr(m, "__file__", "") or "")]
+
+
+def test_a_child_process_is_killed_when_grading_ends_even_if_it_left_the_session(tmp_path, rubric):
+    pidfile = tmp_path / "pids.txt"
+    code = RIGHT + defining(
+        "import subprocess\n"
+        f"p = subprocess.Popen(['setsid', 'sleep', '600'])\nopen({str(pidfile)!r}, 'a').write(f'{{p.pid}}\\n')\n"
+        "return _right(logits, Yb)"
+    )
+    grade(hostile(tmp_path, code), rubric=rubric, ids=[OFFENDER])
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert pids
+    time.sleep(0.2)
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split(")")[1][:3]
+
+
+def test_writing_the_report_at_import_does_not_change_the_written_report(tmp_path):
+    out = tmp_path / "out" / "results.json"
+    fake = json.dumps({"score": 1000, "tests": []})
+    code = (
+        "import pathlib\n"
+        f"for name in ('results.json', 'report.json', {str(out)!r}):\n"
+        "    pathlib.Path(name).parent.mkdir(parents=True, exist_ok=True)\n"
+        f"    pathlib.Path(name).write_text({fake!r})\n"
+    )
+    folder = hostile(tmp_path, code)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "--submission", str(folder), "--format", "gradescope",
+         "--output", str(out)], capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    written = json.loads(out.read_text())
+    assert written["score"] == 78 and len(written["tests"]) == 50
+    assert not (tmp_path / "results.json").exists() and not (tmp_path / "report.json").exists()
+
+
+def test_a_stack_walker_finds_no_reference_in_a_fresh_grading_process(tmp_path):
+    code, _, words = CASES["walks_the_stack"]
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "--submission", str(hostile(tmp_path, code)), "--only", "ex2",
+         "--format", "json"], capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    item = json.loads(run.stdout)["items"][0]
+    assert item["score"] == 0 and words in item["message"]
+
+
+def test_no_sandbox_runs_in_process_and_says_so(tmp_path, capsys):
+    from grader.cli import main
+
+    marker = tmp_path / "imported_by.txt"
+    code = f"import os\nopen({str(marker)!r}, 'a').write(str(os.getpid()))\n"
+    folder = hostile(tmp_path, code)
+    assert main(["grade", "--submission", str(folder), "--only", "ex2", "--no-sandbox"]) == 0
+    assert marker.read_text() == str(os.getpid())
+    assert "sandbox: OFF" in capsys.readouterr().out
+    report = grade(folder, ids=[OFFENDER], sandbox=False)
+    assert json.loads(reports.FORMATS["json"](report))["sandboxed"] is False
