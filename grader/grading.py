@@ -115,9 +115,10 @@ class Grader:
             data = self.data(trial)
             values = data.fused if exercise.fwd == "fused" else data.exploded
             upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
-            reference = exercise.reference(values, upstream)
             arguments = student_arguments(exercise, values, upstream)
-            call = self.submission.call(exercise.module, exercise.function, arguments, as_fwd=exercise.fwd is not None)
+            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None)
+            reference = exercise.reference(values, upstream)  # while a worker runs the student's code
+            call = pending()
             outcome.output = outcome.output or call.output
             if call.failure:
                 outcome.failures.append((trial.label, call.failure))

@@ -21,6 +21,7 @@ import signal
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,35 +140,46 @@ class Sandbox:
         self._broken: dict[str, Failure] = {}
 
     def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False) -> Call:
+        return self.submit(module, function, arguments, as_fwd)()
+
+    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False) -> Callable[[], Call]:
+        """Send the call to the worker, and return what waits for its reply: the grader
+        can compute the reference meanwhile."""
         if module in self._broken:
-            return Call(failure=self._broken[module])
+            return _ready(Call(failure=self._broken[module]))
         if module not in self._imported:
-            call = self._request({"op": "import", "module": module})
+            call = self._send({"op": "import", "module": module})()
             if call.failure:
                 if call.failure.kind in IMPORT_IS_FINAL:
                     self._broken[module] = _while_importing(module, call.failure)
-                    return Call(failure=self._broken[module], output=call.output)
-                return call
+                    return _ready(Call(failure=self._broken[module], output=call.output))
+                return _ready(call)
             self._imported.add(module)
-        request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd}
-        return self._request(request, arguments)
+        return self._send({"op": "call", "module": module, "function": function, "as_fwd": as_fwd}, arguments)
 
-    def _request(self, request: dict[str, Any], value: Any = None) -> Call:
+    def _send(self, request: dict[str, Any], value: Any = None) -> Callable[[], Call]:
         pid, sock = self._worker or self._start()
         deadline = time.monotonic() + self.limits.wall_time
         try:
             sock.sendall(wire.frame(wire.encode(request, value)))
-            reply = wire.read_frame(_reader(sock, deadline))
+        except OSError:
+            return lambda: self._receive(None)
+        return lambda: self._receive(deadline)
+
+    def _receive(self, deadline: float | None) -> Call:
+        """The worker's reply, or what went wrong with it."""
+        try:
+            reply = wire.read_frame(_reader(self._worker[1], deadline)) if deadline else None
         except TimeoutError:
             self._stop()
             return Call(failure=Failure("timeout", (
-                f"your function ran longer than the {self.limits.wall_time:g} s time limit and was stopped: "
+                f"your code ran longer than the {self.limits.wall_time:g} s time limit and was stopped: "
                 "an endless loop, or a very slow one?"
             )))  # fmt: skip
-        except (OSError, wire.WireError) as error:
-            if isinstance(error, wire.WireError):
-                self._stop()
-                return Call(failure=Failure("crashed", f"the Python process running your function sent garbage: {error}"))
+        except wire.WireError as error:
+            self._stop()
+            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
+        except OSError:
             reply = None
         if reply is None:
             return Call(failure=self._death())
@@ -175,7 +187,7 @@ class Sandbox:
             header = wire.decode(reply)
         except wire.WireError as error:
             self._stop()
-            return Call(failure=Failure("crashed", f"the Python process running your function sent garbage: {error}"))
+            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
         return _call(header)
 
     def _start(self) -> tuple[int, socket.socket]:
@@ -214,6 +226,10 @@ class Sandbox:
         shutil.rmtree(self._scratch, ignore_errors=True)
 
 
+def _ready(call: Call) -> Callable[[], Call]:
+    return lambda: call
+
+
 def _reader(sock: socket.socket, deadline: float) -> Any:
     """sock.recv that raises TimeoutError once the deadline has passed."""
 
@@ -234,7 +250,7 @@ def _call(header: dict[str, Any]) -> Call:
     if failure is None:
         return Call(value=header["value"], output=output)
     if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
-        return Call(failure=Failure("crashed", "the Python process running your function sent a malformed reply"))
+        return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
     kind = failure["kind"] if failure["kind"] in KINDS else "exception"
     return Call(failure=Failure(kind, failure["message"][:2000], failure["detail"][:20000]), output=output)
 

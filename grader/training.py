@@ -1,24 +1,27 @@
 """The training check (ex4.training): SGD driven by the student's mlp_backward must follow
 SGD driven by autograd, step for step.
 
-Both runs start from the same parameters and see the same batches; the losses of every
-step and the final parameters are compared with the one comparison of compare.py. The
-task is synthetic (the next token is a fixed function of the last one, with noise) so
-that the check needs no data file and the loss falls quickly.
+Both runs start from the same parameters and see the same batches, in lockstep: at each
+step the student's call goes out, autograd's step is computed meanwhile, and both
+updates are applied. The losses of every step and the final parameters are compared with
+the one comparison of compare.py. The task is synthetic (the next token is a fixed
+function of the last one, with noise) so that the check needs no data file and the loss
+falls quickly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import torch
 
 from grader import model
-from grader.catalogue import MLP_BACKWARD, Values
+from grader.catalogue import MLP_BACKWARD
 from grader.compare import Comparison, compare
 from grader.model import Shape
-from grader.submission import Failure, Submission
+from grader.submission import Call, Failure
 
 SHAPE = Shape(n=32, V=27, E=10, B=3, H=64)
 STEPS = 200
@@ -26,7 +29,7 @@ LEARNING_RATE = 0.1
 SEED = 2147483647  # the lecture's generator seed
 NOISE = 0.2  # the share of batch targets drawn at random instead
 
-Backward = Callable[[Values], object]
+Tensors = dict[str, torch.Tensor]
 
 
 def batches(shape: Shape = SHAPE, steps: int = STEPS, seed: int = SEED) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -42,27 +45,19 @@ def batches(shape: Shape = SHAPE, steps: int = STEPS, seed: int = SEED) -> list[
     return out
 
 
-def run(backward: Backward, shape: Shape = SHAPE, steps: int = STEPS) -> tuple[list[float], dict[str, torch.Tensor]]:
-    """SGD with gradients from `backward(fwd)`, under no_grad; the losses and the final
-    parameters."""
-    params = model.init_parameters(shape, torch.Generator().manual_seed(SEED))
-    losses = []
-    with torch.no_grad():
-        for Xb, Yb in batches(shape, steps):
-            fwd = model.fused_forward(params, Xb, Yb)
-            grads = backward(Values({**fwd, "n": shape.n}))
-            for k in model.PARAMETERS:
-                params[k] -= LEARNING_RATE * grads[k]
-            losses.append(float(fwd["loss"]))
-    return losses, params
-
-
-def autograd_backward(fwd: Values) -> dict[str, torch.Tensor]:
-    """The reference: the gradients autograd gives for the same step."""
-    params = {k: getattr(fwd, k).clone().requires_grad_() for k in model.PARAMETERS}
+def autograd_step(params: Tensors, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[float, Tensors]:
+    """The loss and autograd's gradients at `params`."""
+    leaves = {k: p.detach().clone().requires_grad_() for k, p in params.items()}
     with torch.enable_grad():
-        loss = model.fused_forward(params, fwd.Xb, fwd.Yb)["loss"]
-        return dict(zip(model.PARAMETERS, torch.autograd.grad(loss, list(params.values()))))
+        loss = model.fused_forward(leaves, Xb, Yb)["loss"]
+        grads = torch.autograd.grad(loss, list(leaves.values()))
+    return float(loss.detach()), dict(zip(model.PARAMETERS, grads))
+
+
+def sgd(params: Tensors, grads: Mapping[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for k in model.PARAMETERS:
+            params[k] -= LEARNING_RATE * grads[k]
 
 
 class StepFailure(Exception):
@@ -70,39 +65,46 @@ class StepFailure(Exception):
         self.step, self.failure = step, failure
 
 
-def student_backward(submission: Submission) -> Backward:
-    """The student's mlp_backward as a Backward, checked at every step: a failed call or
-    a missing or misshapen gradient stops the run."""
-    step = 0
-
-    def backward(fwd: Values) -> dict[str, torch.Tensor]:
-        nonlocal step
-        step += 1
-        arguments = dict(fwd._values)
-        call = submission.call(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, as_fwd=True)
-        if call.failure:
-            raise StepFailure(step, call.failure)
-        grads = call.value
-        for k in model.PARAMETERS:
-            got = grads.get(k) if isinstance(grads, dict) else None
-            expected = arguments[k].shape
-            if not isinstance(got, torch.Tensor) or got.shape != expected or not got.is_floating_point():
-                problem = f"mlp_backward must return a dict with a float tensor of shape {tuple(expected)} for {k!r}"
-                raise StepFailure(step, Failure("bad_return", problem))
-        return grads
-
-    return backward
+def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mapping[str, torch.Tensor]:
+    """The student's gradients of one step, or the StepFailure that stops the run."""
+    if call.failure:
+        raise StepFailure(step, call.failure)
+    grads = call.value
+    for k in model.PARAMETERS:
+        got = grads.get(k) if isinstance(grads, dict) else None
+        if not isinstance(got, torch.Tensor) or got.shape != shapes[k] or not got.is_floating_point():
+            problem = f"mlp_backward must return a dict with a float tensor of shape {tuple(shapes[k])} for {k!r}"
+            raise StepFailure(step, Failure("bad_return", problem))
+    return grads
 
 
-def check(submission: Submission, tolerance: float) -> tuple[Mapping[str, Sequence[Comparison]], list[tuple[str, Failure]]]:
+def lockstep(submission: Any) -> tuple[list[float], Tensors, list[float], Tensors]:
+    """Both runs: the student's losses and parameters, then autograd's."""
+    params = model.init_parameters(SHAPE, torch.Generator().manual_seed(SEED))
+    ref_params = {k: p.clone() for k, p in params.items()}
+    shapes = {k: p.shape for k, p in params.items()}
+    losses, ref_losses = [], []
+    for step, (Xb, Yb) in enumerate(batches(), start=1):
+        with torch.no_grad():
+            fwd = model.fused_forward(params, Xb, Yb)
+        pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, {**fwd, "n": SHAPE.n}, as_fwd=True)
+        ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
+        grads = gradients(pending(), step, shapes)
+        sgd(params, grads)
+        sgd(ref_params, ref_grads)
+        losses.append(float(fwd["loss"]))
+        ref_losses.append(ref_loss)
+    return losses, params, ref_losses, ref_params
+
+
+def check(submission: Any, tolerance: float) -> tuple[Mapping[str, Sequence[Comparison]], list[tuple[str, Failure]]]:
     """Comparisons of the loss curve and the final parameters, or the failure that
     stopped the student's run."""
     label = f"{STEPS} SGD steps, {SHAPE}"
     try:
-        losses, params = run(student_backward(submission))
+        losses, params, ref_losses, ref_params = lockstep(submission)
     except StepFailure as stop:
         return {"training": []}, [(f"{label}, step {stop.step}", stop.failure)]
-    ref_losses, ref_params = run(autograd_backward)
     curve = compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),
                     tolerance=tolerance, trial=label)  # fmt: skip
     if curve.problem == "not_close":

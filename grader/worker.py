@@ -9,6 +9,7 @@ grader, both ways in the wire format (the replies are decoded without trust).
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import resource
 import signal
@@ -31,7 +32,7 @@ STARTUP_ERROR = "worker-startup-error.txt"  # in the scratch folder, read by the
 def serve(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> NoReturn:
     """Set up the process, then answer requests until the grader hangs up."""
     try:
-        _confine(folder, scratch, limits)
+        _confine(sock, folder, scratch, limits)
     except BaseException as error:  # noqa: BLE001 - the grader reads why the worker could not start
         Path(scratch, STARTUP_ERROR).write_text(f"{type(error).__name__}: {error}")
         os._exit(70)
@@ -77,7 +78,7 @@ def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> 
     return wire.encode(header, call.value)
 
 
-def _confine(folder: str, scratch: str, limits: Limits) -> None:
+def _confine(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> None:
     os.setsid()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     # Off the path: the grader's folder and repository (whose solutions/ must not be importable).
@@ -100,6 +101,16 @@ def _confine(folder: str, scratch: str, limits: Limits) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    # Nothing of the grader's open files stays within reach (pytest's faulthandler, for
+    # one, writes crash dumps to a copy of the grader's stderr).
+    faulthandler.disable()
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2 and int(name) != sock.fileno():
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 

@@ -92,6 +92,8 @@ CASES = {
             "    if isinstance(value, torch.Tensor) and value.dtype == torch.float64 and value.shape == logits.shape:\n"
             "        return value\n"
             "return None"), "failed", "got None"),
+    "hangs_at_import": ("import time\ntime.sleep(600)\n", "error", "failed to import: your code ran longer than the 2 s"),
+    "crashes_at_import": ("import os\nos._exit(3)\n", "error", "failed to import: your code ended the Python process (exit status 3)"),
     "imports_solutions": ("from solutions.ex2_cross_entropy import cross_entropy_backward\n",
                           "error", "No module named 'solutions'"),
     "syntax_error": ("def cross_entropy_backward(logits, Yb)\n    return logits\n", "error", "line"),
