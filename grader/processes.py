@@ -74,7 +74,10 @@ def name(pid: int) -> str:
 
 
 def all_pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    try:
+        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:  # no /proc: only the process groups are killed
+        return []
 
 
 def kill_sessions_and_children(sessions: set[int], parent: int, keep: set[int], ended: dict[int, int]) -> None:
