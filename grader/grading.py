@@ -7,6 +7,7 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -77,7 +78,12 @@ class Grader:
 
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
-            self._results[item_id] = self._grade(item_id)
+            try:
+                self._results[item_id] = self._grade(item_id)
+            except Exception as error:  # noqa: BLE001 - a bug of the grader's own must not cost the report
+                message = f"the grader itself failed on this id ({type(error).__name__}: {error}); please report it"
+                detail = "".join(traceback.format_exception(error))
+                self._results[item_id] = ItemResult(item_id, 0.0, self.rubric.points[item_id], "error", message, (), detail)
         return self._results[item_id]
 
     def _grade(self, item_id: str) -> ItemResult:

@@ -76,6 +76,7 @@ def _item(item: ItemResult) -> dict[str, Any]:
         "max_score": item.max_score,
         "status": item.status,
         "message": item.message,
+        "detail": item.detail,
         "gradients": [
             {
                 "name": g.name,

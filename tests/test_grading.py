@@ -148,3 +148,21 @@ def test_two_submissions_graded_in_one_process_do_not_share_modules(make_submiss
 def test_grading_an_unknown_id_is_refused_with_a_pointer_to_the_list():
     with pytest.raises(ValueError, match="no such exercise ids: ex4.*backprop-ninja list"):
         grade(SOLUTIONS, ids=["ex4"])
+
+
+def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_out(monkeypatch):
+    from grader import grading
+
+    real = grading.compare
+
+    def broken(name, *args, **kwargs):
+        if name == "db2":
+            raise ZeroDivisionError("a bug")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "compare", broken)
+    items = by_id(grade(SOLUTIONS, ids=["ex1.logits_backward", "ex1.h_backward"]))
+    assert items["ex1.logits_backward"].status == "error"
+    assert "the grader itself failed" in items["ex1.logits_backward"].message
+    assert "Traceback" in items["ex1.logits_backward"].detail
+    assert items["ex1.h_backward"].status == "passed"
