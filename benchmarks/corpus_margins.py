@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.grading import grade  # noqa: E402
-from tests.test_formulations import CORPUS, declared, ids_of  # noqa: E402
+from grader.grading import grade
+from tests.test_formulations import CORPUS, declared, ids_of
 
 
 def graded(path: Path):

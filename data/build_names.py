@@ -90,8 +90,12 @@ def select_names(counts: Counter[str], limit: int = MAX_NAMES) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"year of records to use (default {DEFAULT_YEAR})")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="file to write (default: names.txt next to this script)")
+    parser.add_argument(
+        "--year", type=int, default=DEFAULT_YEAR, help=f"year of records to use (default {DEFAULT_YEAR})"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="file to write (default: names.txt next to this script)"
+    )
     args = parser.parse_args(argv)
 
     parquet = find_parquet()

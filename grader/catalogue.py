@@ -58,7 +58,7 @@ class Exercise:
     reference: Reference  # (float64 forward values, upstream) -> gradients by autograd, keyed by wrt
     upstream: str | None = None  # the output whose gradient comes as the first argument
     args: tuple[str, ...] = ()  # the forward values passed next, in order
-    fwd: Literal["exploded", "fused", None] = None  # call f(fwd) with this pass's values instead
+    fwd: Literal["exploded", "fused"] | None = None  # call f(fwd) with this pass's values instead
     trials: tuple[Trial, ...] = trials.STANDARD
     per_key: bool = False  # a dict-returning function whose every key is a scored item
     # For gradients that are exactly zero in theory: the size of the terms that cancel,
@@ -235,8 +235,9 @@ BATCHNORM = Exercise(
     "batchnorm_backward",
     "hpreact = bngain * (hprebn - mean) / sqrt(var + 1e-5) + bnbias  (Bessel-corrected var)",
     ("hprebn", "bngain", "bnbias"),
-    autograd_of(lambda v: model.batchnorm_forward(v.hprebn, v.bngain, v.bnbias)["hpreact"],
-                ("hprebn", "bngain", "bnbias")),  # fmt: skip
+    autograd_of(
+        lambda v: model.batchnorm_forward(v.hprebn, v.bngain, v.bnbias)["hpreact"], ("hprebn", "bngain", "bnbias")
+    ),
     upstream="hpreact",
     args=("bnraw", "bnvar_inv", "bngain"),
     trials=trials.FUSED_BATCHNORM,

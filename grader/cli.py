@@ -130,7 +130,9 @@ def run_list(args: argparse.Namespace) -> int:
         what = f"{exercise.module}.{exercise.signature}: {exercise.forward}"
         print(f"{item.id:<{width}}  {rubric.points[item.id]:>6g}  {what}")
     training = catalogue.TRAINING
-    print(f"{training.id:<{width}}  {rubric.points[training.id]:>6g}  {training.module}.{training.function}: {training.description}")
+    print(
+        f"{training.id:<{width}}  {rubric.points[training.id]:>6g}  {training.module}.{training.function}: {training.description}"
+    )
     print(f"\n{len(catalogue.IDS)} ids, {sum(rubric.points.values()):g} points")
     return EXIT_RIGHT
 
@@ -202,14 +204,15 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
         rubric = load_rubric(path)
     except RubricError as error:
         raise UsageError(str(error)) from None
-    given = {name: getattr(args, f"limit_{name}") for _, name, _, _ in LIMIT_FLAGS if getattr(args, f"limit_{name}", None)}
+    given = {
+        name: getattr(args, f"limit_{name}") for _, name, _, _ in LIMIT_FLAGS if getattr(args, f"limit_{name}", None)
+    }
     return replace(rubric, limits=replace(rubric.limits, **given)) if given else rubric
 
 
 def _grader(args: argparse.Namespace):
-    from grader.grading import Grader
-
     from grader.catalogue import MODULES
+    from grader.grading import Grader
 
     folder = Path(args.submission)
     if not folder.is_dir():

@@ -18,11 +18,11 @@ import torch
 from grader import catalogue, training
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
+from grader.guard import autograd_in_source
 from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
-from grader.scoring import score_item
-from grader.guard import autograd_in_source
 from grader.sandbox import Sandbox
+from grader.scoring import score_item
 from grader.submission import Failure, Submission, uses_autograd
 from grader.trials import Trial, TrialData
 
@@ -72,7 +72,9 @@ class Grader:
         wanted = set(catalogue.IDS if ids is None else ids)
         unknown = wanted - set(catalogue.IDS)
         if unknown:
-            raise ValueError(f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all")
+            raise ValueError(
+                f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all"
+            )
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
         return Report(str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed)
 
@@ -83,7 +85,9 @@ class Grader:
             except Exception as error:  # noqa: BLE001 - a bug of the grader's own must not cost the report
                 message = f"the grader itself failed on this id ({type(error).__name__}: {error}); please report it"
                 detail = "".join(traceback.format_exception(error))
-                self._results[item_id] = ItemResult(item_id, 0.0, self.rubric.points[item_id], "error", message, (), detail)
+                self._results[item_id] = ItemResult(
+                    item_id, 0.0, self.rubric.points[item_id], "error", message, (), detail
+                )
         return self._results[item_id]
 
     def _grade(self, item_id: str) -> ItemResult:
@@ -138,12 +142,16 @@ class Grader:
                     outcome.comparisons[name].append(got.comparison(reference[key], trial.label, self.rubric.tolerance))
                 else:
                     outcome.comparisons[name].append(
-                        compare(name, got, reference[key], scale=scale, tolerance=self.rubric.tolerance, trial=trial.label)
+                        compare(
+                            name, got, reference[key], scale=scale, tolerance=self.rubric.tolerance, trial=trial.label
+                        )
                     )
         return outcome
 
 
-def student_arguments(exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None) -> dict[str, Any]:
+def student_arguments(
+    exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None
+) -> dict[str, Any]:
     """Fresh float32 copies of what the student's function is called with, by name."""
     if exercise.fwd is not None:
         return {**{k: _student_copy(v) for k, v in values.items()}, "n": int(values["Xb"].shape[0])}
@@ -162,7 +170,9 @@ class NotReturned:
         self.name, self.message = name, message
 
     def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:
-        return Comparison(self.name, trial, tuple(expected.shape), None, "not_returned", self.message, tolerance=tolerance)
+        return Comparison(
+            self.name, trial, tuple(expected.shape), None, "not_returned", self.message, tolerance=tolerance
+        )
 
 
 def unpack(value: Any, exercise: Exercise, name: str) -> Any:
@@ -177,13 +187,19 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
         return value[name]
     if len(names) == 1:
         if isinstance(value, tuple | list):
-            return NotReturned(name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}")
+            return NotReturned(
+                name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}"
+            )
         return value
     listing = ", ".join(names)
     if not isinstance(value, tuple | list):
-        return NotReturned(name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {_kind(value)}")
+        return NotReturned(
+            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {_kind(value)}"
+        )
     if len(value) != len(names):
-        return NotReturned(name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}")
+        return NotReturned(
+            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}"
+        )
     return value[names.index(name)]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.autograd.forward_ad as forward_ad
+from torch.autograd import forward_ad
 from torch.autograd.variable import Variable
 
 ADVICE = "write the gradient by hand"
@@ -79,7 +79,7 @@ class AutogradGuard:
         self._hooks.__enter__()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._hooks.__exit__(*exc)
         for owner, name, original in reversed(self._patches):
             setattr(owner, name, original)
@@ -110,7 +110,11 @@ _CALLS = {
     "requires_grad_": "sets requires_grad",
     "make_dual": "uses forward-mode AD (make_dual)",
 }
-_MODULES = {"func": "uses a torch.func transform", "functorch": "uses functorch", "functional": "uses torch.autograd.functional"}
+_MODULES = {
+    "func": "uses a torch.func transform",
+    "functorch": "uses functorch",
+    "functional": "uses torch.autograd.functional",
+}
 
 
 def autograd_in_source(path: Path, function: str) -> list[str]:
@@ -139,7 +143,11 @@ def _meaning(node: ast.AST) -> list[str]:
         keywords = [k for k in node.keywords if k.arg == "requires_grad"]
         if keywords and not (isinstance(keywords[0].value, ast.Constant) and keywords[0].value.value is False):
             return ["creates a tensor with requires_grad=True"]
-    if isinstance(node, ast.Attribute) and node.attr in _MODULES and _under(node, "torch" if node.attr != "functional" else "autograd"):
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr in _MODULES
+        and _under(node, "torch" if node.attr != "functional" else "autograd")
+    ):
         return [_MODULES[node.attr]]
     if isinstance(node, ast.Name) and node.id == "functorch":
         return [_MODULES["functorch"]]

@@ -39,7 +39,9 @@ class GradingState:
             base = self.config.invocation_params.dir
             folder = base / self.config.getoption("backprop_ninja_submission")
             if not folder.is_dir():
-                raise pytest.UsageError(f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ...")
+                raise pytest.UsageError(
+                    f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ..."
+                )
             rubric = self.config.getoption("backprop_ninja_rubric")
             try:
                 sandbox = not self.config.getoption("backprop_ninja_no_sandbox")
@@ -58,7 +60,9 @@ STATE = pytest.StashKey[GradingState]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("backprop-ninja", "grading the backprop ninja exercises")
-    group.addoption("--submission", dest="backprop_ninja_submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
+    group.addoption(
+        "--submission", dest="backprop_ninja_submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION
+    )
     group.addoption("--rubric", dest="backprop_ninja_rubric", default=None, metavar="FILE", help=HELP_RUBRIC)
     group.addoption("--no-sandbox", dest="backprop_ninja_no_sandbox", action="store_true", help=HELP_NO_SANDBOX)
 
@@ -102,7 +106,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from grader.results import Report
 
     grader = state.grader
-    report = Report(str(grader.submission.folder), tuple(state.results), grader.rubric.tolerance, grader.submission.sandboxed)
+    report = Report(
+        str(grader.submission.folder), tuple(state.results), grader.rubric.tolerance, grader.submission.sandboxed
+    )
     terminalreporter.section("backprop-ninja scores")
     terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))
-

@@ -121,8 +121,13 @@ def death(status: int) -> tuple[str, str]:
         if sig == signal.SIGXCPU:
             return "cpu_time", "your code used more than the CPU-time limit and was stopped"
         if sig == signal.SIGKILL:
-            return "crashed", "the Python process running your code was killed (SIGKILL), most likely for using too much memory"
-        words = SIGNAL_WORDS.get(sig, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}")
+            return (
+                "crashed",
+                "the Python process running your code was killed (SIGKILL), most likely for using too much memory",
+            )
+        words = SIGNAL_WORDS.get(
+            sig, signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        )
         return "crashed", f"your code crashed the Python process: {words}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return "crashed", f"your code ended the Python process (exit status {code}): os._exit or a fatal error"

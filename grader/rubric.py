@@ -53,7 +53,9 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise RubricError(str(path), "(file)", "no such file: give the path of a TOML rubric, e.g. a copy of grader/rubric.toml")
+            raise RubricError(
+                str(path), "(file)", "no such file: give the path of a TOML rubric, e.g. a copy of grader/rubric.toml"
+            )
         overlay = _read(path.read_text(encoding="utf-8"), str(path))
         points = {**points, **overlay.get("points", {})}
         tolerance = overlay.get("grading", {}).get("tolerance", tolerance)

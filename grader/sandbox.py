@@ -158,7 +158,7 @@ class Sandbox:
         return self._send({"op": "call", "module": module, "function": function, "as_fwd": as_fwd}, arguments)
 
     def _send(self, request: dict[str, Any], value: Any = None) -> Callable[[], Call]:
-        pid, sock = self._worker or self._start()
+        _, sock = self._worker or self._start()
         deadline = time.monotonic() + self.limits.wall_time
         try:
             sock.sendall(wire.frame(wire.encode(request, value)))

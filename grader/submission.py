@@ -184,7 +184,9 @@ class Submission:
                 )
         return Call(failure=failure, output=output) if failure else Call(value=value, output=output)
 
-    def submit(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False) -> Callable[[], Call]:
+    def submit(
+        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False
+    ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
         call = self.call(module, function, arguments, as_fwd)
         return lambda: call
@@ -193,7 +195,11 @@ class Submission:
         detail = _traceback(error)
         if isinstance(error, NotImplementedError):
             return Failure("not_implemented", "not implemented yet", detail)
-        if isinstance(error, MemoryError) or "can't allocate memory" in str(error) or "DefaultCPUAllocator" in str(error):
+        if (
+            isinstance(error, MemoryError)
+            or "can't allocate memory" in str(error)
+            or "DefaultCPUAllocator" in str(error)
+        ):
             return Failure("memory", (
                 f"ran out of memory (the limit is {self.limits.memory} MB): {describe(error, self.folder)}"
             ), detail)  # fmt: skip

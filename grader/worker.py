@@ -72,7 +72,9 @@ def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> 
         )), output=call.output)  # fmt: skip
     failure = call.failure
     header = {
-        "failure": None if failure is None else {"kind": failure.kind, "message": failure.message, "detail": failure.detail},
+        "failure": None
+        if failure is None
+        else {"kind": failure.kind, "message": failure.message, "detail": failure.detail},
         "output": call.output + _c_output(),
     }
     return wire.encode(header, call.value)
@@ -140,4 +142,3 @@ def _reset_output() -> None:
 def _c_output() -> str:
     os.lseek(1, 0, os.SEEK_SET)
     return os.read(1, 2000).decode("utf-8", "replace")
-

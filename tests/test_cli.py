@@ -64,8 +64,10 @@ def test_a_folder_without_any_module_is_graded_with_a_warning(tmp_path, capsys):
 
 
 def test_what_student_code_prints_stays_out_of_a_json_report_on_stdout(make_submission, capsys):
-    code = "print('debugging at import')\n_ce = cross_entropy_backward\n" \
-           "def cross_entropy_backward(logits, Yb):\n    print('dlogits is', logits.shape)\n    return _ce(logits, Yb)\n"
+    code = (
+        "print('debugging at import')\n_ce = cross_entropy_backward\n"
+        "def cross_entropy_backward(logits, Yb):\n    print('dlogits is', logits.shape)\n    return _ce(logits, Yb)\n"
+    )
     folder = make_submission(append={"ex2_cross_entropy": code})
     assert main(["grade", "--submission", str(folder), "--format", "json", "--only", "ex2"]) == EXIT_RIGHT
     assert json.loads(capsys.readouterr().out)["score"] == 4

@@ -22,9 +22,9 @@ def declared(path):
     """MODULE and WRONG of a corpus file, read without running it."""
     values = {}
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("MODULE", "WRONG"):
-                values[node.targets[0].id] = ast.literal_eval(node.value)
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Name) and target.id in ("MODULE", "WRONG"):
+            values[target.id] = ast.literal_eval(node.value)
     return values["MODULE"], values["WRONG"]
 
 

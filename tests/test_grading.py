@@ -21,7 +21,9 @@ def module_ids(module):
 
 
 def test_a_syntax_error_zeroes_its_own_module_with_file_line_and_message(make_submission):
-    folder = make_submission(replace={"ex2_cross_entropy": "def cross_entropy_backward(logits, Yb)\n    return logits\n"})
+    folder = make_submission(
+        replace={"ex2_cross_entropy": "def cross_entropy_backward(logits, Yb)\n    return logits\n"}
+    )
     items = by_id(grade(folder))
     broken = items["ex2.cross_entropy_backward"]
     assert broken.score == 0 and broken.status == "error"
@@ -140,7 +142,9 @@ def test_two_submissions_graded_in_one_process_do_not_share_modules(make_submiss
     right = grade(make_submission(), ids=["ex2.cross_entropy_backward"])
     wrong_folder = tmp_path / "other"
     wrong_folder.mkdir()
-    (wrong_folder / "ex2_cross_entropy.py").write_text("def cross_entropy_backward(logits, Yb):\n    return logits * 0\n")
+    (wrong_folder / "ex2_cross_entropy.py").write_text(
+        "def cross_entropy_backward(logits, Yb):\n    return logits * 0\n"
+    )
     wrong = grade(wrong_folder, ids=["ex2.cross_entropy_backward"])
     assert right.score == right.max_score and wrong.score == 0
 
