@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from grader.diagnosis import Diagnosis
+
 TOLERANCE = 1e-4
 
 Problem = str  # one of PROBLEMS
@@ -42,6 +44,7 @@ class Comparison:
     max_abs_diff: float | None = None
     error: float | None = None  # the normalised error above
     tolerance: float = TOLERANCE
+    diagnosis: Diagnosis | None = None  # what is most likely wrong, given by grading when it is wrong
 
     @property
     def passed(self) -> bool:

@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-from grader import catalogue, training
+from grader import catalogue, clues, training
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
+from grader.diagnosis import Diagnosis, diagnose_trial, from_problem
 from grader.guard import autograd_in_source
 from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
@@ -32,6 +33,9 @@ RETRIED = ("exception",)
 
 Runner = Submission | Sandbox  # runs student code: in this process, or in workers
 
+# Trials whose quirk, not their sizes, may explain a failure.
+QUIRKY = frozenset(t.label for e in catalogue.EXERCISES for t in e.trials if t.quirky)
+
 
 class ExerciseOutcome:
     """Every comparison and failure of one exercise, over its trials."""
@@ -40,6 +44,9 @@ class ExerciseOutcome:
         self.comparisons: dict[str, list[Comparison]] = {name: [] for name in exercise.gradient_names}
         self.failures: list[tuple[str, Failure]] = []
         self.output = ""  # what the function printed in its first trial that printed anything
+        # For pictures: the student's value and the reference of each wrong gradient, in
+        # the first trial where both are tensors of one shape, and that trial's label.
+        self.examples: dict[str, tuple[torch.Tensor, torch.Tensor, str]] = {}
 
 
 class Grader:
@@ -94,11 +101,11 @@ class Grader:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
             comparisons, failures = training.check(self.submission, self.rubric.tolerance)
-            return score_item(item_id, points, comparisons, failures)
+            return score_item(item_id, points, comparisons, failures, QUIRKY)
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
         comparisons = {name: outcome.comparisons[name] for name in item.gradients}
-        result = score_item(item_id, points, comparisons, outcome.failures)
+        result = score_item(item_id, points, comparisons, outcome.failures, QUIRKY, outcome.examples)
         if outcome.output:
             printed = f"{item.exercise.function} printed:\n{outcome.output}"
             result = replace(result, detail="\n".join(filter(None, [result.detail, printed])))
@@ -135,18 +142,32 @@ class Grader:
                 if call.failure.kind not in RETRIED:
                     break
                 continue
+            found = {}
             for name, key in zip(exercise.gradient_names, exercise.wrt):
                 scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
                 got = unpack(call.value, exercise, name)
                 if isinstance(got, NotReturned):
-                    outcome.comparisons[name].append(got.comparison(reference[key], trial.label, self.rubric.tolerance))
+                    found[name] = got, got.comparison(reference[key], trial.label, self.rubric.tolerance)
                 else:
-                    outcome.comparisons[name].append(
-                        compare(
-                            name, got, reference[key], scale=scale, tolerance=self.rubric.tolerance, trial=trial.label
-                        )
-                    )
+                    tolerance = self.rubric.tolerance
+                    found[name] = got, compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label)
+            wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
+            students = call.value if isinstance(call.value, dict) else {}
+            for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
+                if not comparison.passed:
+                    diagnosis = self._diagnose(exercise, trial, values, reference, key, got, comparison, students, wrong)
+                    comparison = replace(comparison, diagnosis=diagnosis)
+                    if name not in outcome.examples and comparison.error is not None:
+                        outcome.examples[name] = (got.detach().double(), reference[key], trial.label)
+                outcome.comparisons[name].append(comparison)
         return outcome
+
+    def _diagnose(self, exercise, trial, values, reference, key, got, comparison, students, wrong) -> Diagnosis:  # noqa: ANN001
+        """What is most likely wrong with one gradient in one trial."""
+        if comparison.problem != "not_close":
+            return from_problem(comparison.problem, comparison.message, comparison.name, trial.label)
+        clue = clues.context(exercise, trial, values, reference, key, students, wrong, self.rubric.tolerance)
+        return diagnose_trial(comparison.name, got.detach().double(), reference[key], clue)
 
 
 def student_arguments(

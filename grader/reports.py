@@ -17,6 +17,8 @@ from dataclasses import asdict
 from typing import Any
 
 from grader import __version__
+from grader.compare import Comparison
+from grader.diagnosis import Diagnosis
 from grader.results import ItemResult, Report
 
 JSON_SCHEMA = "backprop-ninja/report/1"
@@ -76,16 +78,27 @@ def _item(item: ItemResult) -> dict[str, Any]:
         "max_score": item.max_score,
         "status": item.status,
         "message": item.message,
+        "diagnosis": _diagnosis(item.diagnosis),
         "detail": item.detail,
         "gradients": [
             {
                 "name": g.name,
                 "passed": g.passed,
-                "trials": [_finite({k: v for k, v in asdict(c).items() if k != "name"}) for c in g.comparisons],
+                "diagnosis": _diagnosis(g.diagnosis),
+                "trials": [_trial(c) for c in g.comparisons],
             }
             for g in item.gradients
         ],
     }
+
+
+def _diagnosis(diagnosis: Diagnosis | None) -> dict[str, str] | None:
+    return None if diagnosis is None else asdict(diagnosis)
+
+
+def _trial(comparison: Comparison) -> dict[str, Any]:
+    figures = {k: v for k, v in asdict(comparison).items() if k not in ("name", "diagnosis")}
+    return {**_finite(figures), "diagnosis": _diagnosis(comparison.diagnosis)}
 
 
 def _finite(figures: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from grader.compare import Comparison
+from grader.diagnosis import Diagnosis
 
 STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing")
 
@@ -16,6 +18,10 @@ class GradientResult:
     name: str  # e.g. "dW2", or the key "W2" for dict-returning functions
     comparisons: tuple[Comparison, ...]  # one per trial in which the function returned a value
     passed: bool  # right in every trial
+    diagnosis: Diagnosis | None = None  # what is most likely wrong, over all trials; None when right
+    # For pictures: (the student's value, the reference, the trial's label), float64 tensors
+    # of one shape from the first trial where the gradient was wrong; None when none is.
+    example: tuple[Any, Any, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class ItemResult:
     message: str  # one line saying what is wrong; empty when passed
     gradients: tuple[GradientResult, ...] = ()
     detail: str = ""  # a traceback or longer explanation, for -v and instructors
+    diagnosis: Diagnosis | None = None  # what is most likely wrong; None when passed
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Turn comparisons and failures into a score, a status and a one-line reason."""
+"""Turn comparisons and failures into a score, a status, a diagnosis and a one-line reason."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from grader.compare import Comparison
+from grader.diagnosis import Diagnosis, from_failure, over_trials
 from grader.results import GradientResult, ItemResult
 from grader.submission import Failure
 
@@ -23,12 +25,22 @@ def score_item(
     points: float,
     comparisons: Mapping[str, Sequence[Comparison]],
     failures: Sequence[tuple[str, Failure]] = (),
+    quirky: Iterable[str] = (),
+    examples: Mapping[str, tuple[Any, Any, str]] | None = None,
 ) -> ItemResult:
     """Score one id: its points split evenly among its gradients, each of which earns its
     share only when it is right in every trial. A call that failed in any trial costs
-    every gradient of the id, since it returned nothing to grade."""
+    every gradient of the id, since it returned nothing to grade. `quirky` names the
+    trials whose quirk (not their sizes) may explain a failure."""
+    quirky = set(quirky)
     gradients = tuple(
-        GradientResult(name, tuple(found), passed=not failures and bool(found) and all(c.passed for c in found))
+        GradientResult(
+            name,
+            tuple(found),
+            passed=not failures and bool(found) and all(c.passed for c in found),
+            diagnosis=over_trials(name, [(c.trial, c.passed, c.diagnosis) for c in found], quirky),
+            example=(examples or {}).get(name),
+        )
         for name, found in comparisons.items()
     )
     right = sum(g.passed for g in gradients)
@@ -38,8 +50,27 @@ def score_item(
     if failures:
         trial, failure = failures[0]
         status = FAILURE_STATUS.get(failure.kind, "error")
-        message = failure.message if status in ("missing", "not_implemented") else f"{failure.message} [{trial}]"
-        return ItemResult(item_id, score, points, status, message, gradients, failure.detail)
-    wrong = next(c for g in gradients for c in g.comparisons if not c.passed)
+        diagnosis = _failure_diagnosis(failure, trial, gradients, quirky)
+        located = status in ("missing", "not_implemented")
+        message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"
+        return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
+    diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)
     status = "partial" if score > 0 else "failed"
-    return ItemResult(item_id, score, points, status, f"{wrong.message} [{wrong.trial}]", gradients)
+    return ItemResult(item_id, score, points, status, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis)
+
+
+def _failure_diagnosis(
+    failure: Failure, trial: str, gradients: Sequence[GradientResult], quirky: set[str]
+) -> Diagnosis:
+    """A failed call's diagnosis; an exception at some sizes only, where every other
+    trial was right, is size-dependent."""
+    right = [c.trial for g in gradients for c in g.comparisons if c.passed and c.trial not in quirky]
+    wrong = [c for g in gradients for c in g.comparisons if not c.passed]
+    if failure.kind == "exception" and right and not wrong and trial not in quirky:
+        return Diagnosis(
+            "size_dependent",
+            f"right at {right[0]} but not at {trial}: {failure.message}",
+            "is a size hard-coded (32 for n, 27 for V)? Take sizes from the tensors' shapes",
+            trial=trial,
+        )
+    return from_failure(failure.kind, failure.message, trial)

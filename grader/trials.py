@@ -32,6 +32,11 @@ class Trial:
     upstream_like: str | None = None  # the upstream gradient follows this forward value (plus noise)
 
     @property
+    def quirky(self) -> bool:
+        """Whether the trial holds a quirk (besides its sizes)."""
+        return self.small_variance or self.ties or self.upstream_like is not None
+
+    @property
     def label(self) -> str:
         quirks = [
             "small variance" if self.small_variance else "",

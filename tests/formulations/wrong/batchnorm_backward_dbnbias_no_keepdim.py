@@ -5,6 +5,9 @@ MODULE = "ex3_batchnorm"
 WRONG = {
     "ex3.batchnorm_backward": ("dbnbias",),
 }
+DIAGNOSIS = {
+    "ex3.batchnorm_backward": {"dbnbias": "wrong_shape"},
+}
 
 
 def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):

@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bndiff2_backward": ("dbndiff",),
 }
+DIAGNOSIS = {
+    "ex1.bndiff2_backward": {"dbndiff": "scaled"},
+}
 
 
 def bndiff2_backward(dbndiff2, bndiff):

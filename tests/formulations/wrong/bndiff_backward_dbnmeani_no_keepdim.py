@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bndiff_backward": ("dbnmeani",),
 }
+DIAGNOSIS = {
+    "ex1.bndiff_backward": {"dbnmeani": "wrong_shape"},
+}
 
 
 def bndiff_backward(dbndiff):

@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bndiff_backward": ("dbnmeani",),
 }
+DIAGNOSIS = {
+    "ex1.bndiff_backward": {"dbnmeani": "sign"},
+}
 
 
 def bndiff_backward(dbndiff):

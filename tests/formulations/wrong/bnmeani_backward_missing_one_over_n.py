@@ -6,6 +6,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bnmeani_backward": ("dhprebn",),
 }
+DIAGNOSIS = {
+    "ex1.bnmeani_backward": {"dhprebn": "scaled"},
+}
 
 
 def bnmeani_backward(dbnmeani, hprebn):

@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bnraw_backward": ("dbnvar_inv",),
 }
+DIAGNOSIS = {
+    "ex1.bnraw_backward": {"dbnvar_inv": "wrong_shape"},
+}
 
 
 def bnraw_backward(dbnraw, bndiff, bnvar_inv):

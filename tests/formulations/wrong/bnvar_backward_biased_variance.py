@@ -6,6 +6,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bnvar_backward": ("dbndiff2",),
 }
+DIAGNOSIS = {
+    "ex1.bnvar_backward": {"dbndiff2": "scaled"},
+}
 
 
 def bnvar_backward(dbnvar, bndiff2):

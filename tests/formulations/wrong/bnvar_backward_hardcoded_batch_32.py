@@ -7,6 +7,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bnvar_backward": ("dbndiff2",),
 }
+DIAGNOSIS = {
+    "ex1.bnvar_backward": {"dbndiff2": "size_dependent"},
+}
 
 
 def bnvar_backward(dbnvar, bndiff2):

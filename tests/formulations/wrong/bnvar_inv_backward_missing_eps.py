@@ -5,6 +5,12 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.bnvar_inv_backward": ("dbnvar",),
 }
+# Revised after review: first annotated close_but_not_within_tolerance (marked unsure:
+# "if the grader passes every plain trial, expect unknown"). It does pass them, and only the
+# columns whose batch variance is below eps are wrong: the localized pattern.
+DIAGNOSIS = {
+    "ex1.bnvar_inv_backward": {"dbnvar": "localized"},
+}
 
 
 def bnvar_inv_backward(dbnvar_inv, bnvar):

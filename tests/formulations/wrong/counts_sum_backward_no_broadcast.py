@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.counts_sum_backward": ("dcounts",),
 }
+DIAGNOSIS = {
+    "ex1.counts_sum_backward": {"dcounts": "wrong_shape"},
+}
 
 
 def counts_sum_backward(dcounts_sum, counts):

@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.counts_sum_inv_backward": ("dcounts_sum",),
 }
+DIAGNOSIS = {
+    "ex1.counts_sum_inv_backward": {"dcounts_sum": "sign"},
+}
 
 
 def counts_sum_inv_backward(dcounts_sum_inv, counts_sum):

@@ -7,6 +7,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.emb_backward": ("dC",),
 }
+DIAGNOSIS = {
+    "ex1.emb_backward": {"dC": "localized"},
+}
 
 
 def emb_backward(demb, C, Xb):

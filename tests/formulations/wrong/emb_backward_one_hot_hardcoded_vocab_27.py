@@ -8,6 +8,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.emb_backward": ("dC",),
 }
+DIAGNOSIS = {
+    "ex1.emb_backward": {"dC": "size_dependent"},
+}
 
 
 def emb_backward(demb, C, Xb):

@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.embcat_backward": ("demb",),
 }
+DIAGNOSIS = {
+    "ex1.embcat_backward": {"demb": "unknown"},
+}
 
 
 def embcat_backward(dembcat, emb):

@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.h_backward": ("dhpreact",),
 }
+DIAGNOSIS = {
+    "ex1.h_backward": {"dhpreact": "mutated_input"},
+}
 
 
 def h_backward(dh, h):

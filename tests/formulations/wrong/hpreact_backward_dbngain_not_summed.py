@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.hpreact_backward": ("dbngain",),
 }
+DIAGNOSIS = {
+    "ex1.hpreact_backward": {"dbngain": "wrong_shape"},
+}
 
 
 def hpreact_backward(dhpreact, bngain, bnraw):

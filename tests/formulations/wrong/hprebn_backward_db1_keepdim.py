@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.hprebn_backward": ("db1",),
 }
+DIAGNOSIS = {
+    "ex1.hprebn_backward": {"db1": "wrong_shape"},
+}
 
 
 def hprebn_backward(dhprebn, embcat, W1):

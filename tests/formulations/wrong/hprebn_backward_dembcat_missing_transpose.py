@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.hprebn_backward": ("dembcat", "dW1", "db1"),
 }
+DIAGNOSIS = {
+    "ex1.hprebn_backward": {"dembcat": "exception", "dW1": "exception", "db1": "exception"},
+}
 
 
 def hprebn_backward(dhprebn, embcat, W1):

@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.logit_maxes_backward": ("dlogits",),
 }
+DIAGNOSIS = {
+    "ex1.logit_maxes_backward": {"dlogits": "localized"},
+}
 
 
 def logit_maxes_backward(dlogit_maxes, logits):

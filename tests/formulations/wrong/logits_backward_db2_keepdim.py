@@ -4,6 +4,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.logits_backward": ("db2",),
 }
+DIAGNOSIS = {
+    "ex1.logits_backward": {"db2": "wrong_shape"},
+}
 
 
 def logits_backward(dlogits, h, W2):

@@ -6,6 +6,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.loss_backward": ("dlogprobs",),
 }
+DIAGNOSIS = {
+    "ex1.loss_backward": {"dlogprobs": "scaled"},
+}
 
 
 def loss_backward(dloss, logprobs, Yb):

@@ -13,6 +13,15 @@ WRONG = {
     "ex1.manual_backward.emb": ("emb",),
     "ex1.manual_backward.C": ("C",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.bndiff2": {"bndiff2": "scaled"},
+    "ex1.manual_backward.bndiff": {"bndiff": "propagated"},
+    "ex1.manual_backward.hprebn": {"hprebn": "propagated"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):

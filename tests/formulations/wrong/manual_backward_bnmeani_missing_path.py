@@ -12,6 +12,14 @@ WRONG = {
     "ex1.manual_backward.emb": ("emb",),
     "ex1.manual_backward.C": ("C",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.hprebn": {"hprebn": "missing_term"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.b1": {"b1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):

@@ -8,6 +8,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.manual_backward.C": ("C",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.C": {"C": "localized"},
+}
 
 
 def manual_backward(fwd):

@@ -8,6 +8,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.manual_backward.bnmeani": ("bnmeani",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.bnmeani": {"bnmeani": "wrong_shape"},
+}
 
 
 def manual_backward(fwd):

@@ -30,6 +30,32 @@ WRONG = {
     "ex1.manual_backward.emb": ("emb",),
     "ex1.manual_backward.C": ("C",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.logprobs": {"logprobs": "size_dependent"},
+    "ex1.manual_backward.probs": {"probs": "size_dependent"},
+    "ex1.manual_backward.counts_sum_inv": {"counts_sum_inv": "size_dependent"},
+    "ex1.manual_backward.counts_sum": {"counts_sum": "size_dependent"},
+    "ex1.manual_backward.counts": {"counts": "size_dependent"},
+    "ex1.manual_backward.norm_logits": {"norm_logits": "size_dependent"},
+    "ex1.manual_backward.logits": {"logits": "size_dependent"},
+    "ex1.manual_backward.h": {"h": "size_dependent"},
+    "ex1.manual_backward.W2": {"W2": "size_dependent"},
+    "ex1.manual_backward.b2": {"b2": "size_dependent"},
+    "ex1.manual_backward.hpreact": {"hpreact": "size_dependent"},
+    "ex1.manual_backward.bngain": {"bngain": "size_dependent"},
+    "ex1.manual_backward.bnbias": {"bnbias": "size_dependent"},
+    "ex1.manual_backward.bnraw": {"bnraw": "size_dependent"},
+    "ex1.manual_backward.bnvar_inv": {"bnvar_inv": "size_dependent"},
+    "ex1.manual_backward.bnvar": {"bnvar": "size_dependent"},
+    "ex1.manual_backward.bndiff2": {"bndiff2": "size_dependent"},
+    "ex1.manual_backward.bndiff": {"bndiff": "size_dependent"},
+    "ex1.manual_backward.bnmeani": {"bnmeani": "size_dependent"},
+    "ex1.manual_backward.hprebn": {"hprebn": "size_dependent"},
+    "ex1.manual_backward.embcat": {"embcat": "size_dependent"},
+    "ex1.manual_backward.W1": {"W1": "size_dependent"},
+    "ex1.manual_backward.emb": {"emb": "size_dependent"},
+    "ex1.manual_backward.C": {"C": "size_dependent"},
+}
 
 
 def manual_backward(fwd):

@@ -21,6 +21,22 @@ WRONG = {
     "ex1.manual_backward.emb": ("emb",),
     "ex1.manual_backward.C": ("C",),
 }
+DIAGNOSIS = {
+    "ex1.manual_backward.hpreact": {"hpreact": "unknown"},
+    "ex1.manual_backward.bngain": {"bngain": "propagated"},
+    "ex1.manual_backward.bnbias": {"bnbias": "propagated"},
+    "ex1.manual_backward.bnraw": {"bnraw": "propagated"},
+    "ex1.manual_backward.bnvar_inv": {"bnvar_inv": "propagated"},
+    "ex1.manual_backward.bnvar": {"bnvar": "propagated"},
+    "ex1.manual_backward.bndiff2": {"bndiff2": "propagated"},
+    "ex1.manual_backward.bndiff": {"bndiff": "propagated"},
+    "ex1.manual_backward.bnmeani": {"bnmeani": "propagated"},
+    "ex1.manual_backward.hprebn": {"hprebn": "propagated"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):

@@ -11,6 +11,10 @@ WRONG = {
 }
 # ex4.training fails only because it compares the final b1 with autograd's: the loss
 # curve is unchanged, since batchnorm cancels b1.
+DIAGNOSIS = {
+    "ex4.mlp_backward": {"b1": "unknown"},
+    "ex4.training": {"training": "propagated"},
+}
 
 
 def mlp_backward(fwd):

@@ -9,6 +9,10 @@ WRONG = {
     "ex4.mlp_backward": ("W1",),
     "ex4.training": ("training",),
 }
+DIAGNOSIS = {
+    "ex4.mlp_backward": {"W1": "wrong_shape"},
+    "ex4.training": {"training": "propagated"},
+}
 
 
 def mlp_backward(fwd):

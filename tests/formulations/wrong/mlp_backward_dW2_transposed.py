@@ -9,6 +9,10 @@ WRONG = {
     "ex4.mlp_backward": ("W2",),
     "ex4.training": ("training",),
 }
+DIAGNOSIS = {
+    "ex4.mlp_backward": {"W2": "wrong_shape"},
+    "ex4.training": {"training": "propagated"},
+}
 
 
 def mlp_backward(fwd):

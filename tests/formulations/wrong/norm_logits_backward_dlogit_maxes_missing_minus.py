@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.norm_logits_backward": ("dlogit_maxes",),
 }
+DIAGNOSIS = {
+    "ex1.norm_logits_backward": {"dlogit_maxes": "sign"},
+}
 
 
 def norm_logits_backward(dnorm_logits):

@@ -5,6 +5,9 @@ MODULE = "ex1_atomic"
 WRONG = {
     "ex1.probs_backward": ("dcounts_sum_inv",),
 }
+DIAGNOSIS = {
+    "ex1.probs_backward": {"dcounts_sum_inv": "wrong_shape"},
+}
 
 
 def probs_backward(dprobs, counts, counts_sum_inv):

@@ -1,0 +1,310 @@
+"""Say what a wrong gradient most likely is: a code from a fixed vocabulary, a sentence
+and a hint.
+
+Pure functions over tensors: the student's value and the reference of one trial (and,
+for the chain, the other keys and the branches of the chain), then a verdict over all
+trials. Each test is exact up to the tolerance, and the order goes from the most to the
+least specific; when nothing fits, the code is `unknown`: never a confident wrong guess.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+# The vocabulary: code -> when it is given.
+CODES = {
+    "not_implemented": "the function still raises NotImplementedError",
+    "missing": "the module or the function does not exist",
+    "exception": "the function raised an exception, or its module does not import",
+    "timeout": "the call ran past its wall-time or CPU-time limit",
+    "crashed": "the call ended its process (a segfault, os._exit, sys.exit, KeyboardInterrupt)",
+    "out_of_memory": "the call ran past its memory limit",
+    "output_limit": "the call printed more than its output limit",
+    "left_processes": "the call left processes running",
+    "uses_autograd": "the function used autograd",
+    "mutated_input": "the function modified one of its arguments",
+    "not_a_tensor": "a gradient is not a tensor, or is not returned at all",
+    "wrong_dtype": "a gradient is not a floating-point tensor",
+    "not_finite": "a gradient holds inf or nan",
+    "wrong_shape": "a gradient's shape differs from its input's",
+    "sign": "a gradient is the negative of the answer",
+    "scaled": "a gradient is the answer times a constant factor",
+    "transposed": "a gradient is the transpose of the answer",
+    "localized": "a gradient is right except in a pattern of entries",
+    "missing_term": "a gradient misses exactly one branch of the chain",
+    "propagated": "a gradient of the chain is wrong only because the gradients it is computed from are",
+    "size_dependent": "a gradient is right at some sizes and wrong at others",
+    "close_but_not_within_tolerance": "a gradient is close to the answer, but not within the tolerance",
+    "unknown": "none of the above",
+}
+
+# A failure of the call (submission.KINDS) -> its code.
+FAILURE_CODES = {
+    "missing_module": "missing",
+    "missing_function": "missing",
+    "not_implemented": "not_implemented",
+    "import_error": "exception",
+    "exception": "exception",
+    "bad_return": "propagated",  # the training's steps: mlp_backward returned unusable gradients
+    "mutated_input": "mutated_input",
+    "uses_autograd": "uses_autograd",
+    "output_limit": "output_limit",
+    "memory": "out_of_memory",
+    "exited": "crashed",
+    "crashed": "crashed",
+    "timeout": "timeout",
+    "cpu_time": "timeout",
+    "left_processes": "left_processes",
+}
+
+# A comparison's problem (compare.PROBLEMS) -> its code.
+PROBLEM_CODES = {
+    "not_a_tensor": "not_a_tensor",
+    "not_returned": "not_a_tensor",
+    "wrong_dtype": "wrong_dtype",
+    "wrong_shape": "wrong_shape",
+    "not_finite": "not_finite",
+}
+
+CLOSE = 2e-2  # below this normalised error, a wrong gradient counts as close
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What is most likely wrong with one gradient (or one call)."""
+
+    code: str  # one of CODES
+    message: str  # one sentence: what is wrong
+    hint: str = ""  # what to try
+    gradient: str = ""  # the gradient it is about, if one
+    trial: str = ""  # the trial it was seen in, if one
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the diagnosis of one trial may use besides the two tensors."""
+
+    n: int
+    V: int
+    trial: str
+    targets: tuple[torch.Tensor, torch.Tensor] | None = None  # (rows, columns) of the target entries
+    maxima: torch.Tensor | None = None  # (n, V) mask of the entries equal to their row's maximum
+    repeated: torch.Tensor | None = None  # (V,) mask of the tokens that occur more than once in Xb
+    once: torch.Tensor | None = None  # (V,) mask of the tokens that occur exactly once in Xb
+    low_variance: torch.Tensor | None = None  # (H,) mask of the hidden units whose batch variance is below eps
+    # The chain: the reference gradient through each consumer of this value, by op name.
+    branches: Mapping[str, torch.Tensor] = field(default_factory=dict)
+    # The chain: the local backward applied to the student's own upstream gradients, and
+    # the keys those came from.
+    from_students_upstream: torch.Tensor | None = None
+    upstream_keys: tuple[str, ...] = ()
+    tolerance: float = 1e-4
+
+
+def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
+    """The diagnosis of a call that gave no value."""
+    code = FAILURE_CODES.get(kind, "exception")
+    hints = {
+        "not_implemented": "replace the raise NotImplementedError with your code",
+        "missing": "keep the module and function names of the stubs",
+        "exception": "run it on the trial's shapes yourself, e.g. backprop-ninja check ID --no-sandbox",
+        "timeout": "look for an endless loop, or a loop over every entry",
+        "crashed": "return the gradient; do not exit or kill the process",
+        "out_of_memory": "no tensor here needs more than a few MB",
+        "output_limit": "remove the prints",
+        "left_processes": "a backward pass needs no other process",
+        "uses_autograd": "write the chain rule by hand: no .backward(), torch.autograd or torch.func",
+        "mutated_input": "work on a copy (x.clone()) or use out-of-place operations",
+        "not_a_tensor": "return the gradients as tensors, in the order of the docstring",
+        "propagated": "fix ex4.mlp_backward first: the training follows from its gradients",
+    }
+    return Diagnosis(code, message, hints.get(code, ""), trial=trial)
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> bool:
+    return float((a - b).abs().max()) <= tolerance * max(scale, 1e-30)
+
+
+def from_problem(problem: str, message: str, name: str, trial: str) -> Diagnosis:
+    """The diagnosis of a value that could not be compared (compare.py's message says why)."""
+    hint = {
+        "wrong_shape": "each gradient has exactly the shape of the input it belongs to",
+        "not_a_tensor": "return the gradients as tensors, in the order of the docstring",
+        "wrong_dtype": "an integer tensor slipped in: multiply by a float or call .float()",
+        "not_finite": "look for a division by zero, or log/exp of an extreme value",
+    }[PROBLEM_CODES[problem]]
+    return Diagnosis(PROBLEM_CODES[problem], message, hint, name, trial)
+
+
+def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context: Context) -> Diagnosis:
+    """What is wrong with `got` against `expected` (both float64, same shape) in one trial."""
+    tol, trial = context.tolerance, context.trial
+    size = max(float(expected.abs().max()), float(got.abs().max()), 1e-30)
+    # In the chain, a wrong key that follows from wrong keys before it is best fixed there.
+    upstream = context.from_students_upstream
+    if context.upstream_keys and upstream is not None and _close(got, upstream, size, tol):
+        keys = ", ".join(context.upstream_keys)
+        return Diagnosis(
+            "propagated", f"{name} follows correctly from your {keys}, which {'is' if len(context.upstream_keys) == 1 else 'are'} wrong",
+            f"fix {context.upstream_keys[0]} first: {name} will follow", name, trial,
+        )  # fmt: skip
+    for branch, contribution in context.branches.items():
+        if _close(got, expected - contribution, size, tol):
+            return Diagnosis(
+                "missing_term", f"{name} misses the gradient that flows back through {branch}",
+                f"{name} is used twice in the forward pass: add the gradient from {branch} to the other one",
+                name, trial,
+            )  # fmt: skip
+    if _close(got, -expected, size, tol):
+        return Diagnosis("sign", f"{name} has the wrong sign: it is the negative of the answer",
+                         "a minus sign too many or too few in the chain rule", name, trial)  # fmt: skip
+    if got.dim() == 2 and got.shape[0] == got.shape[1] and _close(got, expected.T, size, tol):
+        return Diagnosis("transposed", f"{name} is the transpose of the answer",
+                         "swap the operands of the matmul, or transpose the result", name, trial)  # fmt: skip
+    factor = _factor(got, expected, tol)
+    if factor is not None:
+        words, hint = _factor_words(factor, context.n)
+        return Diagnosis("scaled", f"{name} is off by a factor {words}", hint, name, trial)
+    localized = _localized(name, got, expected, context, size)
+    if localized:
+        return localized
+    error = float((got - expected).abs().max()) / max(float(expected.abs().max()), 1e-30)
+    if error < CLOSE:
+        return Diagnosis(
+            "close_but_not_within_tolerance",
+            f"{name} is close to the answer but not within the tolerance (relative error {error:.1e})",
+            "a small term is off: is eps (1e-5) left out, or n used where n - 1 belongs?", name, trial,
+        )  # fmt: skip
+    return Diagnosis("unknown", f"{name} is wrong (relative error {error:.1e}) in no pattern the grader knows",
+                     "compare your formula with the forward op, term by term", name, trial)  # fmt: skip
+
+
+def _factor(got: torch.Tensor, expected: torch.Tensor, tol: float) -> float | None:
+    """c when got = c * expected within the tolerance, c not 1 or -1."""
+    norm = float((expected * expected).sum())
+    if norm == 0:
+        return None
+    c = float((got * expected).sum()) / norm
+    if abs(c) < 1e-12 or abs(abs(c) - 1) < 1e-6:
+        return None
+    size = max(float(expected.abs().max()) * abs(c), 1e-30)
+    return c if _close(got, c * expected, size, tol * 10) else None
+
+
+def _factor_words(c: float, n: int) -> tuple[str, str]:
+    """The factor in words, and what it suggests, naming n, n - 1, 2 and their ratios."""
+    named = [
+        (n, f"n = {n}", "the mean's 1/n is missing"),
+        (1 / n, f"1/n = 1/{n}", "divided by n once too often: is there a .mean() and a 1/n?"),
+        (n - 1, f"n - 1 = {n - 1}", "the 1/(n-1) of the variance is missing"),
+        (1 / (n - 1) if n > 1 else 0, f"1/(n - 1) = 1/{n - 1}", "divided by n - 1 once too often"),
+        ((n - 1) / n, f"(n - 1)/n = {n - 1}/{n}", "divided by n where Bessel's correction divides by n - 1"),
+        (n / (n - 1) if n > 1 else 0, f"n/(n - 1) = {n}/{n - 1}", "divided by n - 1 where it should be n"),
+        (2, "2", "a factor 2 too many (d(x**2)/dx = 2x, once)"),
+        (0.5, "1/2", "a factor 2 is missing: d(x**2)/dx = 2x; d(x**-0.5)/dx = -0.5 x**-1.5"),
+        (-2, "-2", "a factor 2 too many, and the sign flipped"),
+        (-0.5, "-1/2", "the sign is flipped and a factor 2 is missing"),
+    ]
+    for value, words, hint in named:
+        if value and abs(c - value) <= 1e-3 * abs(value):
+            return words, hint
+    return f"{c:.4g}", "a constant factor is off: check every scale in the formula (1/n, 2, -0.5, ...)"
+
+
+def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Context, size: float) -> Diagnosis | None:
+    """Right except in a recognisable set of entries: the targets, the maxima, one row or
+    one column."""
+    if got.dim() != 2 or got.numel() < 4:
+        return None
+    wrong = (got - expected).abs() > context.tolerance * size
+    if not wrong.any() or wrong.all():
+        return None
+    trial = context.trial
+    if context.targets is not None and got.shape == (context.n, context.V):
+        mask = torch.zeros_like(wrong)
+        mask[context.targets] = True
+        if not (wrong & ~mask).any():
+            return Diagnosis("localized", f"{name} is right except at the target entries [range(n), Yb]",
+                             "check what happens at the targets: the -1, the 1/n, the dloss there", name, trial)  # fmt: skip
+    if context.maxima is not None and got.shape == context.maxima.shape and not (wrong & ~context.maxima).any():
+        tied = bool((context.maxima.sum(1) > 1).any())
+        hint = ("where a row's maximum occurs several times, max picks one index: send the gradient there only "
+                "(logits.max(1).indices)") if tied else "check the gradient sent to each row's maximum"  # fmt: skip
+        return Diagnosis("localized", f"{name} is right except at the entries that hold their row's maximum",
+                         hint, name, trial)  # fmt: skip
+    rows, columns = wrong.any(1).nonzero().flatten(), wrong.any(0).nonzero().flatten()
+    low = context.low_variance
+    if low is not None and low.any() and got.shape[-1] == low.numel() and bool(low[columns].all()):
+        return Diagnosis(
+            "localized", f"{name} is right except in the columns whose batch variance is below eps",
+            "there the eps decides: is the 1e-5 in (bnvar + 1e-5) left out?", name, trial,
+        )  # fmt: skip
+    once = context.once
+    if once is not None and got.shape[0] == context.V and bool(context.repeated[rows].all()) and once.any():
+        return Diagnosis(
+            "localized", f"{name} is right except in the rows of tokens that occur more than once in Xb",
+            "every occurrence must add its gradient: dC[Xb] += demb keeps only one of them; use index_add_",
+            name, trial,
+        )  # fmt: skip
+    if len(rows) == 1 and got.shape[0] > 1:
+        return Diagnosis("localized", f"{name} is right except in row {int(rows[0])}",
+                         "one row is treated differently: an off-by-one in a loop?", name, trial)  # fmt: skip
+    if len(columns) == 1 and got.shape[1] > 1:
+        return Diagnosis("localized", f"{name} is right except in column {int(columns[0])}",
+                         "one column is treated differently: an off-by-one in a loop?", name, trial)  # fmt: skip
+    return None
+
+
+def over_trials(
+    name: str, per_trial: Sequence[tuple[str, bool, Diagnosis | None]], quirky: Iterable[str]
+) -> Diagnosis | None:
+    """One diagnosis for a gradient from its (trial label, passed, diagnosis) triples:
+    size_dependent when it is right at a plain trial (no quirk) and wrong at another;
+    otherwise the first wrong trial's, with the quirk's hint when only quirky trials fail."""
+    quirky = set(quirky)
+    wrong = [(label, d) for label, ok, d in per_trial if not ok]
+    if not wrong:
+        return None
+    wrong_labels = {label for label, _ in wrong}
+    right_plain = [label for label, ok, _ in per_trial if ok and label not in quirky | wrong_labels]
+    wrong_plain = [(label, d) for label, d in wrong if label not in quirky]
+    # The first wrong trial that shows a known pattern says the most.
+    label, first = next(((lb, d) for lb, d in wrong if d is not None and d.code != "unknown"), wrong[0])
+    if right_plain and wrong_plain:
+        seen = wrong_plain[0][1]
+        return Diagnosis(
+            "size_dependent",
+            f"{name} is right at {right_plain[0]} but not at {wrong_plain[0][0]}"
+            + (f": {seen.message}" if seen and seen.message else ""),
+            "is a size hard-coded (32 for n, 27 for V)? Take sizes from the tensors' shapes",
+            name,
+            wrong_plain[0][0],
+        )
+    if first is not None and not wrong_plain and _quirk_hint(label):
+        return replace(first, hint=_quirk_hint(label))
+    return first
+
+
+def _quirk_hint(label: str) -> str:
+    if "small variance" in label:
+        return "it goes wrong only where the batch variance is below eps: is the 1e-5 in (bnvar + 1e-5) left out?"
+    if "tied maxima" in label:
+        return "it goes wrong only where a row's maximum occurs several times: max picks one index, send the gradient there only"
+    if "upstream ~" in label:
+        return "it goes wrong when the upstream gradient follows bnraw: check the variance term, and n - 1 vs n"
+    return ""
+
+
+def aggregate(reports: Iterable[Any]) -> dict[str, Counter[str]]:
+    """Per exercise id, how many reports had each diagnosis code."""
+    counts: dict[str, Counter[str]] = {}
+    for report in reports:
+        for item in report.items:
+            if item.diagnosis is not None:
+                counts.setdefault(item.id, Counter())[item.diagnosis.code] += 1
+    return counts
