@@ -66,7 +66,9 @@ def main() -> None:
                     if verbose:
                         print(f"  {path.stem}: {item_id} {gradient}: expected {code}, diagnosed {seen}")
     print(f"{total} wrong gradients in {len(list((CORPUS / 'wrong').glob('*.py')))} files")
-    print(f"precision: {named_right}/{named} = {named_right / named:.1%} of the diagnoses other than unknown are the expected code")
+    print(
+        f"precision: {named_right}/{named} = {named_right / named:.1%} of the diagnoses other than unknown are the expected code"
+    )
     print(f"recall:    {right}/{total} = {right / total:.1%} of the wrong gradients get the expected code")
     for (want, seen), count in confusion.most_common():
         print(f"  expected {want}, diagnosed {seen}: {count}")

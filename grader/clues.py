@@ -18,7 +18,8 @@ from grader.trials import Trial
 
 # For each value of the chain, the atomic ops that consume it (whose output is in the chain).
 CONSUMERS: dict[str, tuple[Exercise, ...]] = {
-    key: tuple(op for op in ATOMIC if key in op.wrt and op.upstream in MANUAL_BACKWARD.wrt) for key in MANUAL_BACKWARD.wrt
+    key: tuple(op for op in ATOMIC if key in op.wrt and op.upstream in MANUAL_BACKWARD.wrt)
+    for key in MANUAL_BACKWARD.wrt
 }
 
 

@@ -32,6 +32,7 @@ CODES = {
     "wrong_dtype": "a gradient is not a floating-point tensor",
     "not_finite": "a gradient holds inf or nan",
     "wrong_shape": "a gradient's shape differs from its input's",
+    "all_zeros": "a gradient is all zeros where the answer is not",
     "sign": "a gradient is the negative of the answer",
     "scaled": "a gradient is the answer times a constant factor",
     "transposed": "a gradient is the transpose of the answer",
@@ -110,7 +111,6 @@ def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
     """The diagnosis of a call that gave no value."""
     code = FAILURE_CODES.get(kind, "exception")
     hints = {
-        "not_implemented": "replace the raise NotImplementedError with your code",
         "missing": "keep the module and function names of the stubs",
         "exception": "run it on the trial's shapes yourself, e.g. backprop-ninja check ID --no-sandbox",
         "timeout": "look for an endless loop, or a loop over every entry",
@@ -130,15 +130,41 @@ def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> 
     return float((a - b).abs().max()) <= tolerance * max(scale, 1e-30)
 
 
-def from_problem(problem: str, message: str, name: str, trial: str) -> Diagnosis:
-    """The diagnosis of a value that could not be compared (compare.py's message says why)."""
+def from_problem(problem: str, message: str, name: str, trial: str, got: Any = None, expected: Any = None,
+                 tolerance: float = 1e-4) -> Diagnosis:  # fmt: skip
+    """The diagnosis of a value that could not be compared (compare.py's message says
+    why); for a wrong shape, whether its values are the answer transposed, unsummed or
+    without the kept dimension."""
+    code = PROBLEM_CODES[problem]
     hint = {
         "wrong_shape": "each gradient has exactly the shape of the input it belongs to",
         "not_a_tensor": "return the gradients as tensors, in the order of the docstring",
         "wrong_dtype": "an integer tensor slipped in: multiply by a float or call .float()",
         "not_finite": "look for a division by zero, or log/exp of an extreme value",
-    }[PROBLEM_CODES[problem]]
-    return Diagnosis(PROBLEM_CODES[problem], message, hint, name, trial)
+    }[code]
+    if code == "wrong_shape" and isinstance(got, torch.Tensor) and got.is_floating_point():
+        return _reshaped(name, got.detach().double(), expected, message, trial, tolerance) or Diagnosis(
+            code, message, hint, name, trial
+        )
+    return Diagnosis(code, message, hint, name, trial)
+
+
+def _reshaped(name: str, got: torch.Tensor, expected: torch.Tensor, message: str, trial: str,
+              tolerance: float) -> Diagnosis | None:  # fmt: skip
+    """A wrong shape whose values are right once transposed, summed or reshaped."""
+    size = max(float(expected.abs().max()), 1e-30)
+    if got.dim() == 2 and got.shape == expected.shape[::-1] and _close(got.T, expected, size, tolerance):
+        return Diagnosis("transposed", f"{name} is the transpose of the answer (shape {tuple(got.shape)})",
+                         "swap the operands of the matmul (A.T @ B instead of B.T @ A)", name, trial)  # fmt: skip
+    for dim in range(got.dim()):
+        summed = got.sum(dim, keepdim=got.dim() == expected.dim())
+        if summed.shape == expected.shape and _close(summed, expected, size, tolerance):
+            return Diagnosis("wrong_shape", message, f"summed over dimension {dim}, it is right: .sum({dim}"
+                             + (", keepdim=True)" if got.dim() == expected.dim() else ")"), name, trial)  # fmt: skip
+    if got.numel() == expected.numel() and _close(got.reshape(expected.shape), expected, size, tolerance):
+        return Diagnosis("wrong_shape", message, f"the values are right: keep the shape {tuple(expected.shape)} "
+                         "(keepdim=True, or .view)", name, trial)  # fmt: skip
+    return None
 
 
 def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context: Context) -> Diagnosis:
@@ -160,6 +186,9 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
                 f"{name} is used twice in the forward pass: add the gradient from {branch} to the other one",
                 name, trial,
             )  # fmt: skip
+    if not got.any():
+        return Diagnosis("all_zeros", f"{name} is all zeros, and the answer is not",
+                         "was a gradient buffer (torch.zeros_like) returned before anything was added to it?", name, trial)  # fmt: skip
     if _close(got, -expected, size, tol):
         return Diagnosis("sign", f"{name} has the wrong sign: it is the negative of the answer",
                          "a minus sign too many or too few in the chain rule", name, trial)  # fmt: skip

@@ -150,22 +150,41 @@ class Grader:
                     found[name] = got, got.comparison(reference[key], trial.label, self.rubric.tolerance)
                 else:
                     tolerance = self.rubric.tolerance
-                    found[name] = got, compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label)
+                    found[name] = (
+                        got,
+                        compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label),
+                    )
             wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
             students = call.value if isinstance(call.value, dict) else {}
             for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
                 if not comparison.passed:
-                    diagnosis = self._diagnose(exercise, trial, values, reference, key, got, comparison, students, wrong)
+                    diagnosis = self._diagnose(
+                        exercise, trial, values, reference, key, got, comparison, students, wrong
+                    )
                     comparison = replace(comparison, diagnosis=diagnosis)
                     if name not in outcome.examples and comparison.error is not None:
                         outcome.examples[name] = (got.detach().double(), reference[key], trial.label)
                 outcome.comparisons[name].append(comparison)
         return outcome
 
-    def _diagnose(self, exercise, trial, values, reference, key, got, comparison, students, wrong) -> Diagnosis:  # noqa: ANN001
+    def _diagnose(
+        self,
+        exercise: Exercise,
+        trial: Trial,
+        values: dict[str, torch.Tensor],
+        reference: dict[str, torch.Tensor],
+        key: str,
+        got: Any,
+        comparison: Comparison,
+        students: dict[str, Any],
+        wrong: set[str],
+    ) -> Diagnosis:
         """What is most likely wrong with one gradient in one trial."""
         if comparison.problem != "not_close":
-            return from_problem(comparison.problem, comparison.message, comparison.name, trial.label)
+            tolerance = self.rubric.tolerance
+            return from_problem(
+                comparison.problem, comparison.message, comparison.name, trial.label, got, reference[key], tolerance
+            )
         clue = clues.context(exercise, trial, values, reference, key, students, wrong, self.rubric.tolerance)
         return diagnose_trial(comparison.name, got.detach().double(), reference[key], clue)
 

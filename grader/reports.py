@@ -46,6 +46,8 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     for item in report.items:
         score = f"{points(item.score)}/{points(item.max_score)}"
         lines.append(f"{item.id:<{width}}  {score:>9}  {paint(item.status)}  {item.message}".rstrip())
+        if item.diagnosis and item.diagnosis.hint:
+            lines.append(f"{'':<{width + 30}}hint: {item.diagnosis.hint}")
     passed = sum(item.status == "passed" for item in report.items)
     total = f"{points(report.score)}/{points(report.max_score)}"
     lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
@@ -118,11 +120,19 @@ def to_gradescope(report: Report) -> dict[str, Any]:
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
-                "output": item.message or "right in every trial",
+                "output": _feedback(item),
             }
             for item in report.items
         ],
     }
+
+
+def _feedback(item: ItemResult) -> str:
+    """What a student reads under one test: the reason, the hint and the diagnosis code."""
+    if item.diagnosis is None:
+        return item.message or "right in every trial"
+    hint = f"\nhint: {item.diagnosis.hint}" if item.diagnosis.hint else ""
+    return f"{item.message}{hint}\n(diagnosis: {item.diagnosis.code})"
 
 
 def to_junit(report: Report) -> str:
@@ -146,8 +156,9 @@ def to_junit(report: Report) -> str:
             ET.SubElement(case_properties, "property", name=name, value=str(value))
         if item.status != "passed":
             tag = "error" if item.status == "error" else "failure"
-            element = ET.SubElement(case, tag, message=item.message, type=item.status)
-            element.text = item.detail or item.message
+            kind = item.diagnosis.code if item.diagnosis else item.status
+            element = ET.SubElement(case, tag, message=item.message, type=kind)
+            element.text = "\n".join(filter(None, [_feedback(item), item.detail]))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -56,7 +56,9 @@ def score_item(
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)
     status = "partial" if score > 0 else "failed"
-    return ItemResult(item_id, score, points, status, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis)
+    return ItemResult(
+        item_id, score, points, status, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis
+    )
 
 
 def _failure_diagnosis(

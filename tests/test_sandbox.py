@@ -81,7 +81,7 @@ CASES = {
         "torch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
         "torch.equal = lambda *a, **k: True\nimport grader.compare\n"
         "grader.compare.compare = lambda *a, **k: None\n" + defining("return logits * 0"),
-        "failed", "relative error"),
+        "failed", "all zeros"),
     "walks_the_stack": (
         "import gc, inspect\n" + defining(
             "for frame in inspect.stack():\n"
@@ -99,6 +99,37 @@ CASES = {
     "syntax_error": ("def cross_entropy_backward(logits, Yb)\n    return logits\n", "error", "line"),
     "missing_import": ("import no_such_package_for_backprop_ninja\n", "error", "no_such_package_for_backprop_ninja"),
 }  # fmt: skip
+
+
+# The diagnosis code each case must get.
+CODES = {
+    "infinite_loop": "timeout",
+    "long_sleep": "timeout",
+    "huge_allocation": "out_of_memory",
+    "gradual_allocation": "out_of_memory",
+    "deep_recursion": "exception",
+    "unbounded_recursion": None,
+    "os_exit": "crashed",
+    "sys_exit": "crashed",
+    "segfault": "crashed",
+    "keyboard_interrupt": "crashed",
+    "huge_print": "output_limit",
+    "c_level_print": "output_limit",
+    "uses_backward": "uses_autograd",
+    "hidden_backward": "uses_autograd",
+    "autograd_grad_hidden": "uses_autograd",
+    "torch_func_grad": "uses_autograd",
+    "torch_func_jvp": "uses_autograd",
+    "mutates_input": "mutated_input",
+    "child_process": "left_processes",
+    "monkeypatches_at_import": "all_zeros",
+    "walks_the_stack": "not_a_tensor",
+    "hangs_at_import": "timeout",
+    "crashes_at_import": "crashed",
+    "imports_solutions": "exception",
+    "syntax_error": "exception",
+    "missing_import": "exception",
+}
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +163,8 @@ def test_a_hostile_function_costs_its_own_id_with_the_right_reason(case, tmp_pat
     offender = items.pop(OFFENDER)
     assert (offender.score, offender.status) == (0, status), offender.message
     assert words in offender.message, offender.message
+    if CODES[case]:  # a recursion without limit ends on whichever limit comes first
+        assert offender.diagnosis.code == CODES[case]
     assert {k: i.score for k, i in items.items()} == {k: v for k, v in reference.items() if k != OFFENDER}
 
 

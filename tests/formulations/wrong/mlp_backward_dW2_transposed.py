@@ -9,8 +9,10 @@ WRONG = {
     "ex4.mlp_backward": ("W2",),
     "ex4.training": ("training",),
 }
+# Revised after review: first annotated wrong_shape, under a rule that put shapes before
+# transposed; the values are exactly the answer transposed, which the transposed code names.
 DIAGNOSIS = {
-    "ex4.mlp_backward": {"W2": "wrong_shape"},
+    "ex4.mlp_backward": {"W2": "transposed"},
     "ex4.training": {"training": "propagated"},
 }
 

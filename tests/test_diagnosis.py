@@ -1,0 +1,123 @@
+"""Every diagnosis code is given where it applies, and never to a correct function.
+
+Each case replaces one function of the reference solution with a small wrong one and
+names the code its id must get (the process-level codes, such as timeout or crashed, are
+checked by tests/test_sandbox.py). The corpus in tests/formulations/ measures precision
+(benchmarks/diagnosis_precision.py).
+"""
+
+from collections import Counter
+
+import pytest
+import torch
+
+from grader import diagnosis
+from grader.diagnosis import CODES, Context, aggregate, diagnose_trial
+from grader.grading import grade
+
+RIGHT_CE = "_ce = cross_entropy_backward\n"
+RIGHT_LOGITS = "_logits = logits_backward\n"
+
+CASES = {
+    # name: (module, code appended, the id, the code it must get, words in its message or hint)
+    "not_implemented": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n",
+                        "ex2.cross_entropy_backward", "not_implemented", "not implemented yet"),
+    "missing": ("ex2_cross_entropy", "del cross_entropy_backward\n", "ex2.cross_entropy_backward", "missing", "has no function"),
+    "exception": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    raise ValueError('nope')\n",
+                  "ex2.cross_entropy_backward", "exception", "ValueError: nope"),
+    "not_a_tensor": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    return None\n",
+                     "ex2.cross_entropy_backward", "not_a_tensor", "forget to return"),
+    "wrong_dtype": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    return logits.long()\n",
+                    "ex2.cross_entropy_backward", "wrong_dtype", "int64"),
+    "not_finite": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) / 0\n",
+                   "ex2.cross_entropy_backward", "not_finite", "inf or nan"),
+    "wrong_shape": ("ex1_atomic", RIGHT_LOGITS + "def logits_backward(dlogits, h, W2):\n    dh, dW2, db2 = _logits(dlogits, h, W2)\n"
+                    "    return dh, dW2, db2 * torch.ones(dlogits.shape[0], 1) / dlogits.shape[0]\n",
+                    "ex1.logits_backward", "wrong_shape", "summed over dimension 0, it is right"),
+    "transposed": ("ex1_atomic", RIGHT_LOGITS + "def logits_backward(dlogits, h, W2):\n    dh, dW2, db2 = _logits(dlogits, h, W2)\n"
+                   "    return dh, dlogits.T @ h, db2\n", "ex1.logits_backward", "transposed", "swap the operands"),
+    "all_zeros": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    return torch.zeros_like(logits)\n",
+                  "ex2.cross_entropy_backward", "all_zeros", "all zeros"),
+    "sign": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return -_ce(logits, Yb)\n",
+             "ex2.cross_entropy_backward", "sign", "negative"),
+    "scaled": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) * logits.shape[0]\n",
+               "ex2.cross_entropy_backward", "scaled", "off by a factor n = 32 [n=32 V=27 E=10 B=3 H=64] the mean's 1/n is missing"),
+    "localized": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    return torch.softmax(logits, 1) / logits.shape[0]\n",
+                  "ex2.cross_entropy_backward", "localized", "target entries"),
+    "missing_term": ("ex1_atomic", "_manual = manual_backward\ndef manual_backward(fwd):\n    g = _manual(fwd)\n"
+                     "    g['counts'] = probs_backward(g['probs'], fwd.counts, fwd.counts_sum_inv)[0]\n    return g\n",
+                     "ex1.manual_backward.counts", "missing_term", "flows back through counts_sum"),
+    "propagated": ("ex1_atomic", "def counts_sum_backward(dcounts_sum, counts):\n    return 0 * counts\n",
+                   "ex1.manual_backward.norm_logits", "propagated", "follows correctly from your counts"),
+    "size_dependent": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) * logits.shape[0] / 32\n",
+                       "ex2.cross_entropy_backward", "size_dependent", "is a size hard-coded"),
+    "size_dependent_exception": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n"
+                                 "    return _ce(logits, Yb) + torch.zeros(32, 27)\n",
+                                 "ex2.cross_entropy_backward", "size_dependent", "RuntimeError"),
+    "close": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    d = _ce(logits, Yb)\n"
+              "    return d + 1e-3 * d.abs().max() * torch.sin(torch.arange(d.numel()).view(d.shape).float())\n",
+              "ex2.cross_entropy_backward", "close_but_not_within_tolerance", "close to the answer"),
+    "unknown": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) ** 2\n",
+                "ex2.cross_entropy_backward", "unknown", "no pattern the grader knows"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_code_is_given_where_it_applies(case, make_submission):
+    module, code, item_id, expected, words = CASES[case]
+    item = grade(make_submission(append={module: code}), ids=[item_id]).items[0]
+    assert item.diagnosis is not None and item.diagnosis.code == expected, item.message
+    assert words in item.message + " " + item.diagnosis.hint, (item.message, item.diagnosis.hint)
+    assert item.diagnosis.code in CODES
+
+
+def test_every_code_but_the_process_level_ones_has_a_case_here():
+    process_level = {"timeout", "crashed", "out_of_memory", "output_limit", "left_processes", "uses_autograd",
+                     "mutated_input"}  # fmt: skip
+    assert set(CODES) - process_level - {c[3] for c in CASES.values()} == set()
+
+
+def test_a_correct_solution_never_gets_a_diagnosis(solutions_report):
+    assert [i.id for i in solutions_report.items if i.diagnosis is not None] == []
+    assert all(g.diagnosis is None for i in solutions_report.items for g in i.gradients)
+
+
+@pytest.mark.parametrize(
+    "factor, words",
+    [(32, "n = 32"), (1 / 32, "1/n = 1/32"), (31, "n - 1 = 31"), (31 / 32, "(n - 1)/n = 31/32"),
+     (32 / 31, "n/(n - 1) = 32/31"), (2, "a factor 2"), (0.5, "1/2"), (3.7, "3.7")],
+)  # fmt: skip
+def test_a_constant_factor_is_named_when_it_is_a_known_one(factor, words):
+    expected = torch.randn(32, 27, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    found = diagnose_trial("d", expected * factor, expected, Context(n=32, V=27, trial="t"))
+    assert found.code == "scaled" and words in found.message
+
+
+def test_only_the_rows_of_repeated_tokens_wrong_is_localized_there():
+    expected = torch.randn(5, 3, dtype=torch.float64)
+    got = expected.clone()
+    got[[1, 3]] *= 0.5
+    repeated = torch.tensor([False, True, False, True, False])
+    once = torch.tensor([True, False, True, False, False])
+    found = diagnose_trial("dC", got, expected, Context(n=4, V=5, trial="t", repeated=repeated, once=once))
+    assert found.code == "localized" and "index_add_" in found.hint
+
+
+def test_over_trials_a_function_right_only_at_the_lectures_sizes_is_size_dependent():
+    wrong = diagnosis.Diagnosis("scaled", "d is off by a factor 4", gradient="d", trial="n=8")
+    found = diagnosis.over_trials("d", [("n=32", True, None), ("n=8", False, wrong)], quirky=())
+    assert found.code == "size_dependent" and "right at n=32 but not at n=8" in found.message
+
+
+def test_over_trials_a_failure_only_on_a_quirky_trial_keeps_its_code_and_gets_the_quirks_hint():
+    wrong = diagnosis.Diagnosis("unknown", "d is wrong", gradient="d", trial="n=64, small variance")
+    found = diagnosis.over_trials("d", [("n=32", True, None), ("n=64, small variance", False, wrong)],
+                                  quirky={"n=64, small variance"})  # fmt: skip
+    assert found.code == "unknown" and "eps" in found.hint
+
+
+def test_batch_runs_count_the_codes_per_exercise(make_submission, solutions_report):
+    code = RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return -_ce(logits, Yb)\n"
+    wrong = grade(make_submission(append={"ex2_cross_entropy": code}), ids=["ex2.cross_entropy_backward"])
+    counts = aggregate([wrong, wrong, solutions_report])
+    assert counts == {"ex2.cross_entropy_backward": Counter({"sign": 2})}
