@@ -14,9 +14,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.limits import LIMIT_HELP
+
+if TYPE_CHECKING:
+    from grader.results import ItemResult
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 
@@ -52,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade a submission and print a score per exercise id")
     grade.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
-    grade.add_argument("--format", default="table", choices=("table", "json", "gradescope", "junit"),
+    grade.add_argument("--format", default="table", choices=("table", "json", "gradescope", "junit", "html"),
                        help="the report's format (default: table)")  # fmt: skip
     grade.add_argument("--output", metavar="FILE", help="write the report there; the table still goes to the terminal")
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
@@ -69,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("id", help="an exercise id, e.g. ex1.logits_backward (see `backprop-ninja list`)")
     check.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     check.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    check.add_argument("--plot", metavar="PNG", help="also draw each wrong gradient, yours beside autograd's, into this PNG")
     add_running_options(check)
     check.set_defaults(run=run_check)
 
@@ -159,9 +164,26 @@ def run_check(args: argparse.Namespace) -> int:
                 f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
                 f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
             )
+    if result.diagnosis:
+        print(f"diagnosis: {result.diagnosis.code}" + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else ""))
     if result.detail:
         print(result.detail.rstrip())
+    if args.plot:
+        plot(result, Path(args.plot))
     return EXIT_RIGHT if result.status == "passed" else EXIT_WRONG
+
+
+def plot(result: ItemResult, path: Path) -> None:
+    """The picture of every wrong gradient of one id, into a PNG."""
+    from grader import pictures
+
+    drawn = [pictures.picture(g.name, *g.example, g.diagnosis) for g in result.gradients if g.example is not None]
+    if not drawn:
+        print(f"nothing to plot for {result.id}: no gradient was a wrong tensor of the right shape")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pictures.stacked(drawn) if len(drawn) > 1 else drawn[0])
+    print(f"wrote the picture of {len(drawn)} gradient(s) to {path}")
 
 
 def run_stubs(args: argparse.Namespace) -> int:

@@ -4,16 +4,19 @@ Formats:
 - table: the terminal table, one row per id, with the reason for every id that is not right;
 - json: the project's own summary (documented in the README), with the per-trial figures;
 - gradescope: Gradescope's results.json;
-- junit: JUnit XML, one testcase per id, for any CI.
+- junit: JUnit XML, one testcase per id, for any CI;
+- html: one self-contained page with the table and heatmaps of every wrong gradient.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict
+from html import escape
 from typing import Any
 
 from grader import __version__
@@ -163,6 +166,75 @@ def to_junit(report: Report) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def html(report: Report) -> str:
+    """One self-contained HTML page: the score table, then for every wrong id its
+    diagnosis and, for each wrong gradient, the heatmaps of the student's tensor, the
+    reference and their difference. Nothing is fetched from the network."""
+    from grader import pictures
+
+    rows = []
+    for item in report.items:
+        hint = f'<div class="hint">hint: {escape(item.diagnosis.hint)}</div>' if item.diagnosis and item.diagnosis.hint else ""
+        link = f'<a href="#{item.id}">{escape(item.id)}</a>' if item.status != "passed" else escape(item.id)
+        rows.append(
+            f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(item.score)}/{points(item.max_score)}</td>'
+            f"<td>{item.status}</td><td>{escape(item.message)}{hint}</td></tr>"
+        )
+    sections = []
+    for item in report.items:
+        if item.status == "passed":
+            continue
+        d = item.diagnosis
+        figures = []
+        for g in item.gradients:
+            if g.example is None:
+                continue
+            got, expected, trial = g.example
+            image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
+            caption = escape(g.diagnosis.message if g.diagnosis else g.name)
+            figures.append(f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
+                           f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
+        code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
+        hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
+        detail = f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>" if item.detail else ""
+        sections.append(f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
+                        f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
+    sandbox = "" if report.sandboxed else "<p><b>sandbox off</b>: student code ran in the grader's process.</p>"
+    return HTML.format(
+        version=__version__,
+        submission=escape(report.submission),
+        total=f"{points(report.score)}/{points(report.max_score)}",
+        sandbox=sandbox,
+        rows="\n".join(rows),
+        sections="\n".join(sections),
+    )
+
+
+HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>backprop-ninja report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px; text-align: left; vertical-align: top; }}
+tr.passed td:nth-child(3) {{ color: #1a7f37; }} tr.partial td:nth-child(3) {{ color: #9a6700; }}
+tr.failed td:nth-child(3), tr.error td:nth-child(3) {{ color: #cf222e; }}
+tr.not_implemented td:nth-child(3), tr.missing td:nth-child(3) {{ color: #6e7781; }}
+td.points {{ text-align: right; }} .hint {{ color: #555; font-size: 90%; }}
+.code {{ font-family: monospace; background: #eee; padding: 1px 4px; }}
+figure {{ margin: 1em 0; }} figcaption {{ color: #555; }} section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }}
+</style></head>
+<body>
+<h1>backprop-ninja {version}</h1>
+<p>{submission}: <b>{total}</b> points</p>
+{sandbox}
+<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+{sections}
+</body></html>
+"""
+
+
 def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
@@ -172,4 +244,5 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": lambda report: dumps(to_json(report)),
     "gradescope": lambda report: dumps(to_gradescope(report)),
     "junit": to_junit,
+    "html": html,
 }

@@ -30,7 +30,7 @@ def test_a_missing_submission_folder_exits_2_and_says_what_to_give(capsys, tmp_p
     assert "no folder" in err and "--submission DIR" in err
 
 
-@pytest.mark.parametrize("fmt", ["json", "gradescope", "junit", "table"])
+@pytest.mark.parametrize("fmt", ["json", "gradescope", "junit", "table", "html"])
 def test_output_writes_the_format_to_the_file_and_the_table_to_the_terminal(fmt, tmp_path, capsys):
     out = tmp_path / "deep" / f"report.{fmt}"
     code = main(["grade", "--submission", str(SOLUTIONS), "--format", fmt, "--output", str(out), "--only", "ex2"])

@@ -4,8 +4,24 @@ import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
-WRONG = {}
-DIAGNOSIS = {}
+WRONG = {
+    "ex1.manual_backward.bndiff2": ("bndiff2",),
+    "ex1.manual_backward.bndiff": ("bndiff",),
+    "ex1.manual_backward.hprebn": ("hprebn",),
+    "ex1.manual_backward.embcat": ("embcat",),
+    "ex1.manual_backward.W1": ("W1",),
+    "ex1.manual_backward.emb": ("emb",),
+    "ex1.manual_backward.C": ("C",),
+}
+DIAGNOSIS = {
+    "ex1.manual_backward.bndiff2": {"bndiff2": "size_dependent"},
+    "ex1.manual_backward.bndiff": {"bndiff": "size_dependent"},
+    "ex1.manual_backward.hprebn": {"hprebn": "size_dependent"},
+    "ex1.manual_backward.embcat": {"embcat": "size_dependent"},
+    "ex1.manual_backward.W1": {"W1": "size_dependent"},
+    "ex1.manual_backward.emb": {"emb": "size_dependent"},
+    "ex1.manual_backward.C": {"C": "size_dependent"},
+}
 
 
 def manual_backward(fwd):

@@ -4,8 +4,26 @@ import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
-WRONG = {}
-DIAGNOSIS = {}
+WRONG = {
+    "ex1.manual_backward.bnvar": ("bnvar",),
+    "ex1.manual_backward.bndiff2": ("bndiff2",),
+    "ex1.manual_backward.bndiff": ("bndiff",),
+    "ex1.manual_backward.hprebn": ("hprebn",),
+    "ex1.manual_backward.embcat": ("embcat",),
+    "ex1.manual_backward.W1": ("W1",),
+    "ex1.manual_backward.emb": ("emb",),
+    "ex1.manual_backward.C": ("C",),
+}
+DIAGNOSIS = {
+    "ex1.manual_backward.bnvar": {"bnvar": "sign"},
+    "ex1.manual_backward.bndiff2": {"bndiff2": "propagated"},
+    "ex1.manual_backward.bndiff": {"bndiff": "propagated"},
+    "ex1.manual_backward.hprebn": {"hprebn": "propagated"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):

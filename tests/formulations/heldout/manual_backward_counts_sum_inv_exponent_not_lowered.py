@@ -4,8 +4,54 @@ import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
-WRONG = {}
-DIAGNOSIS = {}
+WRONG = {
+    "ex1.manual_backward.counts_sum": ("counts_sum",),
+    "ex1.manual_backward.counts": ("counts",),
+    "ex1.manual_backward.norm_logits": ("norm_logits",),
+    "ex1.manual_backward.logit_maxes": ("logit_maxes",),
+    "ex1.manual_backward.logits": ("logits",),
+    "ex1.manual_backward.h": ("h",),
+    "ex1.manual_backward.W2": ("W2",),
+    "ex1.manual_backward.b2": ("b2",),
+    "ex1.manual_backward.hpreact": ("hpreact",),
+    "ex1.manual_backward.bngain": ("bngain",),
+    "ex1.manual_backward.bnbias": ("bnbias",),
+    "ex1.manual_backward.bnraw": ("bnraw",),
+    "ex1.manual_backward.bnvar_inv": ("bnvar_inv",),
+    "ex1.manual_backward.bnvar": ("bnvar",),
+    "ex1.manual_backward.bndiff2": ("bndiff2",),
+    "ex1.manual_backward.bndiff": ("bndiff",),
+    "ex1.manual_backward.bnmeani": ("bnmeani",),
+    "ex1.manual_backward.hprebn": ("hprebn",),
+    "ex1.manual_backward.embcat": ("embcat",),
+    "ex1.manual_backward.W1": ("W1",),
+    "ex1.manual_backward.emb": ("emb",),
+    "ex1.manual_backward.C": ("C",),
+}
+DIAGNOSIS = {
+    "ex1.manual_backward.counts_sum": {"counts_sum": "unknown"},
+    "ex1.manual_backward.counts": {"counts": "propagated"},
+    "ex1.manual_backward.norm_logits": {"norm_logits": "propagated"},
+    "ex1.manual_backward.logit_maxes": {"logit_maxes": "propagated"},
+    "ex1.manual_backward.logits": {"logits": "propagated"},
+    "ex1.manual_backward.h": {"h": "propagated"},
+    "ex1.manual_backward.W2": {"W2": "propagated"},
+    "ex1.manual_backward.b2": {"b2": "propagated"},
+    "ex1.manual_backward.hpreact": {"hpreact": "propagated"},
+    "ex1.manual_backward.bngain": {"bngain": "propagated"},
+    "ex1.manual_backward.bnbias": {"bnbias": "propagated"},
+    "ex1.manual_backward.bnraw": {"bnraw": "propagated"},
+    "ex1.manual_backward.bnvar_inv": {"bnvar_inv": "propagated"},
+    "ex1.manual_backward.bnvar": {"bnvar": "propagated"},
+    "ex1.manual_backward.bndiff2": {"bndiff2": "propagated"},
+    "ex1.manual_backward.bndiff": {"bndiff": "propagated"},
+    "ex1.manual_backward.bnmeani": {"bnmeani": "propagated"},
+    "ex1.manual_backward.hprebn": {"hprebn": "propagated"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):

@@ -4,8 +4,12 @@ import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
-WRONG = {}
-DIAGNOSIS = {}
+WRONG = {
+    "ex1.manual_backward.b2": ("b2",),
+}
+DIAGNOSIS = {
+    "ex1.manual_backward.b2": {"b2": "scaled"},
+}
 
 
 def manual_backward(fwd):

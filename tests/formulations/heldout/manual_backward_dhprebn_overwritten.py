@@ -1,11 +1,25 @@
-"""A whole manual_backward that assigns dcounts from the counts_sum branch with = instead of +=, losing the direct branch through probs."""
+"""A whole manual_backward that assigns dhprebn from the bnmeani branch with = instead of +=, losing the direct branch through bndiff."""
 
 import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"
-WRONG = {}
-DIAGNOSIS = {}
+WRONG = {
+    "ex1.manual_backward.hprebn": ("hprebn",),
+    "ex1.manual_backward.embcat": ("embcat",),
+    "ex1.manual_backward.W1": ("W1",),
+    "ex1.manual_backward.b1": ("b1",),
+    "ex1.manual_backward.emb": ("emb",),
+    "ex1.manual_backward.C": ("C",),
+}
+DIAGNOSIS = {
+    "ex1.manual_backward.hprebn": {"hprebn": "missing_term"},
+    "ex1.manual_backward.embcat": {"embcat": "propagated"},
+    "ex1.manual_backward.W1": {"W1": "propagated"},
+    "ex1.manual_backward.b1": {"b1": "propagated"},
+    "ex1.manual_backward.emb": {"emb": "propagated"},
+    "ex1.manual_backward.C": {"C": "propagated"},
+}
 
 
 def manual_backward(fwd):
@@ -17,7 +31,7 @@ def manual_backward(fwd):
     dcounts_sum_inv = (f.counts * dprobs).sum(1, keepdim=True)
     dcounts = f.counts_sum_inv * dprobs
     dcounts_sum = (-f.counts_sum**-2) * dcounts_sum_inv
-    dcounts = torch.ones_like(f.counts) * dcounts_sum
+    dcounts += torch.ones_like(f.counts) * dcounts_sum
     dnorm_logits = f.counts * dcounts
     dlogits = dnorm_logits.clone()
     dlogit_maxes = (-dnorm_logits).sum(1, keepdim=True)
@@ -36,7 +50,7 @@ def manual_backward(fwd):
     dbndiff += (2 * f.bndiff) * dbndiff2
     dhprebn = dbndiff.clone()
     dbnmeani = (-dbndiff).sum(0, keepdim=True)
-    dhprebn += 1.0 / n * torch.ones_like(f.hprebn) * dbnmeani
+    dhprebn = 1.0 / n * torch.ones_like(f.hprebn) * dbnmeani
     dembcat = dhprebn @ f.W1.T
     dW1 = f.embcat.T @ dhprebn
     db1 = dhprebn.sum(0)

@@ -1,0 +1,15 @@
+"""batchnorm_backward adds the mean term (+ dbnbias) in the fused dhprebn formula instead of subtracting it."""
+
+import torch
+
+MODULE = "ex3_batchnorm"
+WRONG = {"ex3.batchnorm_backward": ("dhprebn",)}
+DIAGNOSIS = {"ex3.batchnorm_backward": {"dhprebn": "unknown"}}
+
+
+def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):
+    n = dhpreact.shape[0]
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dhprebn = bngain * bnvar_inv / n * (n * dhpreact + dbnbias - n / (n - 1) * bnraw * dbngain)
+    return dhprebn, dbngain, dbnbias

@@ -1,0 +1,84 @@
+"""The HTML report: one self-contained file that a real browser (headless Debian
+chromium) loads, with every id and every image rendered."""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from grader import reports
+from grader.grading import grade
+from tests.test_reports import mixed_report  # noqa: F401 - a fixture
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def page(mixed_report, tmp_path_factory):  # noqa: F811
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    path.write_text(reports.FORMATS["html"](mixed_report))
+    return path
+
+
+def test_the_page_needs_nothing_from_the_network(page):
+    text = page.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    assert "<link" not in text and "<script" not in text
+
+
+def test_every_wrong_gradient_of_the_right_shape_has_a_picture(mixed_report, page):
+    text = page.read_text()
+    drawn = [g for i in mixed_report.items for g in i.gradients if g.example is not None]
+    assert drawn and text.count('src="data:image/png;base64,') == len(drawn)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium and chromium-driver (see .ci/run)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_a_headless_browser_shows_every_id_and_renders_every_image(browser, page, mixed_report):
+    browser.get(page.as_uri())
+    ids = [cell.text for cell in browser.find_elements("css selector", "tbody tr td:first-child")]
+    assert ids == [item.id for item in mixed_report.items]
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert images and all(complete and width > 100 and height > 50 for complete, width, height in images)
+    sections = browser.find_elements("css selector", "section h2")
+    assert {s.text for s in sections} == {i.id for i in mixed_report.items if i.status != "passed"}
+
+
+def test_the_html_of_the_solutions_has_no_sections_and_full_marks(solutions_report):
+    text = reports.FORMATS["html"](solutions_report)
+    assert "<section" not in text and "<b>78/78</b>" in text
+
+
+def test_check_plot_writes_a_png_of_the_wrong_gradients(make_submission, tmp_path, capsys):
+    from grader.cli import main
+
+    code = "def bnvar_backward(dbnvar, bndiff2):\n    return dbnvar.expand_as(bndiff2) / bndiff2.shape[0]\n"
+    folder = make_submission(append={"ex1_atomic": code})
+    out = tmp_path / "plot.png"
+    assert main(["check", "ex1.bnvar_backward", "--submission", str(folder), "--plot", str(out)]) == 1
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    assert Image.open(out).size[0] > 400
+    assert "wrote the picture" in capsys.readouterr().out
+    assert grade(folder, ids=["ex1.bnvar_backward"]).items[0].diagnosis.code == "scaled"
