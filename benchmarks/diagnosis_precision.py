@@ -5,12 +5,15 @@ written from the mistake, independently of the grader).
 Precision: of the diagnoses other than `unknown`, the share that are the expected code.
 Recall: of all wrong gradients, the share whose diagnosis is the expected code.
 
-    python benchmarks/diagnosis_precision.py [-v]
+    python benchmarks/diagnosis_precision.py [-v] [wrong|heldout]
+
+`wrong` (the default) is the corpus the diagnoses were developed on; `heldout` was
+written and annotated afterwards, by someone who never saw the grader's code, and
+measured once without changing the rules.
 """
 
 from __future__ import annotations
 
-import ast
 import shutil
 import sys
 import tempfile
@@ -21,14 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.grading import grade  # noqa: E402
-from tests.test_formulations import CORPUS, declared, ids_of  # noqa: E402
-
-
-def expected(path: Path) -> dict[str, dict[str, str]]:
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DIAGNOSIS":
-            return ast.literal_eval(node.value)
-    return {}
+from tests.test_formulations import CORPUS, codes, declared, declared_diagnosis, ids_of  # noqa: E402
 
 
 def diagnosed(path: Path) -> dict[str, dict[str, str]]:
@@ -38,22 +34,16 @@ def diagnosed(path: Path) -> dict[str, dict[str, str]]:
         shutil.copytree(ROOT / "solutions", folder)
         with open(folder / f"{module}.py", "a", encoding="utf-8") as f:
             f.write("\n\n" + path.read_text())
-        report = grade(folder, ids=ids_of(path, module))
-    found: dict[str, dict[str, str]] = {}
-    for item in report.items:
-        for g in item.gradients:
-            if not g.passed:
-                code = (g.diagnosis or item.diagnosis).code
-                found.setdefault(item.id, {})[g.name] = code
-    return found
+        return codes(grade(folder, ids=ids_of(path, module)))
 
 
 def main() -> None:
     verbose = "-v" in sys.argv
+    folder = CORPUS / ("heldout" if "heldout" in sys.argv else "wrong")
     right = named = named_right = total = 0
     confusion: Counter[tuple[str, str]] = Counter()
-    for path in sorted((CORPUS / "wrong").glob("*.py")):
-        want, got = expected(path), diagnosed(path)
+    for path in sorted(folder.glob("*.py")):
+        want, got = declared_diagnosis(path), diagnosed(path)
         for item_id, gradients in want.items():
             for gradient, code in gradients.items():
                 seen = got.get(item_id, {}).get(gradient, "passed")
@@ -65,7 +55,7 @@ def main() -> None:
                     confusion[(code, seen)] += 1
                     if verbose:
                         print(f"  {path.stem}: {item_id} {gradient}: expected {code}, diagnosed {seen}")
-    print(f"{total} wrong gradients in {len(list((CORPUS / 'wrong').glob('*.py')))} files")
+    print(f"{total} wrong gradients in {len(list(folder.glob('*.py')))} files of {folder.name}/")
     print(
         f"precision: {named_right}/{named} = {named_right / named:.1%} of the diagnoses other than unknown are the expected code"
     )

@@ -27,6 +27,9 @@ EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py (default: exercises)"
 HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
 HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
+HELP_TIMING = (
+    "also time each right function against autograd at n = 4096 and flag the slow ones (the rubric's [timing])"
+)
 HELP_NO_SANDBOX = "run student code in this process, without limits (to debug it with pdb); the report says so"
 LIMIT_FLAGS = (("--timeout", "wall_time", float, "SECONDS"), ("--cpu-time", "cpu_time", float, "SECONDS"),
                ("--memory", "memory", int, "MB"), ("--output-limit", "output", int, "KB"))  # fmt: skip
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     grade.add_argument("--only", nargs="+", metavar="ID", help=HELP_ONLY)
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
+    grade.add_argument("--timing", action="store_true", help=HELP_TIMING)
     add_running_options(grade)
     grade.set_defaults(run=run_grade)
 
@@ -73,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("id", help="an exercise id, e.g. ex1.logits_backward (see `backprop-ninja list`)")
     check.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     check.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
-    check.add_argument("--plot", metavar="PNG", help="also draw each wrong gradient, yours beside autograd's, into this PNG")
+    check.add_argument(
+        "--plot", metavar="PNG", help="also draw each wrong gradient, yours beside autograd's, into this PNG"
+    )
     add_running_options(check)
     check.set_defaults(run=run_check)
 
@@ -165,7 +171,10 @@ def run_check(args: argparse.Namespace) -> int:
                 f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
             )
     if result.diagnosis:
-        print(f"diagnosis: {result.diagnosis.code}" + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else ""))
+        print(
+            f"diagnosis: {result.diagnosis.code}"
+            + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else "")
+        )
     if result.detail:
         print(result.detail.rstrip())
     if args.plot:
@@ -219,7 +228,7 @@ def select(patterns: Sequence[str] | None) -> list[str]:
 
 
 def _rubric(path: str | None, args: argparse.Namespace | None = None):
-    """The rubric at `path` over the default, with the limits given on the command line."""
+    """The rubric at `path` over the default, with the limits and timing given on the command line."""
     from grader.rubric import RubricError, load_rubric
 
     try:
@@ -229,7 +238,11 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     given = {
         name: getattr(args, f"limit_{name}") for _, name, _, _ in LIMIT_FLAGS if getattr(args, f"limit_{name}", None)
     }
-    return replace(rubric, limits=replace(rubric.limits, **given)) if given else rubric
+    if given:
+        rubric = replace(rubric, limits=replace(rubric.limits, **given))
+    if getattr(args, "timing", False):
+        rubric = replace(rubric, timing=replace(rubric.timing, enabled=True))
+    return rubric
 
 
 def _grader(args: argparse.Namespace):

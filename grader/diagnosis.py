@@ -42,6 +42,7 @@ CODES = {
     "size_dependent": "a gradient is right at some sizes and wrong at others",
     "close_but_not_within_tolerance": "a gradient is close to the answer, but not within the tolerance",
     "unknown": "none of the above",
+    "slow": "right, but the timing step found it many times slower than autograd, and the rubric takes points for it",
 }
 
 # A failure of the call (submission.KINDS) -> its code.

@@ -7,6 +7,7 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import replace
@@ -15,7 +16,7 @@ from typing import Any
 
 import torch
 
-from grader import catalogue, clues, training
+from grader import catalogue, clues, timing, training
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
 from grader.diagnosis import Diagnosis, diagnose_trial, from_problem
@@ -25,6 +26,7 @@ from grader.rubric import Rubric, load_rubric
 from grader.sandbox import Sandbox
 from grader.scoring import score_item
 from grader.submission import Failure, Submission, uses_autograd
+from grader.timing import Speed
 from grader.trials import Trial, TrialData
 
 # A failure of any other kind would come back in every trial: the first settles the
@@ -83,7 +85,38 @@ class Grader:
                 f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all"
             )
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
-        return Report(str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed)
+        speeds = self.speeds(wanted) if self.rubric.timing.enabled else ()
+        if self.rubric.timing.penalty > 0:
+            items = penalised(items, speeds, self.rubric.timing.penalty)
+        return Report(str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed, speeds)
+
+    def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
+        """Every function whose graded ids are all right, timed against autograd on a
+        large batch (timing.py)."""
+        wanted, data, found = set(ids), self.data(timing.BIG), []
+        for exercise in catalogue.EXERCISES:
+            items = [i.id for i in exercise.items if i.id in wanted]
+            if not items or any(self.item(i).status != "passed" for i in items):
+                continue
+            values = data.fused if exercise.fwd == "fused" else data.exploded
+            upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
+            arguments = student_arguments(exercise, values, upstream)
+            calls = [self.submission.call(exercise.module, exercise.function, arguments, exercise.fwd is not None)
+                     for _ in range(timing.REPEATS)]  # fmt: skip
+            if any(call.failure for call in calls):
+                continue
+            low = {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
+            reference = []
+            for _ in range(timing.REPEATS):
+                start = time.perf_counter()
+                exercise.reference(low, None if upstream is None else upstream.float())
+                reference.append(time.perf_counter() - start)
+            path = self.submission.folder / f"{exercise.module}.py"
+            seconds = min(call.seconds for call in calls)
+            slowdown = self.rubric.timing.slowdown
+            found.append(timing.verdict(f"{exercise.module}.{exercise.function}", path, seconds, min(reference),
+                                        slowdown, exercise.faster))  # fmt: skip
+        return tuple(found)
 
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
@@ -187,6 +220,21 @@ class Grader:
             )
         clue = clues.context(exercise, trial, values, reference, key, students, wrong, self.rubric.tolerance)
         return diagnose_trial(comparison.name, got.detach().double(), reference[key], clue)
+
+
+def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: float) -> tuple[ItemResult, ...]:
+    """The ids of slow functions, each losing `penalty` of its points."""
+    slow = {speed.function.split(".")[-1]: speed for speed in speeds if speed.slow}
+    out = []
+    for item in items:
+        speed = slow.get(catalogue.ITEM_BY_ID[item.id].exercise.function) if item.id in catalogue.ITEM_BY_ID else None
+        if speed is None:
+            out.append(item)
+            continue
+        diagnosis = Diagnosis("slow", speed.note.split(" Faster: ")[0], speed.note.split(" Faster: ")[-1])
+        score = round(item.score * (1 - penalty), 6)
+        out.append(replace(item, score=score, status="partial", message=diagnosis.message, diagnosis=diagnosis))
+    return tuple(out)
 
 
 def student_arguments(

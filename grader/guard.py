@@ -124,11 +124,10 @@ def autograd_in_source(path: Path, function: str) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return []  # the import reports it
-    found: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            for sub in ast.walk(node):
-                found += _meaning(sub)
+    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
+    if not defined:
+        return []
+    found = [meaning for sub in ast.walk(defined[-1]) for meaning in _meaning(sub)]  # the last def is the one that runs
     return list(dict.fromkeys(found))
 
 

@@ -23,8 +23,10 @@ from grader import __version__
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
 from grader.results import ItemResult, Report
+from grader.timing import BIG
 
 JSON_SCHEMA = "backprop-ninja/report/1"
+BIG_N = BIG.shape.n
 
 COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_implemented": "90", "missing": "90"}
 
@@ -54,6 +56,13 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     passed = sum(item.status == "passed" for item in report.items)
     total = f"{points(report.score)}/{points(report.max_score)}"
     lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
+    if report.speed:
+        lines += ["", f"speed at n = {BIG_N} (yours against autograd's backward of the same op):"]
+        for speed in report.speed:
+            flag = "SLOW" if speed.slow else "ok"
+            lines.append(f"  {speed.function:<42} {speed.seconds * 1e3:9.3f} ms {speed.reference_seconds * 1e3:9.3f} ms "
+                         f"{speed.ratio:7.1f}x  {flag}")  # fmt: skip
+        lines += [f"  {speed.note}" for speed in report.speed if speed.slow]
     if verbose:
         for item in report.items:
             if item.detail:
@@ -73,6 +82,17 @@ def to_json(report: Report) -> dict[str, Any]:
         "tolerance": report.tolerance,
         "sandboxed": report.sandboxed,
         "items": [_item(item) for item in report.items],
+        "speed": [
+            {
+                "function": s.function,
+                "seconds": s.seconds,
+                "reference_seconds": s.reference_seconds,
+                "ratio": s.ratio,
+                "slow": s.slow,
+                "note": s.note,
+            }
+            for s in report.speed
+        ],
     }
 
 
@@ -116,7 +136,8 @@ def to_gradescope(report: Report) -> dict[str, Any]:
     return {
         "score": report.score,
         "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points"
-        + ("" if report.sandboxed else " (graded with --no-sandbox)"),
+        + ("" if report.sandboxed else " (graded with --no-sandbox)")
+        + "".join(f"\n\nslow: {s.note}" for s in report.speed if s.slow),
         "tests": [
             {
                 "name": item.id,
@@ -174,7 +195,11 @@ def html(report: Report) -> str:
 
     rows = []
     for item in report.items:
-        hint = f'<div class="hint">hint: {escape(item.diagnosis.hint)}</div>' if item.diagnosis and item.diagnosis.hint else ""
+        hint = (
+            f'<div class="hint">hint: {escape(item.diagnosis.hint)}</div>'
+            if item.diagnosis and item.diagnosis.hint
+            else ""
+        )
         link = f'<a href="#{item.id}">{escape(item.id)}</a>' if item.status != "passed" else escape(item.id)
         rows.append(
             f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(item.score)}/{points(item.max_score)}</td>'
@@ -200,6 +225,15 @@ def html(report: Report) -> str:
         sections.append(f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
                         f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
     sandbox = "" if report.sandboxed else "<p><b>sandbox off</b>: student code ran in the grader's process.</p>"
+    if report.speed:
+        timed = "".join(
+            f'<tr class="{"failed" if s.slow else "passed"}"><td>{escape(s.function)}</td>'
+            f'<td class="points">{s.seconds * 1e3:.3f} ms</td><td class="points">{s.reference_seconds * 1e3:.3f} ms</td>'
+            f'<td class="points">{s.ratio:.1f}x</td><td>{escape(s.note)}</td></tr>'
+            for s in report.speed
+        )
+        sections.append(f"<section><h2>speed at n = {BIG_N}</h2><table><thead><tr><th>function</th><th>yours</th>"
+                        f"<th>autograd</th><th>ratio</th><th>note</th></tr></thead><tbody>{timed}</tbody></table></section>")  # fmt: skip
     return HTML.format(
         version=__version__,
         submission=escape(report.submission),

@@ -7,6 +7,7 @@ from typing import Any
 
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
+from grader.timing import Speed
 
 STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing")
 
@@ -46,6 +47,7 @@ class Report:
     items: tuple[ItemResult, ...]
     tolerance: float
     sandboxed: bool = True  # whether student code ran in worker processes
+    speed: tuple[Speed, ...] = ()  # the timing step's figures, when it ran
 
     @property
     def score(self) -> float:

@@ -22,9 +22,15 @@ DEFAULT = resources.files("grader") / "rubric.toml"
 SECTIONS = {
     "grading": "settings that apply to every id",
     "limits": "what each call of student code may use",
+    "timing": "the separate step that times the right functions",
     "points": "the points of each exercise id",
 }
 SETTINGS = {"tolerance": "the largest normalised error that counts as right"}
+TIMING = {
+    "enabled": "whether grade times the right functions (true or false)",
+    "slowdown": "how many times slower than autograd counts as slow (a number >= 1)",
+    "penalty": "the share of an id's points a slow function loses (0 to 1)",
+}
 
 
 class RubricError(ValueError):
@@ -36,10 +42,20 @@ class RubricError(ValueError):
 
 
 @dataclass(frozen=True)
+class Timing:
+    """The timing step (timing.py)."""
+
+    enabled: bool  # whether grading times the right functions
+    slowdown: float  # how many times slower than autograd counts as slow
+    penalty: float  # the share of an id's points a slow function loses
+
+
+@dataclass(frozen=True)
 class Rubric:
     points: dict[str, float]  # every exercise id -> its points
     tolerance: float  # see compare.py
     limits: Limits
+    timing: Timing
     sources: tuple[str, ...]  # the files it was read from, default first
 
 
@@ -49,6 +65,7 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
     points = default.get("points", {})
     tolerance = default.get("grading", {}).get("tolerance")
     limits = default.get("limits", {})
+    timing = default.get("timing", {})
     sources = [str(DEFAULT)]
     if path is not None:
         path = Path(path)
@@ -60,11 +77,14 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         points = {**points, **overlay.get("points", {})}
         tolerance = overlay.get("grading", {}).get("tolerance", tolerance)
         limits = {**limits, **overlay.get("limits", {})}
+        timing = {**timing, **overlay.get("timing", {})}
         sources.append(str(path))
     missing = [i for i in IDS if i not in points]
     if missing:
         raise RubricError(sources[0], "points", f"no points for {', '.join(missing)}: add them")
-    return Rubric({i: float(points[i]) for i in IDS}, float(tolerance), Limits(**limits), tuple(sources))
+    return Rubric(
+        {i: float(points[i]) for i in IDS}, float(tolerance), Limits(**limits), Timing(**timing), tuple(sources)
+    )
 
 
 def _read(text: str, source: str) -> dict[str, Any]:
@@ -88,6 +108,18 @@ def _read(text: str, source: str) -> dict[str, Any]:
         if not _number(value) or value <= 0 or (key in ("memory", "output") and not isinstance(value, int)):
             kind = "a whole number" if key in ("memory", "output") else "a number"
             raise RubricError(source, f"limits.{key}", f"expected {kind} > 0 ({LIMIT_HELP[key]}), got {value!r}")
+    for key, value in data.get("timing", {}).items():
+        if key not in TIMING:
+            raise RubricError(source, f"timing.{key}", f"unknown setting; expected one of: {_listing(TIMING)}")
+        valid = {
+            "enabled": isinstance(value, bool),
+            "slowdown": _number(value) and value >= 1,
+            "penalty": _number(value) and 0 <= value <= 1,
+        }[key]
+        if not valid:
+            raise RubricError(
+                source, f"timing.{key}", f"expected {TIMING[key].split('(')[-1].rstrip(')')}, got {value!r}"
+            )
     for key, value in data.get("points", {}).items():
         if key not in IDS:
             near = difflib.get_close_matches(key, IDS, n=1)

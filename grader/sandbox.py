@@ -248,7 +248,9 @@ def _call(header: dict[str, Any]) -> Call:
     output = output[:4000] if isinstance(output, str) else ""
     failure = header.get("failure")
     if failure is None:
-        return Call(value=header["value"], output=output)
+        seconds = header.get("seconds")
+        seconds = float(seconds) if isinstance(seconds, int | float) and 0 <= seconds < 1e6 else 0.0
+        return Call(value=header["value"], output=output, seconds=seconds)
     if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
         return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
     kind = failure["kind"] if failure["kind"] in KINDS else "exception"

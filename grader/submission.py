@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import io
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class Call:
     value: Any = None
     failure: Failure | None = None
     output: str = ""  # what the function printed, cut at KEPT_OUTPUT characters
+    seconds: float = 0.0  # how long the function ran (as measured where it ran)
 
 
 KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
@@ -162,7 +164,9 @@ class Submission:
         value, failure = None, None
         with _captured() as printed, AutogradGuard() as guard:
             try:
+                start = time.perf_counter()
                 value = fn(*args)
+                seconds = time.perf_counter() - start
                 guard.check_returned(value)
             except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
                 failure = self._failure(error)
@@ -182,7 +186,7 @@ class Submission:
                     "mutated_input",
                     f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
                 )
-        return Call(failure=failure, output=output) if failure else Call(value=value, output=output)
+        return Call(failure=failure, output=output) if failure else Call(value=value, output=output, seconds=seconds)
 
     def submit(
         self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False

@@ -76,6 +76,7 @@ def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> 
         if failure is None
         else {"kind": failure.kind, "message": failure.message, "detail": failure.detail},
         "output": call.output + _c_output(),
+        "seconds": call.seconds,
     }
     return wire.encode(header, call.value)
 

@@ -39,3 +39,28 @@ def make_submission(tmp_path):
         return folder
 
     return make
+
+
+# One submission with every kind of outcome: right, wrong, partial, non-finite, not a
+# tensor, raising, not implemented and missing.
+MIXED = {
+    "ex1_atomic": (
+        "def logprobs_backward(dlogprobs, probs):\n    return dlogprobs / (probs * 0)\n"
+        "def counts_backward(dcounts, counts):\n    return 'counts'\n"
+        "def logits_backward(dlogits, h, W2):\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0) * 2\n"
+        "def h_backward(dh, h):\n    raise ValueError('oops')\n"
+        "def bnvar_backward(dbnvar, bndiff2):\n    raise NotImplementedError\n"
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def mixed_report(tmp_path_factory):
+    from grader.grading import grade
+
+    folder = tmp_path_factory.mktemp("mixed") / "submission"
+    shutil.copytree(SOLUTIONS, folder)
+    (folder / "ex3_batchnorm.py").unlink()
+    with open(folder / "ex1_atomic.py", "a") as f:
+        f.write("\n\n" + MIXED["ex1_atomic"])
+    return grade(folder)

@@ -71,10 +71,11 @@ def test_each_code_is_given_where_it_applies(case, make_submission):
     assert item.diagnosis.code in CODES
 
 
-def test_every_code_but_the_process_level_ones_has_a_case_here():
-    process_level = {"timeout", "crashed", "out_of_memory", "output_limit", "left_processes", "uses_autograd",
-                     "mutated_input"}  # fmt: skip
-    assert set(CODES) - process_level - {c[3] for c in CASES.values()} == set()
+def test_every_code_has_a_case_here_or_in_the_sandbox_and_timing_tests():
+    from tests.test_sandbox import CODES as SANDBOX_CODES
+
+    elsewhere = set(SANDBOX_CODES.values()) | {"slow"}  # slow: tests/test_timing.py
+    assert set(CODES) - elsewhere - {c[3] for c in CASES.values()} == set()
 
 
 def test_a_correct_solution_never_gets_a_diagnosis(solutions_report):

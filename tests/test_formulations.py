@@ -28,6 +28,14 @@ def declared(path):
     return values["MODULE"], values["WRONG"]
 
 
+def declared_diagnosis(path):
+    """DIAGNOSIS of a corpus file: id -> gradient -> the code expected for it."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DIAGNOSIS":
+            return ast.literal_eval(node.value)
+    return {}
+
+
 def ids_of(path, module):
     """The ids of the functions a corpus file defines. (Other ids of the module may change
     too: the reference manual_backward calls the atomic functions a file overrides.)"""
@@ -46,6 +54,16 @@ def failing(report):
     }
 
 
+def codes(report):
+    """id -> gradient -> the diagnosis code, for every wrong gradient of a report."""
+    found = {}
+    for item in report.items:
+        for g in item.gradients:
+            if not g.passed:
+                found.setdefault(item.id, {})[g.name] = (g.diagnosis or item.diagnosis).code
+    return found
+
+
 def corpus(kind):
     files = sorted((CORPUS / kind).glob("*.py"))
     assert files, f"no corpus files in {CORPUS / kind}"
@@ -61,7 +79,7 @@ def test_a_correct_formulation_gets_full_marks(path, make_submission):
     assert report.score == report.max_score
 
 
-@pytest.mark.parametrize("path", corpus("wrong"))
+@pytest.mark.parametrize("path", corpus("wrong") + corpus("heldout"))
 def test_a_mistake_fails_exactly_the_gradients_it_gets_wrong(path, make_submission):
     module, wrong = declared(path)
     report = grade(make_submission(append={module: path.read_text()}), ids=ids_of(path, module))
@@ -69,3 +87,11 @@ def test_a_mistake_fails_exactly_the_gradients_it_gets_wrong(path, make_submissi
     for item in report.items:
         if item.id in wrong:
             assert item.message, f"{item.id} lost points without a reason"
+            assert item.diagnosis is not None and item.diagnosis.message
+
+
+@pytest.mark.parametrize("path", corpus("wrong"))
+def test_each_mistake_of_the_development_corpus_gets_its_expected_diagnosis(path, make_submission):
+    module, _ = declared(path)
+    report = grade(make_submission(append={module: path.read_text()}), ids=ids_of(path, module))
+    assert codes(report) == declared_diagnosis(path)

@@ -9,13 +9,12 @@ import pytest
 
 from grader import reports
 from grader.grading import grade
-from tests.test_reports import mixed_report  # noqa: F401 - a fixture
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
-def page(mixed_report, tmp_path_factory):  # noqa: F811
+def page(mixed_report, tmp_path_factory):
     path = tmp_path_factory.mktemp("html") / "report.html"
     path.write_text(reports.FORMATS["html"](mixed_report))
     return path

@@ -15,32 +15,6 @@ from tests.conftest import EXERCISES
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 
-# One submission with every kind of outcome: right, wrong, partial, non-finite, not a
-# tensor, raising, not implemented and missing.
-MIXED = {
-    "ex1_atomic": (
-        "def logprobs_backward(dlogprobs, probs):\n    return dlogprobs / (probs * 0)\n"
-        "def counts_backward(dcounts, counts):\n    return 'counts'\n"
-        "def logits_backward(dlogits, h, W2):\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0) * 2\n"
-        "def h_backward(dh, h):\n    raise ValueError('oops')\n"
-        "def bnvar_backward(dbnvar, bndiff2):\n    raise NotImplementedError\n"
-    ),
-}
-
-
-@pytest.fixture(scope="module")
-def mixed_report(tmp_path_factory):
-    import shutil
-
-    from tests.conftest import SOLUTIONS
-
-    folder = tmp_path_factory.mktemp("mixed") / "submission"
-    shutil.copytree(SOLUTIONS, folder)
-    (folder / "ex3_batchnorm.py").unlink()
-    with open(folder / "ex1_atomic.py", "a") as f:
-        f.write("\n\n" + MIXED["ex1_atomic"])
-    return grade(folder)
-
 
 def test_the_mixed_submission_has_every_status(mixed_report):
     assert {i.status for i in mixed_report.items} == set(STATUSES)

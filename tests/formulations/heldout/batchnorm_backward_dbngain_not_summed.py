@@ -1,7 +1,5 @@
 """batchnorm_backward forgets to sum dbngain over the batch and reuses the unsummed (n, H) product in the variance term of dhprebn too."""
 
-import torch
-
 MODULE = "ex3_batchnorm"
 WRONG = {"ex3.batchnorm_backward": ("dhprebn", "dbngain")}
 DIAGNOSIS = {"ex3.batchnorm_backward": {"dhprebn": "unknown", "dbngain": "wrong_shape"}}

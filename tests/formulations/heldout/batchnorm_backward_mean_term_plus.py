@@ -1,7 +1,5 @@
 """batchnorm_backward adds the mean term (+ dbnbias) in the fused dhprebn formula instead of subtracting it."""
 
-import torch
-
 MODULE = "ex3_batchnorm"
 WRONG = {"ex3.batchnorm_backward": ("dhprebn",)}
 DIAGNOSIS = {"ex3.batchnorm_backward": {"dhprebn": "unknown"}}

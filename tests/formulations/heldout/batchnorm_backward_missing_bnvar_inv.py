@@ -1,7 +1,5 @@
 """batchnorm_backward drops the bnvar_inv factor in front of the fused dhprebn formula, as if the normalisation only subtracted the mean."""
 
-import torch
-
 MODULE = "ex3_batchnorm"
 WRONG = {"ex3.batchnorm_backward": ("dhprebn",)}
 DIAGNOSIS = {"ex3.batchnorm_backward": {"dhprebn": "unknown"}}

@@ -1,7 +1,5 @@
 """bndiff_backward sums dbnmeani over the wrong axis (dim 1, the hidden units) and gets shape (n, 1) instead of (1, H)."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.bndiff_backward": ("dbnmeani",)}
 DIAGNOSIS = {"ex1.bndiff_backward": {"dbnmeani": "wrong_shape"}}

@@ -1,7 +1,5 @@
 """bnraw_backward averages over the batch instead of summing when collapsing the broadcast bnvar_inv: dbnvar_inv is 1/n too small."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.bnraw_backward": ("dbnvar_inv",)}
 DIAGNOSIS = {"ex1.bnraw_backward": {"dbnvar_inv": "scaled"}}

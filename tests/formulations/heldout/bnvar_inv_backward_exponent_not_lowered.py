@@ -1,7 +1,5 @@
 """bnvar_inv_backward brings down the -0.5 but keeps the exponent -0.5 instead of lowering it to -1.5."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.bnvar_inv_backward": ("dbnvar",)}
 DIAGNOSIS = {"ex1.bnvar_inv_backward": {"dbnvar": "localized"}}

@@ -1,7 +1,5 @@
 """hpreact_backward passes dhpreact straight through as dbnbias, forgetting that bnbias (1, H) was broadcast over the batch."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.hpreact_backward": ("dbnbias",)}
 DIAGNOSIS = {"ex1.hpreact_backward": {"dbnbias": "wrong_shape"}}

@@ -1,7 +1,5 @@
 """logits_backward writes dh = dlogits @ W2 without transposing W2; (n, V) @ (H, V) raises since V != H, so the whole function fails."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.logits_backward": ("dh", "dW2", "db2")}
 DIAGNOSIS = {"ex1.logits_backward": {"dh": "exception", "dW2": "exception", "db2": "exception"}}

@@ -1,6 +1,5 @@
 """loss_backward builds the one-hot of the targets scaled by dloss/n but drops the minus of loss = -mean(...)."""
 
-import torch
 import torch.nn.functional as F
 
 MODULE = "ex1_atomic"

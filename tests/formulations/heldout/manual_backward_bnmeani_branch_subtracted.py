@@ -30,7 +30,7 @@ def manual_backward(fwd):
     dprobs = (1.0 / f.probs) * dlogprobs
     dcounts_sum_inv = (f.counts * dprobs).sum(1, keepdim=True)
     dcounts = f.counts_sum_inv * dprobs
-    dcounts_sum = (-f.counts_sum**-2) * dcounts_sum_inv
+    dcounts_sum = (-(f.counts_sum**-2)) * dcounts_sum_inv
     dcounts += torch.ones_like(f.counts) * dcounts_sum
     dnorm_logits = f.counts * dcounts
     dlogits = dnorm_logits.clone()
@@ -60,11 +60,30 @@ def manual_backward(fwd):
         for j in range(f.Xb.shape[1]):
             dC[f.Xb[k, j]] += demb[k, j]
     return {
-        "logprobs": dlogprobs, "probs": dprobs, "counts_sum_inv": dcounts_sum_inv,
-        "counts_sum": dcounts_sum, "counts": dcounts, "norm_logits": dnorm_logits,
-        "logit_maxes": dlogit_maxes, "logits": dlogits, "h": dh, "W2": dW2, "b2": db2,
-        "hpreact": dhpreact, "bngain": dbngain, "bnbias": dbnbias, "bnraw": dbnraw,
-        "bnvar_inv": dbnvar_inv, "bnvar": dbnvar, "bndiff2": dbndiff2, "bndiff": dbndiff,
-        "bnmeani": dbnmeani, "hprebn": dhprebn, "embcat": dembcat, "W1": dW1, "b1": db1,
-        "emb": demb, "C": dC,
+        "logprobs": dlogprobs,
+        "probs": dprobs,
+        "counts_sum_inv": dcounts_sum_inv,
+        "counts_sum": dcounts_sum,
+        "counts": dcounts,
+        "norm_logits": dnorm_logits,
+        "logit_maxes": dlogit_maxes,
+        "logits": dlogits,
+        "h": dh,
+        "W2": dW2,
+        "b2": db2,
+        "hpreact": dhpreact,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+        "bnraw": dbnraw,
+        "bnvar_inv": dbnvar_inv,
+        "bnvar": dbnvar,
+        "bndiff2": dbndiff2,
+        "bndiff": dbndiff,
+        "bnmeani": dbnmeani,
+        "hprebn": dhprebn,
+        "embcat": dembcat,
+        "W1": dW1,
+        "b1": db1,
+        "emb": demb,
+        "C": dC,
     }

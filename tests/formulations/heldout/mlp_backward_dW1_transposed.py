@@ -25,7 +25,12 @@ def mlp_backward(fwd):
     dhpreact = (1.0 - f.h**2) * dh
     dbngain = (f.bnraw * dhpreact).sum(0, keepdim=True)
     dbnbias = dhpreact.sum(0, keepdim=True)
-    dhprebn = f.bngain * f.bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * f.bnraw * (dhpreact * f.bnraw).sum(0))
+    dhprebn = (
+        f.bngain
+        * f.bnvar_inv
+        / n
+        * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * f.bnraw * (dhpreact * f.bnraw).sum(0))
+    )
     dembcat = dhprebn @ f.W1.T
     dW1 = dhprebn.T @ f.embcat
     db1 = dhprebn.sum(0)

@@ -4,7 +4,12 @@ import torch
 
 MODULE = "ex4_train"
 WRONG = {
-    "ex4.mlp_backward": ("C", "W1", "bngain", "bnbias",),
+    "ex4.mlp_backward": (
+        "C",
+        "W1",
+        "bngain",
+        "bnbias",
+    ),
     "ex4.training": ("training",),
 }
 DIAGNOSIS = {
@@ -25,7 +30,12 @@ def mlp_backward(fwd):
     dhpreact = dh
     dbngain = (f.bnraw * dhpreact).sum(0, keepdim=True)
     dbnbias = dhpreact.sum(0, keepdim=True)
-    dhprebn = f.bngain * f.bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * f.bnraw * (dhpreact * f.bnraw).sum(0))
+    dhprebn = (
+        f.bngain
+        * f.bnvar_inv
+        / n
+        * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * f.bnraw * (dhpreact * f.bnraw).sum(0))
+    )
     dembcat = dhprebn @ f.W1.T
     dW1 = f.embcat.T @ dhprebn
     db1 = dhprebn.sum(0)

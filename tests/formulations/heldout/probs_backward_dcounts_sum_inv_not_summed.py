@@ -1,7 +1,5 @@
 """probs_backward forgets that counts_sum_inv was broadcast over the V columns, so dcounts_sum_inv is not summed and keeps shape (n, V)."""
 
-import torch
-
 MODULE = "ex1_atomic"
 WRONG = {"ex1.probs_backward": ("dcounts_sum_inv",)}
 DIAGNOSIS = {"ex1.probs_backward": {"dcounts_sum_inv": "wrong_shape"}}

@@ -1,0 +1,75 @@
+"""Slow code: each right function timed against autograd on a large batch, in a step of
+its own that changes no score unless the rubric says so.
+
+The yardstick is autograd's backward of the same op at the same inputs: the reference
+the grader already has, and one a student's released repository can run too (the
+solutions are not there). A function ten times slower or more gets a note that names
+the likely cause, a Python loop (found in its source, without running it), and the
+vectorised ways out.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.model import Shape
+from grader.trials import Trial
+
+BIG = Trial(Shape(n=4096, V=27, E=10, B=3, H=64), seed=8)
+REPEATS = 3  # calls per function; the fastest counts
+
+GENERIC = "compute the gradient for the whole batch at once: broadcasting, .sum(0, keepdim=True) and @ need no loop"
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How fast one right function is, against autograd."""
+
+    function: str  # module.function
+    seconds: float  # the student's function, the fastest of REPEATS calls
+    reference_seconds: float  # autograd's backward of the same op, the fastest of REPEATS
+    slowdown: float  # the threshold of the rubric
+    note: str = ""  # why it is slow and what to do; empty unless slow
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / max(self.reference_seconds, 1e-9)
+
+    @property
+    def slow(self) -> bool:
+        return self.ratio >= self.slowdown
+
+
+def verdict(function: str, path: Path, seconds: float, reference: float, slowdown: float, faster: str) -> Speed:
+    """The Speed of one function, with a note when it is slow."""
+    speed = Speed(function, seconds, reference, slowdown)
+    if not speed.slow:
+        return speed
+    name = function.split(".")[-1]
+    lines = loops(path, name)
+    cause = (
+        f"the Python loop at line {lines[0]} of {path.name}, over the batch like the lecture's dC loop?"
+        if lines
+        else "no loop in its own source: a helper it calls, or a long chain of small operations?"
+    )
+    note = (
+        f"{name} takes {seconds * 1e3:.3g} ms at n = {BIG.shape.n}, {speed.ratio:.0f} times autograd's "
+        f"{reference * 1e3:.3g} ms. Likely cause: {cause} Faster: {faster or GENERIC}"
+    )
+    return Speed(function, seconds, reference, slowdown, note)
+
+
+def loops(path: Path, function: str) -> list[int]:
+    """The lines of the for and while loops in the source of `function`, read without
+    running it."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
+    if not defined:
+        return []
+    kinds = ast.For | ast.While | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+    return sorted(n.lineno for n in ast.walk(defined[-1]) if isinstance(n, kinds))  # the last def is the one that runs
