@@ -35,8 +35,6 @@ RETRIED = ("exception",)
 
 Runner = Submission | Sandbox  # runs student code: in this process, or in workers
 
-# Trials whose quirk, not their sizes, may explain a failure.
-QUIRKY = frozenset(t.label for e in catalogue.EXERCISES for t in e.trials if t.quirky)
 
 
 class ExerciseOutcome:
@@ -60,7 +58,7 @@ class Grader:
         torch.set_num_threads(1)
         self.rubric = rubric or load_rubric()
         if isinstance(submission, Path | str):
-            submission = (Sandbox if sandbox else Submission)(submission, self.rubric.limits)
+            submission = (Sandbox if sandbox else Submission)(submission, self.rubric.widest_limits)
         self.submission = submission
         self._data: dict[Trial, TrialData] = {}
         self._outcomes: dict[str, ExerciseOutcome] = {}
@@ -77,8 +75,9 @@ class Grader:
         self.submission.close()
 
     def report(self, ids: Iterable[str] | None = None) -> Report:
-        """The report for the given ids (every id by default), in catalogue order."""
-        wanted = set(catalogue.IDS if ids is None else ids)
+        """The report for the given ids (by default every id the rubric grades), in
+        catalogue order."""
+        wanted = set(self.rubric.graded if ids is None else ids)
         unknown = wanted - set(catalogue.IDS)
         if unknown:
             raise ValueError(
@@ -133,12 +132,14 @@ class Grader:
     def _grade(self, item_id: str) -> ItemResult:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
-            comparisons, failures = training.check(self.submission, self.rubric.tolerance)
-            return score_item(item_id, points, comparisons, failures, QUIRKY)
+            limits = self.rubric.limits_for([item_id])
+            comparisons, failures = training.check(self.submission, self.rubric.tolerance_for(item_id), limits)
+            return score_item(item_id, points, comparisons, failures)
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
         comparisons = {name: outcome.comparisons[name] for name in item.gradients}
-        result = score_item(item_id, points, comparisons, outcome.failures, QUIRKY, outcome.examples)
+        quirky = {t.label for t in self.rubric.trials_for(item.exercise) if t.quirky}
+        result = score_item(item_id, points, comparisons, outcome.failures, quirky, outcome.examples)
         if outcome.output:
             printed = f"{item.exercise.function} printed:\n{outcome.output}"
             result = replace(result, detail="\n".join(filter(None, [result.detail, printed])))
@@ -161,12 +162,14 @@ class Grader:
         if evidence:
             outcome.failures.append(("read from the source", uses_autograd(evidence)))
             return outcome
-        for trial in exercise.trials:
+        ids = {name: item.id for item in exercise.items for name in item.gradients}
+        limits = self.rubric.limits_for(ids.values())
+        for trial in self.rubric.trials_for(exercise):
             data = self.data(trial)
             values = data.fused if exercise.fwd == "fused" else data.exploded
             upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
             arguments = student_arguments(exercise, values, upstream)
-            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None)
+            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None, limits)
             reference = exercise.reference(values, upstream)  # while a worker runs the student's code
             call = pending()
             outcome.output = outcome.output or call.output
@@ -179,10 +182,10 @@ class Grader:
             for name, key in zip(exercise.gradient_names, exercise.wrt):
                 scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
                 got = unpack(call.value, exercise, name)
+                tolerance = self.rubric.tolerance_for(ids[name])
                 if isinstance(got, NotReturned):
-                    found[name] = got, got.comparison(reference[key], trial.label, self.rubric.tolerance)
+                    found[name] = got, got.comparison(reference[key], trial.label, tolerance)
                 else:
-                    tolerance = self.rubric.tolerance
                     found[name] = (
                         got,
                         compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label),
@@ -213,12 +216,12 @@ class Grader:
         wrong: set[str],
     ) -> Diagnosis:
         """What is most likely wrong with one gradient in one trial."""
+        tolerance = comparison.tolerance
         if comparison.problem != "not_close":
-            tolerance = self.rubric.tolerance
             return from_problem(
                 comparison.problem, comparison.message, comparison.name, trial.label, got, reference[key], tolerance
             )
-        clue = clues.context(exercise, trial, values, reference, key, students, wrong, self.rubric.tolerance)
+        clue = clues.context(exercise, trial, values, reference, key, students, wrong, tolerance)
         return diagnose_trial(comparison.name, got.detach().double(), reference[key], clue)
 
 

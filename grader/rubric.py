@@ -1,29 +1,48 @@
-"""The rubric: points per exercise id and the tolerance, read from TOML files that an
-instructor edits without touching Python.
+"""The rubric: points, visibility, tolerance, limits and hidden checks per exercise id,
+read from TOML files that an instructor edits without touching Python.
 
 Precedence: the command line over the instructor's rubric over the default rubric
-(grader/rubric.toml); an instructor's rubric need only name what it changes.
+(grader/rubric.toml); an instructor's rubric need only name what it changes. Sections:
+
+    [grading]      tolerance                              every id
+    [limits]       wall_time cpu_time memory output       every call of student code
+    [timing]       enabled slowdown penalty               the timing step
+    [points]       "<id>" = points
+    [exercises."<id or pattern>"]                          per id, over the above:
+                   visibility tolerance wall_time cpu_time memory output
+    [hidden]       items = ["<id or pattern>", ...]       graded on the instructor's side only
+    [[hidden.trials]]  ids = [...], n V E B H seed, small_variance ties   extra trials, instructor's side only
+    [at_submission]  items more_trials                    written by `release`: what only the
+                                                          submission checks, for the student to know
 """
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import math
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from grader.catalogue import IDS
+from grader.catalogue import IDS, Exercise
 from grader.limits import LIMIT_HELP, Limits
+from grader.model import Shape
+from grader.trials import Trial
 
 DEFAULT = resources.files("grader") / "rubric.toml"
+VISIBILITIES = ("visible", "after_due_date", "hidden")
 SECTIONS = {
     "grading": "settings that apply to every id",
     "limits": "what each call of student code may use",
     "timing": "the separate step that times the right functions",
     "points": "the points of each exercise id",
+    "exercises": "settings of some ids: visibility, tolerance, limits",
+    "hidden": "checks that live on the instructor's side only: items and trials",
+    "at_submission": "what only the submission checks (written by release)",
 }
 SETTINGS = {"tolerance": "the largest normalised error that counts as right"}
 TIMING = {
@@ -31,6 +50,23 @@ TIMING = {
     "slowdown": "how many times slower than autograd counts as slow (a number >= 1)",
     "penalty": "the share of an id's points a slow function loses (0 to 1)",
 }
+PER_ID = {
+    "visibility": f"who sees the id's result on Gradescope: one of {', '.join(VISIBILITIES)}",
+    "tolerance": SETTINGS["tolerance"],
+    **LIMIT_HELP,
+}
+TRIAL = {
+    "ids": "the ids (or patterns such as ex1.*) that get this trial",
+    "n": "batch size",
+    "V": "vocabulary size",
+    "E": "embedding size",
+    "B": "block size",
+    "H": "hidden size",
+    "seed": "the random seed of the trial",
+    "small_variance": "scale a few W1 columns so that the batch variance is below eps (true or false)",
+    "ties": "give rows of logits tied maxima (true or false)",
+}
+TRAINING_ID = "ex4.training"  # no trials: its own lockstep run
 
 
 class RubricError(ValueError):
@@ -51,21 +87,70 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class HiddenTrial:
+    """An extra trial, on the instructor's side only."""
+
+    ids: tuple[str, ...]  # ids or patterns
+    trial: Trial
+
+
+@dataclass(frozen=True)
 class Rubric:
     points: dict[str, float]  # every exercise id -> its points
     tolerance: float  # see compare.py
     limits: Limits
     timing: Timing
     sources: tuple[str, ...]  # the files it was read from, default first
+    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # pattern -> per-id settings
+    hidden_items: tuple[str, ...] = ()  # ids graded on the instructor's side only
+    hidden_trials: tuple[HiddenTrial, ...] = ()
+    # What a released repository's rubric announces: ids and patterns that only the
+    # submission checks. Those ids are not graded by the student's own runs.
+    at_submission_items: tuple[str, ...] = ()
+    at_submission_trials: tuple[str, ...] = ()
+
+    def setting(self, item_id: str, key: str, default: Any) -> Any:
+        """A per-id setting; the last matching [exercises] pattern wins."""
+        value = default
+        for pattern, settings in self.exercises.items():
+            if key in settings and fnmatch.fnmatchcase(item_id, pattern):
+                value = settings[key]
+        return value
+
+    def tolerance_for(self, item_id: str) -> float:
+        return float(self.setting(item_id, "tolerance", self.tolerance))
+
+    def visibility(self, item_id: str) -> str:
+        return self.setting(item_id, "visibility", "visible")
+
+    def limits_for(self, ids: Iterable[str]) -> Limits:
+        """The limits of a call that serves these ids: the most generous of theirs."""
+        ids = list(ids)
+        values = {}
+        for name in LIMIT_HELP:
+            default = getattr(self.limits, name)
+            values[name] = max(self.setting(i, name, default) for i in ids) if ids else default
+        return Limits(**values)
+
+    @property
+    def widest_limits(self) -> Limits:
+        return self.limits_for(IDS)
+
+    def trials_for(self, exercise: Exercise) -> tuple[Trial, ...]:
+        """The exercise's own trials, and the hidden ones that name any of its ids."""
+        ids = [item.id for item in exercise.items]
+        extra = tuple(h.trial for h in self.hidden_trials if any(_matches(i, h.ids) for i in ids))
+        return (*exercise.trials, *extra)
+
+    @property
+    def graded(self) -> tuple[str, ...]:
+        """The ids this rubric grades: all but those only the submission checks."""
+        return tuple(i for i in IDS if not _matches(i, self.at_submission_items))
 
 
 def load_rubric(path: Path | str | None = None) -> Rubric:
     """The default rubric, overlaid with the one at `path` if given."""
-    default = _read(DEFAULT.read_text(encoding="utf-8"), "the default rubric (grader/rubric.toml)")
-    points = default.get("points", {})
-    tolerance = default.get("grading", {}).get("tolerance")
-    limits = default.get("limits", {})
-    timing = default.get("timing", {})
+    data = _read(DEFAULT.read_text(encoding="utf-8"), "the default rubric (grader/rubric.toml)")
     sources = [str(DEFAULT)]
     if path is not None:
         path = Path(path)
@@ -74,17 +159,103 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
                 str(path), "(file)", "no such file: give the path of a TOML rubric, e.g. a copy of grader/rubric.toml"
             )
         overlay = _read(path.read_text(encoding="utf-8"), str(path))
-        points = {**points, **overlay.get("points", {})}
-        tolerance = overlay.get("grading", {}).get("tolerance", tolerance)
-        limits = {**limits, **overlay.get("limits", {})}
-        timing = {**timing, **overlay.get("timing", {})}
+        for section in ("grading", "limits", "timing", "points", "exercises"):
+            data[section] = {**data.get(section, {}), **overlay.get(section, {})}
+        for section in ("hidden", "at_submission"):
+            if section in overlay:
+                data[section] = overlay[section]
         sources.append(str(path))
+    points = data.get("points", {})
     missing = [i for i in IDS if i not in points]
     if missing:
         raise RubricError(sources[0], "points", f"no points for {', '.join(missing)}: add them")
+    hidden = data.get("hidden", {})
+    announced = data.get("at_submission", {})
     return Rubric(
-        {i: float(points[i]) for i in IDS}, float(tolerance), Limits(**limits), Timing(**timing), tuple(sources)
+        points={i: float(points[i]) for i in IDS},
+        tolerance=float(data["grading"]["tolerance"]),
+        limits=Limits(**data["limits"]),
+        timing=Timing(**data["timing"]),
+        sources=tuple(sources),
+        exercises=data.get("exercises", {}),
+        hidden_items=tuple(hidden.get("items", ())),
+        hidden_trials=tuple(_trial(t, n) for n, t in enumerate(hidden.get("trials", ()))),
+        at_submission_items=tuple(announced.get("items", ())),
+        at_submission_trials=tuple(announced.get("more_trials", ())),
     )
+
+
+def _trial(spec: dict[str, Any], number: int) -> HiddenTrial:
+    shape = Shape(**{k: spec[k] for k in ("n", "V", "E", "B", "H")})
+    trial = Trial(shape, seed=spec["seed"], small_variance=spec.get("small_variance", False), ties=spec.get("ties", False))
+    return HiddenTrial(tuple(spec["ids"]), trial)
+
+
+def for_students(rubric: Rubric) -> Rubric:
+    """The rubric a released repository holds: no hidden checks, but the news of them;
+    the hidden items are graded on the instructor's side only."""
+    announced_trials = tuple(dict.fromkeys(p for h in rubric.hidden_trials for p in h.ids))
+    return replace(
+        rubric,
+        hidden_items=(),
+        hidden_trials=(),
+        at_submission_items=tuple(dict.fromkeys((*rubric.at_submission_items, *rubric.hidden_items))),
+        at_submission_trials=tuple(dict.fromkeys((*rubric.at_submission_trials, *announced_trials))),
+    )
+
+
+def to_toml(rubric: Rubric) -> str:
+    """The rubric as a complete TOML file, readable by load_rubric."""
+    lines = [
+        "# The rubric of this repository (written by backprop-ninja release): the points of every",
+        "# exercise id, the tolerance, the limits of each call, and the timing step.",
+        "",
+        "[grading]",
+        f"tolerance = {rubric.tolerance!r}",
+        "",
+        "[limits]",
+        *(f"{name} = {getattr(rubric.limits, name)!r}" for name in LIMIT_HELP),
+        "",
+        "[timing]",
+        f"enabled = {str(rubric.timing.enabled).lower()}",
+        f"slowdown = {rubric.timing.slowdown!r}",
+        f"penalty = {rubric.timing.penalty!r}",
+        "",
+        "[points]",
+        *(f'"{i}" = {p!r}' for i, p in rubric.points.items()),
+    ]
+    for pattern, settings in rubric.exercises.items():
+        lines += ["", f'[exercises."{pattern}"]', *(f"{k} = {_toml_value(v)}" for k, v in settings.items())]
+    if rubric.hidden_items or rubric.hidden_trials:
+        lines += ["", "[hidden]", f"items = {_toml_value(list(rubric.hidden_items))}"]
+        for h in rubric.hidden_trials:
+            t = h.trial
+            lines += ["", "[[hidden.trials]]", f"ids = {_toml_value(list(h.ids))}"]
+            lines += [f"{k} = {getattr(t.shape, k)}" for k in ("n", "V", "E", "B", "H")]
+            lines += [f"seed = {t.seed}", f"small_variance = {str(t.small_variance).lower()}", f"ties = {str(t.ties).lower()}"]
+    if rubric.at_submission_items or rubric.at_submission_trials:
+        lines += [
+            "",
+            "# Checked only when you submit: these ids are not graded here, and these get more trials there.",
+            "[at_submission]",
+            f"items = {_toml_value(list(rubric.at_submission_items))}",
+            f"more_trials = {_toml_value(list(rubric.at_submission_trials))}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _matches(item_id: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(item_id, p) for p in patterns)
 
 
 def _read(text: str, source: str) -> dict[str, Any]:
@@ -97,41 +268,114 @@ def _read(text: str, source: str) -> dict[str, Any]:
             raise RubricError(source, section, f"unknown section; expected one of: {_listing(SECTIONS)}")
         if not isinstance(value, dict):
             raise RubricError(source, section, f"expected a table [{section}], got a {type(value).__name__}")
-    for key, value in data.get("grading", {}).items():
-        if key not in SETTINGS:
-            raise RubricError(source, f"grading.{key}", f"unknown setting; expected one of: {_listing(SETTINGS)}")
-        if not _number(value) or not 0 < value < 1:
-            raise RubricError(source, f"grading.{key}", f"expected a number between 0 and 1 (e.g. 1e-4), got {value!r}")
-    for key, value in data.get("limits", {}).items():
-        if key not in LIMIT_HELP:
-            raise RubricError(source, f"limits.{key}", f"unknown limit; expected one of: {_listing(LIMIT_HELP)}")
-        if not _number(value) or value <= 0 or (key in ("memory", "output") and not isinstance(value, int)):
-            kind = "a whole number" if key in ("memory", "output") else "a number"
-            raise RubricError(source, f"limits.{key}", f"expected {kind} > 0 ({LIMIT_HELP[key]}), got {value!r}")
-    for key, value in data.get("timing", {}).items():
-        if key not in TIMING:
-            raise RubricError(source, f"timing.{key}", f"unknown setting; expected one of: {_listing(TIMING)}")
-        valid = {
-            "enabled": isinstance(value, bool),
-            "slowdown": _number(value) and value >= 1,
-            "penalty": _number(value) and 0 <= value <= 1,
-        }[key]
-        if not valid:
-            raise RubricError(
-                source, f"timing.{key}", f"expected {TIMING[key].split('(')[-1].rstrip(')')}, got {value!r}"
-            )
+    _check_settings(source, "grading", data.get("grading", {}), SETTINGS)
+    _check_settings(source, "limits", data.get("limits", {}), LIMIT_HELP)
+    _check_settings(source, "timing", data.get("timing", {}), TIMING)
     for key, value in data.get("points", {}).items():
-        if key not in IDS:
-            near = difflib.get_close_matches(key, IDS, n=1)
-            hint = f"did you mean {near[0]!r}?" if near else "`backprop-ninja list` shows every id"
-            raise RubricError(source, f"points.{key}", f"no such exercise id: {hint}")
+        _check_id(source, f"points.{key}", key, pattern=False)
         if not _number(value) or value < 0:
             raise RubricError(source, f"points.{key}", f"expected a number of points >= 0, got {value!r}")
+    for pattern, settings in data.get("exercises", {}).items():
+        _check_id(source, f"exercises.{pattern}", pattern, pattern=True)
+        if not isinstance(settings, dict):
+            raise RubricError(source, f"exercises.{pattern}", f'expected a table [exercises."{pattern}"]')
+        _check_settings(source, f"exercises.{pattern}", settings, PER_ID)
+    _check_hidden(source, data.get("hidden", {}))
+    for key, value in data.get("at_submission", {}).items():
+        if key not in ("items", "more_trials") or not _strings(value):
+            raise RubricError(source, f"at_submission.{key}", "expected items = [ids] and more_trials = [ids or patterns]")
     return data
+
+
+def _check_settings(source: str, section: str, values: dict[str, Any], known: dict[str, str]) -> None:
+    for key, value in values.items():
+        where = f"{section}.{key}"
+        if key not in known:
+            raise RubricError(source, where, f"unknown setting; expected one of: {_listing(known)}")
+        if not _valid(key, value):
+            raise RubricError(source, where, f"expected {_expected(key)} ({known[key]}), got {value!r}")
+
+
+def _valid(key: str, value: Any) -> bool:
+    return {
+        "tolerance": lambda v: _number(v) and 0 < v < 1,
+        "wall_time": lambda v: _number(v) and v > 0,
+        "cpu_time": lambda v: _number(v) and v > 0,
+        "memory": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        "output": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        "enabled": lambda v: isinstance(v, bool),
+        "slowdown": lambda v: _number(v) and v >= 1,
+        "penalty": lambda v: _number(v) and 0 <= v <= 1,
+        "visibility": lambda v: v in VISIBILITIES,
+    }[key](value)
+
+
+def _expected(key: str) -> str:
+    return {
+        "tolerance": "a number between 0 and 1 (e.g. 1e-4)",
+        "wall_time": "a number of seconds > 0",
+        "cpu_time": "a number of seconds > 0",
+        "memory": "a whole number of MB > 0",
+        "output": "a whole number of KB > 0",
+        "enabled": "true or false",
+        "slowdown": "a number >= 1",
+        "penalty": "a number from 0 to 1",
+        "visibility": " or ".join(f'"{v}"' for v in VISIBILITIES),
+    }[key]
+
+
+def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
+    for key in hidden:
+        if key not in ("items", "trials"):
+            raise RubricError(source, f"hidden.{key}", "unknown key; expected items = [ids] and [[hidden.trials]] tables")
+    items = hidden.get("items", [])
+    if not _strings(items):
+        raise RubricError(source, "hidden.items", f"expected a list of ids or patterns, got {items!r}")
+    for item in items:
+        _check_id(source, "hidden.items", item, pattern=True)
+    trials = hidden.get("trials", [])
+    if not isinstance(trials, list) or not all(isinstance(t, dict) for t in trials):
+        raise RubricError(source, "hidden.trials", "expected [[hidden.trials]] tables")
+    for number, spec in enumerate(trials, start=1):
+        where = f"hidden.trials[{number}]"
+        unknown = set(spec) - set(TRIAL)
+        if unknown:
+            raise RubricError(source, f"{where}.{sorted(unknown)[0]}", f"unknown key; expected: {_listing(TRIAL)}")
+        missing = [k for k in ("ids", "n", "V", "E", "B", "H", "seed") if k not in spec]
+        if missing:
+            raise RubricError(source, where, f"missing {', '.join(missing)}: a trial needs ids, n, V, E, B, H and seed")
+        if not _strings(spec["ids"]) or not spec["ids"]:
+            raise RubricError(source, f"{where}.ids", "expected a list of ids or patterns, e.g. ids = [\"ex1.*\"]")
+        for item in spec["ids"]:
+            _check_id(source, f"{where}.ids", item, pattern=True)
+            if fnmatch.fnmatchcase(TRAINING_ID, item) and item == TRAINING_ID:
+                raise RubricError(source, f"{where}.ids", f"{TRAINING_ID} runs its own training: it takes no trials")
+        for key in ("n", "V", "E", "B", "H", "seed"):
+            if not (isinstance(spec[key], int) and not isinstance(spec[key], bool) and spec[key] >= (0 if key == "seed" else 1)):
+                raise RubricError(source, f"{where}.{key}", f"expected a whole number ({TRIAL[key]}), got {spec[key]!r}")
+        if spec["n"] < 3:
+            raise RubricError(source, f"{where}.n", "expected n >= 3: at n = 2 batchnorm's gradient is pure cancellation")
+        if spec["n"] * spec["B"] <= spec["V"]:
+            raise RubricError(source, f"{where}.n", "expected n * B > V, so that some token occurs twice in the batch")
+        for key in ("small_variance", "ties"):
+            if not isinstance(spec.get(key, False), bool):
+                raise RubricError(source, f"{where}.{key}", f"expected true or false, got {spec[key]!r}")
+
+
+def _check_id(source: str, where: str, key: str, pattern: bool) -> None:
+    if key in IDS or (pattern and any(fnmatch.fnmatchcase(i, key) for i in IDS)):
+        return
+    near = difflib.get_close_matches(key, IDS, n=1)
+    hint = f"did you mean {near[0]!r}?" if near else "`backprop-ninja list` shows every id"
+    raise RubricError(source, where, f"no such exercise id{' or pattern' if pattern else ''}: {hint}")
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _listing(options: dict[str, str]) -> str:

@@ -22,6 +22,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -139,41 +140,49 @@ class Sandbox:
         self._imported: set[str] = set()
         self._broken: dict[str, Failure] = {}
 
-    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False) -> Call:
-        return self.submit(module, function, arguments, as_fwd)()
+    def call(
+        self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False, limits: Limits | None = None
+    ) -> Call:
+        return self.submit(module, function, arguments, as_fwd, limits)()
 
-    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False) -> Callable[[], Call]:
+    def submit(
+        self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False, limits: Limits | None = None
+    ) -> Callable[[], Call]:
         """Send the call to the worker, and return what waits for its reply: the grader
-        can compute the reference meanwhile."""
+        can compute the reference meanwhile. `limits` are the call's, within the
+        sandbox's own (which bound the worker's memory)."""
+        limits = limits or self.limits
         if module in self._broken:
             return _ready(Call(failure=self._broken[module]))
         if module not in self._imported:
-            call = self._send({"op": "import", "module": module})()
+            call = self._send({"op": "import", "module": module, "limits": asdict(self.limits)}, limits=self.limits)()
             if call.failure:
                 if call.failure.kind in IMPORT_IS_FINAL:
                     self._broken[module] = _while_importing(module, call.failure)
                     return _ready(Call(failure=self._broken[module], output=call.output))
                 return _ready(call)
             self._imported.add(module)
-        return self._send({"op": "call", "module": module, "function": function, "as_fwd": as_fwd}, arguments)
+        request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd, "limits": asdict(limits)}
+        return self._send(request, arguments, limits)
 
-    def _send(self, request: dict[str, Any], value: Any = None) -> Callable[[], Call]:
+    def _send(self, request: dict[str, Any], value: Any = None, limits: Limits | None = None) -> Callable[[], Call]:
+        limits = limits or self.limits
         _, sock = self._worker or self._start()
-        deadline = time.monotonic() + self.limits.wall_time
+        deadline = time.monotonic() + limits.wall_time
         try:
             sock.sendall(wire.frame(wire.encode(request, value)))
         except OSError:
-            return lambda: self._receive(None)
-        return lambda: self._receive(deadline)
+            return lambda: self._receive(None, limits)
+        return lambda: self._receive(deadline, limits)
 
-    def _receive(self, deadline: float | None) -> Call:
+    def _receive(self, deadline: float | None, limits: Limits) -> Call:
         """The worker's reply, or what went wrong with it."""
         try:
             reply = wire.read_frame(_reader(self._worker[1], deadline)) if deadline else None
         except TimeoutError:
             self._stop()
             return Call(failure=Failure("timeout", (
-                f"your code ran longer than the {self.limits.wall_time:g} s time limit and was stopped: "
+                f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
                 "an endless loop, or a very slow one?"
             )))  # fmt: skip
         except wire.WireError as error:
@@ -212,9 +221,11 @@ class Sandbox:
 
     def _death(self) -> Failure:
         status = self._stop()
-        startup = self._scratch / worker.STARTUP_ERROR
-        if startup.is_file():
-            return Failure("crashed", f"the grading worker could not start: {startup.read_text()[:500]}")
+        error = self._scratch / worker.WORKER_ERROR
+        if error.is_file():
+            text = error.read_text()
+            error.unlink()
+            return Failure("crashed", f"the grading worker failed: {text.strip().splitlines()[-1]}", text)
         kind, words = processes.death(status)
         return Failure(kind, words)
 

@@ -149,10 +149,13 @@ class Submission:
             if Path(file).resolve().parent == self.folder:
                 del sys.modules[name]
 
-    def call(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False) -> Call:
+    def call(
+        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False, limits: Limits | None = None
+    ) -> Call:
         """Call `module.function` with the arguments in order, or with one read-only `fwd`
         holding them all, with autograd switched off; fail it if it uses autograd,
         changes an argument or prints past the limit."""
+        limits = limits or self.limits
         loaded = self.module(module)
         if isinstance(loaded, Failure):
             return Call(failure=loaded)
@@ -169,13 +172,13 @@ class Submission:
                 seconds = time.perf_counter() - start
                 guard.check_returned(value)
             except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
-                failure = self._failure(error)
+                failure = self._failure(error, limits)
         output = printed.text()
         if guard.evidence:
             failure = uses_autograd(guard.evidence)
-        elif printed.total > self.limits.output * 1024:
+        elif printed.total > limits.output * 1024:
             failure = Failure("output_limit", (
-                f"{function} printed {printed.total / 1024:,.0f} KB, more than the {self.limits.output} KB output "
+                f"{function} printed {printed.total / 1024:,.0f} KB, more than the {limits.output} KB output "
                 "limit: remove the prints"
             ))  # fmt: skip
         elif failure is None:
@@ -189,13 +192,14 @@ class Submission:
         return Call(failure=failure, output=output) if failure else Call(value=value, output=output, seconds=seconds)
 
     def submit(
-        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False
+        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False, limits: Limits | None = None
     ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
-        call = self.call(module, function, arguments, as_fwd)
+        call = self.call(module, function, arguments, as_fwd, limits)
         return lambda: call
 
-    def _failure(self, error: BaseException) -> Failure:
+    def _failure(self, error: BaseException, limits: Limits | None = None) -> Failure:
+        limits = limits or self.limits
         detail = _traceback(error)
         if isinstance(error, NotImplementedError):
             return Failure("not_implemented", "not implemented yet", detail)
@@ -205,7 +209,7 @@ class Submission:
             or "DefaultCPUAllocator" in str(error)
         ):
             return Failure("memory", (
-                f"ran out of memory (the limit is {self.limits.memory} MB): {describe(error, self.folder)}"
+                f"ran out of memory (the limit is {limits.memory} MB): {describe(error, self.folder)}"
             ), detail)  # fmt: skip
         if isinstance(error, SystemExit):
             return Failure("exited", f"called sys.exit({error.code!r}): return the gradient instead", detail)

@@ -21,6 +21,7 @@ from grader import model
 from grader.catalogue import MLP_BACKWARD
 from grader.compare import Comparison, compare
 from grader.diagnosis import Diagnosis
+from grader.limits import Limits
 from grader.model import Shape
 from grader.submission import Call, Failure
 
@@ -79,7 +80,7 @@ def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mappin
     return grads
 
 
-def lockstep(submission: Any) -> tuple[list[float], Tensors, list[float], Tensors]:
+def lockstep(submission: Any, limits: Limits | None = None) -> tuple[list[float], Tensors, list[float], Tensors]:
     """Both runs: the student's losses and parameters, then autograd's."""
     params = model.init_parameters(SHAPE, torch.Generator().manual_seed(SEED))
     ref_params = {k: p.clone() for k, p in params.items()}
@@ -88,7 +89,8 @@ def lockstep(submission: Any) -> tuple[list[float], Tensors, list[float], Tensor
     for step, (Xb, Yb) in enumerate(batches(), start=1):
         with torch.no_grad():
             fwd = model.fused_forward(params, Xb, Yb)
-        pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, {**fwd, "n": SHAPE.n}, as_fwd=True)
+        arguments = {**fwd, "n": SHAPE.n}
+        pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, limits)
         ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
         grads = gradients(pending(), step, shapes)
         sgd(params, grads)
@@ -98,12 +100,14 @@ def lockstep(submission: Any) -> tuple[list[float], Tensors, list[float], Tensor
     return losses, params, ref_losses, ref_params
 
 
-def check(submission: Any, tolerance: float) -> tuple[Mapping[str, Sequence[Comparison]], list[tuple[str, Failure]]]:
+def check(
+    submission: Any, tolerance: float, limits: Limits | None = None
+) -> tuple[Mapping[str, Sequence[Comparison]], list[tuple[str, Failure]]]:
     """Comparisons of the loss curve and the final parameters, or the failure that
     stopped the student's run."""
     label = f"{STEPS} SGD steps, {SHAPE}"
     try:
-        losses, params, ref_losses, ref_params = lockstep(submission)
+        losses, params, ref_losses, ref_params = lockstep(submission, limits)
     except StepFailure as stop:
         return {"training": []}, [(f"{label}, step {stop.step}", stop.failure)]
     curve = compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),

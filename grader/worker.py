@@ -15,6 +15,7 @@ import resource
 import signal
 import socket
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,25 +27,24 @@ from grader.processes import PR_SET_PDEATHSIG, prctl
 from grader.submission import Call, Failure, Submission
 
 OUTPUT_FILE = "output.txt"
-STARTUP_ERROR = "worker-startup-error.txt"  # in the scratch folder, read by the grader
+WORKER_ERROR = "worker-error.txt"  # in the scratch folder, read by the grader: a failure of the worker itself
 
 
 def serve(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> NoReturn:
     """Set up the process, then answer requests until the grader hangs up."""
     try:
         _confine(sock, folder, scratch, limits)
-    except BaseException as error:  # noqa: BLE001 - the grader reads why the worker could not start
-        Path(scratch, STARTUP_ERROR).write_text(f"{type(error).__name__}: {error}")
-        os._exit(70)
-    try:
         submission = Submission(folder, limits, in_worker=True)
         while (request := wire.read_frame(sock.recv)) is not None:
             sock.sendall(wire.frame(_answer(submission, limits, wire.decode(request))))
-    finally:
-        os._exit(0)
+    except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
+        Path(scratch, WORKER_ERROR).write_text(traceback.format_exc()[-4000:])
+        os._exit(70)
+    os._exit(0)
 
 
-def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> bytes:
+def _answer(submission: Submission, widest: Limits, request: dict[str, Any]) -> bytes:
+    limits = Limits(**request["limits"])
     _reset_output()
     if request["op"] == "import":
         loaded = submission.module(request["module"])
@@ -53,10 +53,12 @@ def _answer(submission: Submission, limits: Limits, request: dict[str, Any]) -> 
         used = resource.getrusage(resource.RUSAGE_SELF)
         budget = int(used.ru_utime + used.ru_stime + limits.cpu_time) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.RLIM_INFINITY))
+        _cap_memory(limits.memory)
         try:
-            call = submission.call(request["module"], request["function"], request["value"], request["as_fwd"])
+            call = submission.call(request["module"], request["function"], request["value"], request["as_fwd"], limits)
         finally:
             resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            _cap_memory(widest.memory)
     left = _stop_children()
     printed = os.fstat(1).st_size
     if printed > limits.output * 1024 and call.failure is None:
@@ -90,10 +92,12 @@ def _confine(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> 
     os.chdir(scratch)
     os.environ["TMPDIR"] = scratch
     torch.set_num_threads(1)
-    # Address space: what the process maps now (torch included) plus the limit.
+    # Address space: what the process maps now (torch included) plus the limit; the hard
+    # cap is the widest limit, each call lowers the soft one to its own.
+    global _MAPPED
     with open("/proc/self/statm") as statm:
-        mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    cap = mapped + limits.memory * 2**20
+        _MAPPED = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = _MAPPED + limits.memory * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     # Files: a write past the cap fails with EFBIG instead of filling the disk.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -133,6 +137,15 @@ def _stop_children() -> list[str]:
         except ChildProcessError:
             pass
     return names
+
+
+_MAPPED = 0  # bytes of address space mapped before any student code ran
+
+
+def _cap_memory(megabytes: int) -> None:
+    cap = _MAPPED + megabytes * 2**20
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (min(cap, hard), hard))
 
 
 def _reset_output() -> None:
