@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from grader.results import ItemResult
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdown")  # reports.FORMATS, without torch
 
 HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py (default: exercises)"
 HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
@@ -59,15 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade a submission and print a score per exercise id")
     grade.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
-    grade.add_argument("--format", default="table", choices=("table", "json", "gradescope", "junit", "html"),
-                       help="the report's format (default: table)")  # fmt: skip
-    grade.add_argument("--output", metavar="FILE", help="write the report there; the table still goes to the terminal")
+    grade.add_argument("--format", action="append", choices=FORMATS, metavar="FORMAT",
+                       help=f"the report's format: {', '.join(FORMATS)} (default: table); repeat it, "
+                       "with one --output each, for several reports")  # fmt: skip
+    grade.add_argument("--output", action="append", metavar="FILE",
+                       help="write the report there (one per --format, in order); the table still goes to the terminal")  # fmt: skip
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     grade.add_argument("--only", nargs="+", metavar="ID", help=HELP_ONLY)
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
     grade.add_argument("--timing", action="store_true", help=HELP_TIMING)
     add_running_options(grade)
     grade.set_defaults(run=run_grade)
+
+    batch = commands.add_parser("batch", help="grade a folder of submissions into a gradebook, on every core")
+    batch.add_argument("submissions", metavar="SUBMISSIONS",
+                       help="a folder holding one folder or archive (.zip, .tar.gz) per submission")  # fmt: skip
+    batch.add_argument("--out", required=True, metavar="DIR", help="where gradebook.csv, summary.md and reports/ go")
+    batch.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
+                       help="processes grading at once (default: the number of cores)")  # fmt: skip
+    batch.add_argument("--force", action="store_true", help="grade again the submissions that have a report already")
+    batch.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    add_running_options(batch)
+    batch.set_defaults(run=run_batch)
 
     listing = commands.add_parser("list", help="list every exercise id with its points")
     listing.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
@@ -116,18 +130,45 @@ def _positive(kind: type) -> Callable[[str], float]:
 def run_grade(args: argparse.Namespace) -> int:
     from grader import reports
 
+    formats, outputs = args.format or ["table"], args.output or []
+    if outputs and len(outputs) != len(formats) and not (len(formats) == 1 and len(outputs) == 1):
+        raise UsageError(f"give one --output per --format, in the same order: got {len(formats)} formats, {len(outputs)} outputs")
+    if not outputs and len(formats) > 1:
+        raise UsageError("several --format need as many --output files")
     with _grader(args) as grader:
-        report = grader.report(select(args.only))
+        report = grader.report(select(args.only, grader.rubric.graded))
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    if args.output:
-        write_atomically(Path(args.output), reports.FORMATS[args.format](report))
+    if outputs:
+        for fmt, output in zip(formats, outputs):
+            write_atomically(Path(output), reports.FORMATS[fmt](report))
         print(reports.table(report, color=color, verbose=args.verbose), end="")
-        print(f"\nwrote the {args.format} report to {args.output}")
-    elif args.format == "table":
+        for fmt, output in zip(formats, outputs):
+            print(f"wrote the {fmt} report to {output}")
+    elif formats == ["table"]:
         print(reports.table(report, color=color, verbose=args.verbose), end="")
     else:
-        print(reports.FORMATS[args.format](report), end="")
+        print(reports.FORMATS[formats[0]](report), end="")
     return EXIT_RIGHT if report.passed else EXIT_WRONG
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from grader import batch
+    from grader.submissions import SubmissionError
+
+    rubric = _rubric(args.rubric, args)
+    out = Path(args.out)
+    try:
+        outcomes = batch.run(Path(args.submissions), out, rubric, args.jobs, args.force, not args.no_sandbox,
+                             batch.progress_printer())  # fmt: skip
+    except SubmissionError as error:
+        raise UsageError(str(error)) from None
+    graded = [o for o in outcomes if o.graded]
+    failed = [o for o in graded if o.error]
+    print(f"{len(graded)} submissions graded, {len(outcomes) - len(graded)} already graded (--force grades them "
+          f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/")  # fmt: skip
+    for outcome in failed:
+        print(f"  {outcome.name}: {outcome.error}")
+    return EXIT_RIGHT
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -212,12 +253,13 @@ def run_stubs(args: argparse.Namespace) -> int:
     return EXIT_RIGHT
 
 
-def select(patterns: Sequence[str] | None) -> list[str]:
-    """The ids that the patterns name: exact ids, shell-style patterns, or prefixes."""
+def select(patterns: Sequence[str] | None, graded: Sequence[str] | None = None) -> list[str]:
+    """The ids that the patterns name: exact ids, shell-style patterns, or prefixes; with
+    no pattern, the ids the rubric grades."""
     from grader.catalogue import IDS
 
     if not patterns:
-        return list(IDS)
+        return list(graded if graded is not None else IDS)
     chosen = []
     for pattern in patterns:
         found = [i for i in IDS if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
@@ -249,11 +291,14 @@ def _grader(args: argparse.Namespace):
     from grader.catalogue import MODULES
     from grader.grading import Grader
 
+    from grader.submissions import locate
+
     folder = Path(args.submission)
     if not folder.is_dir():
         raise UsageError(
             f"no folder {folder}: give the folder that holds your ex1_atomic.py ... ex4_train.py with --submission DIR"
         )
+    folder = locate(folder)
     if not any((folder / f"{module}.py").is_file() for module in MODULES):
         print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
               "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip

@@ -330,11 +330,12 @@ def _quirk_hint(label: str) -> str:
     return ""
 
 
-def aggregate(reports: Iterable[Any]) -> dict[str, Counter[str]]:
-    """Per exercise id, how many reports had each diagnosis code."""
+def aggregate(reports: Iterable[Mapping[str, Any]]) -> dict[str, Counter[str]]:
+    """Per exercise id, how many reports (JSON reports, as reports.to_json makes them)
+    had each diagnosis code."""
     counts: dict[str, Counter[str]] = {}
     for report in reports:
-        for item in report.items:
-            if item.diagnosis is not None:
-                counts.setdefault(item.id, Counter())[item.diagnosis.code] += 1
+        for item in report["items"]:
+            if item.get("diagnosis"):
+                counts.setdefault(item["id"], Counter())[item["diagnosis"]["code"]] += 1
     return counts

@@ -87,7 +87,11 @@ class Grader:
         speeds = self.speeds(wanted) if self.rubric.timing.enabled else ()
         if self.rubric.timing.penalty > 0:
             items = penalised(items, speeds, self.rubric.timing.penalty)
-        return Report(str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed, speeds)
+        items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
+        announced = (self.rubric.at_submission_items, self.rubric.at_submission_trials)
+        return Report(
+            str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced
+        )
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a

@@ -5,7 +5,9 @@ Formats:
 - json: the project's own summary (documented in the README), with the per-trial figures;
 - gradescope: Gradescope's results.json;
 - junit: JUnit XML, one testcase per id, for any CI;
-- html: one self-contained page with the table and heatmaps of every wrong gradient.
+- html: one self-contained page with the table and heatmaps of every wrong gradient;
+- classroom: the result GitHub Classroom's autograding reporter reads;
+- markdown: the table for a CI job's summary page.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     passed = sum(item.status == "passed" for item in report.items)
     total = f"{points(report.score)}/{points(report.max_score)}"
     lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
+    items, trials = report.at_submission
+    if items or trials:
+        lines.append("")
+        if items:
+            lines.append(f"checked only when you submit, not here: {', '.join(items)}")
+        if trials:
+            lines.append(f"checked on more trials when you submit: {', '.join(trials)}")
     if report.speed:
         lines += ["", f"speed at n = {BIG_N} (yours against autograd's backward of the same op):"]
         for speed in report.speed:
@@ -145,6 +154,7 @@ def to_gradescope(report: Report) -> dict[str, Any]:
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
                 "output": _feedback(item),
+                "visibility": item.visibility,
             }
             for item in report.items
         ],
@@ -157,6 +167,48 @@ def _feedback(item: ItemResult) -> str:
         return item.message or "right in every trial"
     hint = f"\nhint: {item.diagnosis.hint}" if item.diagnosis.hint else ""
     return f"{item.message}{hint}\n(diagnosis: {item.diagnosis.code})"
+
+
+def to_classroom(report: Report) -> dict[str, Any]:
+    """The result GitHub Classroom's autograding reporter reads (version 1): the
+    total in max_score and one test per id, whose scores it adds up."""
+    return {
+        "version": 1,
+        "status": "pass" if report.passed else "fail",
+        "max_score": report.max_score,
+        "tests": [
+            {
+                "name": item.id,
+                "status": {"passed": "pass", "error": "error"}.get(item.status, "fail"),
+                "score": item.score,
+                "message": _feedback(item),
+                "test_code": f"backprop-ninja check {item.id}",
+                "filename": "",
+                "line_no": 0,
+                "execution_time": "",
+            }
+            for item in report.items
+        ],
+    }
+
+
+def markdown(report: Report) -> str:
+    """The score table in Markdown, for a CI job's summary page."""
+    cell = lambda text: text.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = [
+        f"## backprop-ninja: {points(report.score)}/{points(report.max_score)} points",
+        "",
+        "| id | points | status | reason |",
+        "|---|---:|---|---|",
+    ]
+    for item in report.items:
+        hint = f" (hint: {item.diagnosis.hint})" if item.diagnosis and item.diagnosis.hint else ""
+        lines.append(f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
+                     f"{cell(item.message + hint)} |")  # fmt: skip
+    items, trials = report.at_submission
+    if items or trials:
+        lines += ["", f"Checked only at submission: {', '.join(items) or 'none'}; on more trials: {', '.join(trials) or 'none'}."]
+    return "\n".join(lines) + "\n"
 
 
 def to_junit(report: Report) -> str:
@@ -279,4 +331,6 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "gradescope": lambda report: dumps(to_gradescope(report)),
     "junit": to_junit,
     "html": html,
+    "classroom": lambda report: dumps(to_classroom(report)),
+    "markdown": markdown,
 }

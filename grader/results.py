@@ -37,6 +37,7 @@ class ItemResult:
     gradients: tuple[GradientResult, ...] = ()
     detail: str = ""  # a traceback or longer explanation, for -v and instructors
     diagnosis: Diagnosis | None = None  # what is most likely wrong; None when passed
+    visibility: str = "visible"  # who sees it on Gradescope (rubric.VISIBILITIES)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Report:
     tolerance: float
     sandboxed: bool = True  # whether student code ran in worker processes
     speed: tuple[Speed, ...] = ()  # the timing step's figures, when it ran
+    # What only the submission checks (from a released repository's rubric): ids not
+    # graded here, and ids or patterns that get more trials there.
+    at_submission: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     @property
     def score(self) -> float:

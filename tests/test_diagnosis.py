@@ -120,5 +120,7 @@ def test_over_trials_a_failure_only_on_a_quirky_trial_keeps_its_code_and_gets_th
 def test_batch_runs_count_the_codes_per_exercise(make_submission, solutions_report):
     code = RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return -_ce(logits, Yb)\n"
     wrong = grade(make_submission(append={"ex2_cross_entropy": code}), ids=["ex2.cross_entropy_backward"])
-    counts = aggregate([wrong, wrong, solutions_report])
+    from grader.reports import to_json
+
+    counts = aggregate([to_json(wrong), to_json(wrong), to_json(solutions_report)])
     assert counts == {"ex2.cross_entropy_backward": Counter({"sign": 2})}

@@ -58,3 +58,92 @@ def test_a_malformed_rubric_names_the_file_the_key_and_the_problem(tmp_path, tex
 def test_a_rubric_path_that_does_not_exist_is_refused(tmp_path):
     with pytest.raises(RubricError, match="no such file"):
         load_rubric(tmp_path / "missing.toml")
+
+
+INSTRUCTOR = """
+[exercises."ex1.manual_backward.*"]
+visibility = "after_due_date"
+
+[exercises."ex4.training"]
+visibility = "hidden"
+wall_time = 30.0
+
+[exercises."ex2.cross_entropy_backward"]
+tolerance = 1e-3
+
+[hidden]
+items = ["ex4.training"]
+
+[[hidden.trials]]
+ids = ["ex2.*"]
+n = 17
+V = 13
+E = 5
+B = 4
+H = 23
+seed = 99
+"""
+
+
+def test_per_id_settings_follow_the_last_matching_pattern(tmp_path):
+    path = tmp_path / "instructor.toml"
+    path.write_text(INSTRUCTOR)
+    rubric = load_rubric(path)
+    assert rubric.visibility("ex1.manual_backward.W2") == "after_due_date"
+    assert rubric.visibility("ex1.loss_backward") == "visible"
+    assert rubric.tolerance_for("ex2.cross_entropy_backward") == 1e-3 and rubric.tolerance_for("ex1.h_backward") == 1e-4
+    assert rubric.limits_for(["ex4.training"]).wall_time == 30 and rubric.limits_for(["ex1.h_backward"]).wall_time == 10
+    assert rubric.widest_limits.wall_time == 30
+
+
+def test_hidden_trials_join_the_trials_of_the_ids_they_name(tmp_path):
+    from grader import catalogue
+
+    path = tmp_path / "instructor.toml"
+    path.write_text(INSTRUCTOR)
+    rubric = load_rubric(path)
+    ce = rubric.trials_for(catalogue.CROSS_ENTROPY)
+    assert len(ce) == len(catalogue.CROSS_ENTROPY.trials) + 1 and ce[-1].shape.n == 17
+    assert rubric.trials_for(catalogue.BATCHNORM) == catalogue.BATCHNORM.trials
+    report = grade(SOLUTIONS, rubric=path, ids=["ex2.cross_entropy_backward"])
+    trials = [c.trial for c in report.items[0].gradients[0].comparisons]
+    assert any(t.startswith("n=17 V=13") for t in trials)
+
+
+def test_the_students_rubric_holds_no_hidden_check_but_announces_them(tmp_path):
+    from grader.rubric import for_students, to_toml
+
+    path = tmp_path / "instructor.toml"
+    path.write_text(INSTRUCTOR)
+    students = for_students(load_rubric(path))
+    assert students.hidden_items == () and students.hidden_trials == ()
+    assert students.at_submission_items == ("ex4.training",) and students.at_submission_trials == ("ex2.*",)
+    assert "ex4.training" not in students.graded and len(students.graded) == 49
+    written = tmp_path / "students.toml"
+    written.write_text(to_toml(students))
+    again = load_rubric(written)
+    assert again.at_submission_items == ("ex4.training",) and again.visibility("ex4.training") == "hidden"
+    assert "[hidden]" not in written.read_text() and "n = 17" not in written.read_text()
+
+
+@pytest.mark.parametrize(
+    "text, key, problem",
+    [
+        ('[exercises."ex9.*"]\nvisibility = "hidden"\n', "exercises.ex9.*", "no such exercise id or pattern"),
+        ('[exercises."ex1.*"]\nvisibility = "secret"\n', "exercises.ex1.*.visibility", '"visible" or "after_due_date"'),
+        ('[exercises."ex1.*"]\npoints = 3\n', "exercises.ex1.*.points", "unknown setting"),
+        ("[limits]\nmemory = 1.5\n", "limits.memory", "a whole number of MB"),
+        ("[hidden]\nitems = [\"ex4.trainin\"]\n", "hidden.items", "did you mean 'ex4.training'"),
+        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 8\n", "hidden.trials[1]", "missing V, E, B, H, seed"),
+        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 2\nV = 3\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].n", "n >= 3"),
+        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 3\nV = 27\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].n", "n * B > V"),
+        ("[[hidden.trials]]\nids = [\"ex4.training\"]\nn = 8\nV = 5\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].ids", "takes no trials"),
+        ("[timing]\npenalty = 2\n", "timing.penalty", "a number from 0 to 1"),
+    ],
+)  # fmt: skip
+def test_a_malformed_instructor_rubric_names_the_key_and_the_fix(tmp_path, text, key, problem):
+    path = tmp_path / "rubric.toml"
+    path.write_text(text)
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+    assert caught.value.key == key and problem in str(caught.value)
