@@ -47,7 +47,8 @@ def test_the_gradescope_report_has_exactly_gradescopes_fields(mixed_report):
     data = json.loads(reports.FORMATS["gradescope"](mixed_report))
     assert set(data) == {"score", "output", "tests"}
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
         assert test["status"] in ("passed", "failed")
         assert isinstance(test["score"], float | int) and 0 <= test["score"] <= test["max_score"]
         assert test["output"]
