@@ -92,7 +92,7 @@ def test_per_id_settings_follow_the_last_matching_pattern(tmp_path):
     assert rubric.visibility("ex1.manual_backward.W2") == "after_due_date"
     assert rubric.visibility("ex1.loss_backward") == "visible"
     assert rubric.tolerance_for("ex2.cross_entropy_backward") == 1e-3 and rubric.tolerance_for("ex1.h_backward") == 1e-4
-    assert rubric.limits_for(["ex4.training"]).wall_time == 30 and rubric.limits_for(["ex1.h_backward"]).wall_time == 10
+    assert rubric.limits_for(["ex4.training"]).wall_time == 30 and rubric.limits_for(["ex1.h_backward"]).wall_time == 5
     assert rubric.widest_limits.wall_time == 30
 
 
