@@ -214,7 +214,9 @@ def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
         right = sum(item["status"] == "passed" for item in items)
         mean = sum(item["score"] for item in items) / len(items)
         common = ", ".join(f"{code} ({count})" for code, count in codes.get(i, Counter()).most_common(3))
-        lines.append(f"| {i} | {right}/{len(items)} ({right / len(items):.0%}) | {mean:.2f} / {items[0]['max_score']:g} | {common} |")
+        lines.append(
+            f"| {i} | {right}/{len(items)} ({right / len(items):.0%}) | {mean:.2f} / {items[0]['max_score']:g} | {common} |"
+        )
     totals = [data["score"] for _, data in loaded]
     if totals:
         lines += ["", f"Mean total: {sum(totals) / len(totals):.2f} / {loaded[0][1]['max_score']:g}."]

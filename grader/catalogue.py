@@ -164,8 +164,8 @@ def atomic(function: str, forward: str, op: Callable[[Values], torch.Tensor], up
 
 # The lecture's slow spot: accumulating dC token by token.
 FASTER_DC = (
-    "dC = torch.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, C.shape[1])), or one-hot and "
-    "tensordot: dC = torch.tensordot(F.one_hot(Xb, V).float(), demb, dims=([0, 1], [0, 1]))"
+    "accumulate every token's rows at once with torch.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, E)), "
+    "or one-hot and tensordot: torch.tensordot(F.one_hot(Xb, V).float(), demb, dims=([0, 1], [0, 1]))"
 )
 
 

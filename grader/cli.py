@@ -83,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_running_options(batch)
     batch.set_defaults(run=run_batch)
 
+    rel = commands.add_parser("release", help="write the student repository from solutions/ and the rubric")
+    rel.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
+    rel.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
+    rel.add_argument("--data", default="data", metavar="DIR", help="the folder with names.txt (default: data)")
+    rel.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; hidden checks stay out of the release")
+    rel.set_defaults(run=run_release)
+
+    scope = commands.add_parser("gradescope", help="write Gradescope's autograder zip (hidden checks included)")
+    scope.add_argument("zip", metavar="OUT.zip")
+    scope.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    scope.set_defaults(run=run_gradescope)
+
     listing = commands.add_parser("list", help="list every exercise id with its points")
     listing.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     listing.set_defaults(run=run_list)
@@ -132,7 +144,9 @@ def run_grade(args: argparse.Namespace) -> int:
 
     formats, outputs = args.format or ["table"], args.output or []
     if outputs and len(outputs) != len(formats) and not (len(formats) == 1 and len(outputs) == 1):
-        raise UsageError(f"give one --output per --format, in the same order: got {len(formats)} formats, {len(outputs)} outputs")
+        raise UsageError(
+            f"give one --output per --format, in the same order: got {len(formats)} formats, {len(outputs)} outputs"
+        )
     if not outputs and len(formats) > 1:
         raise UsageError("several --format need as many --output files")
     with _grader(args) as grader:
@@ -168,6 +182,32 @@ def run_batch(args: argparse.Namespace) -> int:
           f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/")  # fmt: skip
     for outcome in failed:
         print(f"  {outcome.name}: {outcome.error}")
+    return EXIT_RIGHT
+
+
+def run_release(args: argparse.Namespace) -> int:
+    from grader import release
+    from grader.stubs import MarkerError
+
+    rubric = _rubric(args.rubric)
+    try:
+        written = release.release(Path(args.out), Path(args.solutions), Path(args.data), rubric)
+    except (release.ReleaseError, FileNotFoundError, MarkerError) as error:
+        raise UsageError(str(error)) from None
+    hidden = len(rubric.hidden_items) + len(rubric.hidden_trials)
+    print(f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
+          + (f"; {hidden} hidden checks kept back and announced" if hidden else ""))  # fmt: skip
+    return EXIT_RIGHT
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from grader import release
+
+    try:
+        names = release.gradescope(Path(args.zip), _rubric(args.rubric))
+    except release.ReleaseError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {args.zip}: {len(names)} files; upload it as the autograder of a Gradescope programming assignment")
     return EXIT_RIGHT
 
 

@@ -36,7 +36,6 @@ RETRIED = ("exception",)
 Runner = Submission | Sandbox  # runs student code: in this process, or in workers
 
 
-
 class ExerciseOutcome:
     """Every comparison and failure of one exercise, over its trials."""
 
@@ -173,7 +172,9 @@ class Grader:
             values = data.fused if exercise.fwd == "fused" else data.exploded
             upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
             arguments = student_arguments(exercise, values, upstream)
-            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None, limits)
+            pending = self.submission.submit(
+                exercise.module, exercise.function, arguments, exercise.fwd is not None, limits
+            )
             reference = exercise.reference(values, upstream)  # while a worker runs the student's code
             call = pending()
             outcome.output = outcome.output or call.output

@@ -83,7 +83,7 @@ def first_layer(params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Ten
 
 def batchnorm_forward(hprebn: torch.Tensor, bngain: torch.Tensor, bnbias: torch.Tensor) -> dict[str, torch.Tensor]:
     """The batchnorm block of the exploded pass, step by step."""
-    n = hprebn.shape[0]
+    n = len(hprebn)
     v = {}
     v["bnmeani"] = 1 / n * hprebn.sum(0, keepdim=True)  # (1, H)
     v["bndiff"] = hprebn - v["bnmeani"]  # (n, H)
@@ -97,7 +97,7 @@ def batchnorm_forward(hprebn: torch.Tensor, bngain: torch.Tensor, bnbias: torch.
 
 def softmax_loss_forward(logits: torch.Tensor, Yb: torch.Tensor) -> dict[str, torch.Tensor]:
     """The cross-entropy of the exploded pass, step by step, from the logits on."""
-    n = logits.shape[0]
+    n = len(logits)
     v = {}
     v["logit_maxes"] = logits.max(1, keepdim=True).values  # (n, 1)
     v["norm_logits"] = logits - v["logit_maxes"]  # (n, V)

@@ -207,7 +207,10 @@ def markdown(report: Report) -> str:
                      f"{cell(item.message + hint)} |")  # fmt: skip
     items, trials = report.at_submission
     if items or trials:
-        lines += ["", f"Checked only at submission: {', '.join(items) or 'none'}; on more trials: {', '.join(trials) or 'none'}."]
+        lines += [
+            "",
+            f"Checked only at submission: {', '.join(items) or 'none'}; on more trials: {', '.join(trials) or 'none'}.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -187,7 +187,9 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
 
 def _trial(spec: dict[str, Any], number: int) -> HiddenTrial:
     shape = Shape(**{k: spec[k] for k in ("n", "V", "E", "B", "H")})
-    trial = Trial(shape, seed=spec["seed"], small_variance=spec.get("small_variance", False), ties=spec.get("ties", False))
+    trial = Trial(
+        shape, seed=spec["seed"], small_variance=spec.get("small_variance", False), ties=spec.get("ties", False)
+    )
     return HiddenTrial(tuple(spec["ids"]), trial)
 
 
@@ -232,7 +234,11 @@ def to_toml(rubric: Rubric) -> str:
             t = h.trial
             lines += ["", "[[hidden.trials]]", f"ids = {_toml_value(list(h.ids))}"]
             lines += [f"{k} = {getattr(t.shape, k)}" for k in ("n", "V", "E", "B", "H")]
-            lines += [f"seed = {t.seed}", f"small_variance = {str(t.small_variance).lower()}", f"ties = {str(t.ties).lower()}"]
+            lines += [
+                f"seed = {t.seed}",
+                f"small_variance = {str(t.small_variance).lower()}",
+                f"ties = {str(t.ties).lower()}",
+            ]
     if rubric.at_submission_items or rubric.at_submission_trials:
         lines += [
             "",
@@ -283,7 +289,9 @@ def _read(text: str, source: str) -> dict[str, Any]:
     _check_hidden(source, data.get("hidden", {}))
     for key, value in data.get("at_submission", {}).items():
         if key not in ("items", "more_trials") or not _strings(value):
-            raise RubricError(source, f"at_submission.{key}", "expected items = [ids] and more_trials = [ids or patterns]")
+            raise RubricError(
+                source, f"at_submission.{key}", "expected items = [ids] and more_trials = [ids or patterns]"
+            )
     return data
 
 
@@ -327,7 +335,9 @@ def _expected(key: str) -> str:
 def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
     for key in hidden:
         if key not in ("items", "trials"):
-            raise RubricError(source, f"hidden.{key}", "unknown key; expected items = [ids] and [[hidden.trials]] tables")
+            raise RubricError(
+                source, f"hidden.{key}", "unknown key; expected items = [ids] and [[hidden.trials]] tables"
+            )
     items = hidden.get("items", [])
     if not _strings(items):
         raise RubricError(source, "hidden.items", f"expected a list of ids or patterns, got {items!r}")
@@ -345,16 +355,24 @@ def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
         if missing:
             raise RubricError(source, where, f"missing {', '.join(missing)}: a trial needs ids, n, V, E, B, H and seed")
         if not _strings(spec["ids"]) or not spec["ids"]:
-            raise RubricError(source, f"{where}.ids", "expected a list of ids or patterns, e.g. ids = [\"ex1.*\"]")
+            raise RubricError(source, f"{where}.ids", 'expected a list of ids or patterns, e.g. ids = ["ex1.*"]')
         for item in spec["ids"]:
             _check_id(source, f"{where}.ids", item, pattern=True)
             if fnmatch.fnmatchcase(TRAINING_ID, item) and item == TRAINING_ID:
                 raise RubricError(source, f"{where}.ids", f"{TRAINING_ID} runs its own training: it takes no trials")
         for key in ("n", "V", "E", "B", "H", "seed"):
-            if not (isinstance(spec[key], int) and not isinstance(spec[key], bool) and spec[key] >= (0 if key == "seed" else 1)):
-                raise RubricError(source, f"{where}.{key}", f"expected a whole number ({TRIAL[key]}), got {spec[key]!r}")
+            if not (
+                isinstance(spec[key], int)
+                and not isinstance(spec[key], bool)
+                and spec[key] >= (0 if key == "seed" else 1)
+            ):
+                raise RubricError(
+                    source, f"{where}.{key}", f"expected a whole number ({TRIAL[key]}), got {spec[key]!r}"
+                )
         if spec["n"] < 3:
-            raise RubricError(source, f"{where}.n", "expected n >= 3: at n = 2 batchnorm's gradient is pure cancellation")
+            raise RubricError(
+                source, f"{where}.n", "expected n >= 3: at n = 2 batchnorm's gradient is pure cancellation"
+            )
         if spec["n"] * spec["B"] <= spec["V"]:
             raise RubricError(source, f"{where}.n", "expected n * B > V, so that some token occurs twice in the batch")
         for key in ("small_variance", "ties"):

@@ -150,7 +150,12 @@ class Submission:
                 del sys.modules[name]
 
     def call(
-        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False, limits: Limits | None = None
+        self,
+        module: str,
+        function: str,
+        arguments: Mapping[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
     ) -> Call:
         """Call `module.function` with the arguments in order, or with one read-only `fwd`
         holding them all, with autograd switched off; fail it if it uses autograd,
@@ -192,7 +197,12 @@ class Submission:
         return Call(failure=failure, output=output) if failure else Call(value=value, output=output, seconds=seconds)
 
     def submit(
-        self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool = False, limits: Limits | None = None
+        self,
+        module: str,
+        function: str,
+        arguments: Mapping[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
     ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
         call = self.call(module, function, arguments, as_fwd, limits)

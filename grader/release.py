@@ -1,0 +1,93 @@
+"""What an instructor hands out from the one source of truth (solutions/ and the rubric):
+the student repository, and Gradescope's autograder zip.
+
+The student repository holds the stubs, the grader with the students' rubric (the hidden
+checks replaced by the news of them), the data, a README for students, its own
+pyproject.toml, and a GitHub Actions workflow that grades every push for GitHub
+Classroom. The Gradescope zip holds the grader with the full rubric, hidden checks
+included, and the two scripts Gradescope runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from grader import __version__
+from grader.rubric import Rubric, for_students, to_toml
+from grader.stubs import expected_stubs
+
+PACKAGE = Path(str(resources.files("grader")))
+TEMPLATES = PACKAGE / "templates"
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp")
+
+
+class ReleaseError(ValueError):
+    """A release that would overwrite something, or lacks what it needs."""
+
+
+def release(out: Path, solutions: Path, data: Path, rubric: Rubric) -> list[Path]:
+    """Write the student repository into `out`, which must be empty or new; the files
+    written."""
+    _empty(out)
+    if not (data / "names.txt").is_file():
+        raise ReleaseError(f"{data / 'names.txt'} not found: give the data folder with --data DIR")
+    stubs = expected_stubs(solutions)
+    (out / "exercises").mkdir(parents=True)
+    for name, text in stubs.items():
+        (out / "exercises" / name).write_text(text, encoding="utf-8")
+    _copy_grader(out / "grader", to_toml(for_students(rubric)))
+    shutil.copytree(data, out / "data", ignore=SKIPPED)
+    (out / "README.md").write_text((TEMPLATES / "README.students.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (out / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
+    (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"), encoding="utf-8")
+    workflow = out / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text((TEMPLATES / "classroom.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, the
+    grader with the full rubric, and a pyproject.toml to install it; the names inside."""
+    if zip_path.exists():
+        raise ReleaseError(f"{zip_path} exists: remove it, or give another name")
+    staging = zip_path.with_name(zip_path.name + ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _copy_grader(staging / "grader", to_toml(rubric))
+        (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
+        (staging / "README.md").write_text("The grader of the backprop ninja exercises, for Gradescope.\n")
+        names = []
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
+            for script in ("setup.sh", "run_autograder"):
+                info = zipfile.ZipInfo(script)
+                info.external_attr = (stat.S_IFREG | 0o755) << 16  # executable, as Gradescope runs them
+                z.writestr(info, (TEMPLATES / script).read_text(encoding="utf-8"))
+                names.append(script)
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    z.write(path, path.relative_to(staging).as_posix())
+                    names.append(path.relative_to(staging).as_posix())
+        return names
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_grader(target: Path, rubric_toml: str) -> None:
+    shutil.copytree(PACKAGE, target, ignore=SKIPPED)
+    (target / "rubric.toml").write_text(rubric_toml, encoding="utf-8")
+
+
+def _pyproject() -> str:
+    return Template((TEMPLATES / "pyproject.toml").read_text(encoding="utf-8")).substitute(version=__version__)
+
+
+def _empty(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReleaseError(f"{out} exists and is not empty: release into a new or empty folder, nothing is overwritten")

@@ -1,0 +1,213 @@
+"""The student repository and the Gradescope zip, made from solutions/ and the rubric:
+no solution code leaks, hidden checks stay with the instructor, and both run."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from grader.cli import main
+from grader.release import ReleaseError, gradescope, release
+from grader.rubric import load_rubric
+from grader.stubs import BEGIN, END, expected_stubs
+from tests.conftest import ROOT, SOLUTIONS
+
+INSTRUCTOR = """
+[exercises."ex4.training"]
+visibility = "after_due_date"
+
+[hidden]
+items = ["ex4.training"]
+
+[[hidden.trials]]
+ids = ["ex2.*"]
+n = 17
+V = 13
+E = 5
+B = 4
+H = 23
+seed = 99
+"""
+
+
+def hidden_lines():
+    """Every line between solution markers, comments included."""
+    lines = []
+    for path in SOLUTIONS.glob("*.py"):
+        inside = False
+        for line in path.read_text().splitlines():
+            text = line.strip()
+            if text in (BEGIN, END):
+                inside = text == BEGIN
+            elif inside and text:
+                lines.append(text)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def instructor_rubric(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rubric") / "instructor.toml"
+    path.write_text(INSTRUCTOR)
+    return path
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory, instructor_rubric):
+    out = tmp_path_factory.mktemp("release") / "student-repo"
+    release(out, SOLUTIONS, ROOT / "data", load_rubric(instructor_rubric))
+    return out
+
+
+def test_no_hidden_line_of_the_solutions_appears_anywhere_in_the_release(released):
+    hidden = hidden_lines()
+    assert len(hidden) > 100
+    for path in released.rglob("*"):
+        if not path.is_file() or path.suffix == ".txt":
+            continue
+        text = path.read_text(errors="replace")
+        lines = {line.strip() for line in text.splitlines()}
+        leaked = [h for h in hidden if h in lines or (len(h) >= 20 and h in text)]
+        assert leaked == [], f"{path.relative_to(released)} holds solution lines: {leaked[:3]}"
+
+
+def test_the_release_holds_the_stubs_the_grader_the_data_and_a_workflow(released):
+    for name, text in expected_stubs(SOLUTIONS).items():
+        assert (released / "exercises" / name).read_text() == text
+    assert (released / "data" / "names.txt").read_bytes() == (ROOT / "data" / "names.txt").read_bytes()
+    for part in ("grader/cli.py", "README.md", "pyproject.toml", ".gitignore", ".github/workflows/classroom.yml"):
+        assert (released / part).is_file(), part
+    assert not (released / "solutions").exists() and not (released / "tests").exists()
+
+
+def test_hidden_checks_stay_out_of_the_release_and_are_announced(released):
+    rubric = (released / "grader" / "rubric.toml").read_text()
+    assert "[hidden]" not in rubric and "n = 17" not in rubric
+    students = load_rubric(released / "grader" / "rubric.toml")
+    assert students.at_submission_items == ("ex4.training",) and students.at_submission_trials == ("ex2.*",)
+
+
+def test_release_never_overwrites_a_folder_that_holds_files(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ReleaseError, match="not empty"):
+        release(tmp_path, SOLUTIONS, ROOT / "data", load_rubric())
+    assert main(["release", str(tmp_path), "--solutions", str(SOLUTIONS), "--data", str(ROOT / "data")]) == 2
+    assert "nothing is overwritten" in capsys.readouterr().err and (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_the_workflow_is_valid_yaml_that_grades_every_push_for_github_classroom(released):
+    workflow = yaml.safe_load((released / ".github/workflows/classroom.yml").read_text())
+    assert "push" in workflow["on"]
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    grade = next(s for s in steps if s.get("id") == "grader")
+    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
+    assert reporter["with"]["runners"] == "grader"
+    assert reporter["env"]["GRADER_RESULTS"] == "${{ steps.grader.outputs.result }}"
+    assert "--format classroom" in grade["run"] and "GITHUB_STEP_SUMMARY" in grade["run"]
+
+
+def quick_start(readme: str) -> str:
+    """The first shell command of the README's quick start."""
+    section = readme.split("## Quick start", 1)[1]
+    return re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)
+
+
+@pytest.mark.slow
+def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(released, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(released, repo)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    run = subprocess.run(["bash", "-c", quick_start((repo / "README.md").read_text())], cwd=repo, env=env,
+                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    assert (
+        "0/73  0 of 49 ids right" in run.stdout and "checked only when you submit, not here: ex4.training" in run.stdout
+    )
+    for module in SOLUTIONS.glob("*.py"):
+        shutil.copy(module, repo / "exercises" / module.name)
+    run = subprocess.run([str(repo / ".venv/bin/backprop-ninja"), "grade"], cwd=repo, capture_output=True, text=True)
+    assert run.returncode == 0 and "73/73  49 of 49 ids right" in run.stdout, run.stdout[-3000:]
+
+    # The workflow's grading step, as GitHub Actions runs it, with the installed grader.
+    workflow = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text())
+    step = next(s for s in workflow["jobs"]["run-autograding-tests"]["steps"] if s.get("id") == "grader")
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    env = {**env, "PATH": f"{repo / '.venv/bin'}:{env['PATH']}", "GITHUB_OUTPUT": str(output),
+           "GITHUB_STEP_SUMMARY": str(summary)}  # fmt: skip
+    run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(base64.b64decode(output.read_text().split("result=", 1)[1]))
+    assert result["version"] == 1 and result["status"] == "pass" and result["max_score"] == 73
+    assert sum(t["score"] for t in result["tests"]) == 73 and len(result["tests"]) == 49
+    assert summary.read_text().startswith("## backprop-ninja: 73/73 points")
+
+
+def test_the_gradescope_zip_holds_its_scripts_at_the_root_and_the_full_rubric(tmp_path, instructor_rubric):
+    path = tmp_path / "autograder.zip"
+    names = gradescope(path, load_rubric(instructor_rubric))
+    with zipfile.ZipFile(path) as z:
+        assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/cli.py", "grader/rubric.toml"} <= set(names)
+        for script in ("setup.sh", "run_autograder"):
+            assert z.getinfo(script).external_attr >> 16 & stat.S_IXUSR
+        assert "[hidden]" in z.read("grader/rubric.toml").decode()
+    with pytest.raises(ReleaseError, match="exists"):
+        gradescope(path, load_rubric())
+
+
+def autograder(tmp_path, rubric):
+    """A simulated /autograder tree: the zip unpacked into source/, an empty results/."""
+    root = tmp_path / "autograder"
+    zip_path = tmp_path / "autograder.zip"
+    gradescope(zip_path, load_rubric(rubric))
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(root / "source")
+    (root / "results").mkdir()
+    return root
+
+
+def run_autograder(root, grader):
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "BACKPROP_NINJA": grader}
+    return subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
+
+
+def test_gradescope_grades_a_submission_into_results_json_with_the_rubrics_visibility(tmp_path, instructor_rubric):
+    root = autograder(tmp_path, instructor_rubric)
+    shutil.copytree(SOLUTIONS, root / "submission" / "my-repo" / "exercises")  # an uploaded repository
+    assert subprocess.run(["bash", "-n", str(root / "source" / "setup.sh")]).returncode == 0
+    run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 78 and len(results["tests"]) == 50
+    training = next(t for t in results["tests"] if t["name"] == "ex4.training")
+    assert training["visibility"] == "after_due_date" and training["score"] == 5
+    assert results["tests"][0]["visibility"] == "visible"
+
+
+def test_gradescope_still_gets_results_json_when_the_grader_cannot_run(tmp_path, instructor_rubric):
+    root = autograder(tmp_path, instructor_rubric)
+    (root / "submission").mkdir()
+    run = run_autograder(root, "/bin/false")
+    assert run.returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "could not grade" in results["output"]
+
+
+def test_the_instructors_side_runs_the_hidden_trials_and_reports_them(instructor_rubric):
+    from grader import reports
+    from grader.grading import grade
+
+    report = grade(SOLUTIONS, rubric=instructor_rubric, ids=["ex2.cross_entropy_backward"])
+    trials = [c.trial for c in report.items[0].gradients[0].comparisons]
+    assert any(t.startswith("n=17 V=13") for t in trials)
+    schema = json.loads((resources.files("grader") / "report.schema.json").read_text())
+    jsonschema.validate(json.loads(reports.FORMATS["json"](report)), schema)
