@@ -24,29 +24,29 @@ def mlp_backward(fwd):
     each with the shape of its parameter.
     """
     # BEGIN SOLUTION
+    # The same chain as exercises 1 to 3, with fused and in-place ops: this runs 200,000
+    # times when the network trains, so every temporary counts.
     f = fwd
     n = f.n
-    # cross-entropy, in one go (exercise 2)
-    dlogits = torch.softmax(f.logits, 1)
-    dlogits[torch.arange(n), f.Yb] -= 1
-    dlogits /= n
+    # cross-entropy, in one go (exercise 2): (softmax - one_hot(Yb)) / n
+    dlogits = torch.softmax(f.logits, 1).div_(n)
+    dlogits.scatter_add_(1, f.Yb.view(-1, 1), torch.full((n, 1), -1.0 / n))
     # second layer
     dh = dlogits @ f.W2.T
     dW2 = f.h.T @ dlogits
     db2 = dlogits.sum(0)
-    # tanh
-    dhpreact = (1.0 - f.h**2) * dh
+    # tanh: dh * (1 - h**2)
+    dhpreact = torch.addcmul(dh, dh, f.h.square(), value=-1.0)
     # batchnorm, in one go (exercise 3)
     dbngain = (f.bnraw * dhpreact).sum(0, keepdim=True)
     dbnbias = dhpreact.sum(0, keepdim=True)
-    dhprebn = f.bngain * f.bnvar_inv / n * (n * dhpreact - dbnbias - n / (n - 1) * f.bnraw * dbngain)
+    correction = torch.addcmul(dbnbias, f.bnraw, dbngain, value=n / (n - 1))
+    dhprebn = dhpreact.mul(n).sub_(correction).mul_(f.bngain * f.bnvar_inv / n)
     # first layer
     dembcat = dhprebn @ f.W1.T
     dW1 = f.embcat.T @ dhprebn
     db1 = dhprebn.sum(0)
     # embedding: every occurrence of a token adds its row's gradient to C
-    demb = dembcat.view(f.emb.shape)
-    dC = torch.zeros_like(f.C)
-    dC.index_add_(0, f.Xb.view(-1), demb.view(-1, f.C.shape[1]))
+    dC = torch.zeros_like(f.C).index_add_(0, f.Xb.view(-1), dembcat.view(-1, f.C.shape[1]))
     return {"C": dC, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}
     # END SOLUTION
