@@ -230,14 +230,18 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp.name, path)
 
 
-def progress_printer(stream: Any = sys.stderr) -> Callable[[int, int, float], None]:
+def progress_printer(stream: Any = None, unit: str = "graded") -> Callable[..., None]:
     """A progress line: redrawn in place on a terminal, every tenth otherwise."""
+    stream = stream or sys.stderr
     shown = [-1]
 
-    def show(done: int, total: int, seconds: float) -> None:
+    def show(done: int, total: int, seconds: float, loss: float | None = None) -> None:
         rate = done / seconds * 60 if seconds > 0 else 0.0
         bar = "#" * (30 * done // max(total, 1))
-        line = f"[{bar:<30}] {done}/{total} graded, {seconds:.0f} s, {rate:.0f} per minute"
+        if loss is None:
+            line = f"[{bar:<30}] {done}/{total} {unit}, {seconds:.0f} s, {rate:.0f} per minute"
+        else:
+            line = f"[{bar:<30}] {done}/{total} {unit}, loss {loss:.4f}, {seconds:.0f} s, {rate / 60:,.0f} per second"
         if stream.isatty():
             stream.write("\r" + line + ("\n" if done == total else ""))
         elif done == total or done * 10 // max(total, 1) > shown[0]:

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     add_running_options(batch)
     batch.set_defaults(run=run_batch)
+
+    tr = commands.add_parser("train", help="train the lecture's network with your mlp_backward alone")
+    tr.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
+    tr.add_argument("--steps", type=_positive(int), default=200_000, metavar="N", help="SGD steps (default: 200000)")
+    tr.add_argument(
+        "--data", default="data/names.txt", metavar="PATH", help="one name per line (default: data/names.txt)"
+    )
+    tr.add_argument(
+        "--seed", type=int, default=2147483647, metavar="S", help="the generator's seed (the lecture's by default)"
+    )
+    tr.add_argument("--plot", metavar="PNG", help="draw the loss curve (log10, averaged per 1000 steps) into this PNG")
+    tr.add_argument("--check-every", type=_positive(int), default=0, metavar="K",
+                    help="compare your gradients with autograd's every K steps; stop at the first wrong one")  # fmt: skip
+    tr.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
+    tr.add_argument("--timeout", type=_positive(float), metavar="SECONDS",
+                    help="stop the run after this long (default: 60 s + 3 ms per step)")  # fmt: skip
+    tr.set_defaults(run=run_train)
 
     rel = commands.add_parser("release", help="write the student repository from solutions/ and the rubric")
     rel.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
@@ -182,6 +199,67 @@ def run_batch(args: argparse.Namespace) -> int:
           f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/")  # fmt: skip
     for outcome in failed:
         print(f"  {outcome.name}: {outcome.error}")
+    return EXIT_RIGHT
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from grader import batch, train
+    from grader.limits import Limits
+    from grader.sandbox import Sandbox
+    from grader.submission import Submission
+    from grader.submissions import locate
+
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        raise UsageError(f"no folder {folder}: give the folder that holds your ex4_train.py with --submission DIR")
+    data = Path(args.data).resolve()
+    try:
+        train.load(data)
+    except train.DataError as error:
+        raise UsageError(str(error)) from None
+    rubric = _rubric(None)
+    seconds = args.timeout or 60 + 0.003 * args.steps
+    limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
+    config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
+    runner = (Submission if args.no_sandbox else Sandbox)(locate(folder), limits)
+    show = batch.progress_printer(unit="steps")
+    try:
+        call = runner.train(
+            str(data), asdict(config), lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]), limits
+        )
+    finally:
+        runner.close()
+    return report_training(call, config, data, args.plot)
+
+
+def report_training(call: object, config: object, data: Path, plot: str | None) -> int:
+    """Print what a training run reached, and draw its curve."""
+    if call.failure:
+        print(f"training did not run: {call.failure.message}")
+        return EXIT_WRONG
+    result = call.value
+    if plot and result.get("curve"):
+        from grader import pictures
+
+        Path(plot).write_bytes(pictures.curve(result["curve"], config.every, f"log10 loss, {data.name}"))
+        print(f"wrote the loss curve to {plot}")
+    for check in result.get("checks", [])[-1:]:
+        largest = {k: max(c["parameters"][k]["max_abs_diff"] for c in result["checks"]) for k in check["parameters"]}
+        print(
+            f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest difference per parameter:"
+        )
+        print("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
+    stopped = result.get("stopped")
+    done = result["steps_done"]
+    print(f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)")
+    if stopped:
+        print(f"stopped at step {stopped['step']}: {stopped['message']}")
+        return EXIT_WRONG
+    print(f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
+          "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)")  # fmt: skip
+    if config.steps >= 100_000 and result["val_loss"] > 2.3:
+        print("that is far above what right gradients reach: run again with --check-every 1000 to find the wrong one")
+    print("samples: " + ", ".join(result["samples"]))
     return EXIT_RIGHT
 
 

@@ -11,6 +11,8 @@ student's function adds what the run may not reach (a branch not taken).
 from __future__ import annotations
 
 import ast
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,16 @@ class AutogradGuard:
             setattr(owner, name, original)
         self._patches.clear()
         self._no_grad.__exit__(*exc)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Autograd back for the grader's own use (a reference computed mid-run); what
+        was recorded stays recorded."""
+        self.__exit__(None, None, None)
+        try:
+            yield
+        finally:
+            self.__enter__()
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
         self._patches.append((owner, name, getattr(owner, name)))

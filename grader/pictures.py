@@ -93,3 +93,34 @@ def png(image: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def curve(values: Sequence[float], every: int, title: str) -> bytes:
+    """A line chart of `values`, one point per `every` steps, with its axes labelled."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height, left, bottom, top = 640, 400, 64, 40, 28
+    font = ImageFont.load_default()
+    canvas = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(canvas)
+    low, high = min(values), max(values)
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    span_x, span_y = max(len(values) - 1, 1), high - low
+
+    def at(i: int, v: float) -> tuple[float, float]:
+        return left + (width - left - 16) * i / span_x, top + (height - top - bottom) * (high - v) / span_y
+
+    draw.rectangle([left, top, width - 16, height - bottom], outline="#888888")
+    for k in range(5):
+        v = low + span_y * k / 4
+        y = at(0, v)[1]
+        draw.line([left - 4, y, left, y], fill="#888888")
+        draw.text((4, y - 6), f"{v:.3f}", fill="black", font=font)
+        i = round(span_x * k / 4)
+        x = at(i, low)[0]
+        draw.line([x, height - bottom, x, height - bottom + 4], fill="#888888")
+        draw.text((x - 16, height - bottom + 8), f"{i * every:,}", fill="black", font=font)
+    draw.line([at(i, v) for i, v in enumerate(values)], fill=(180, 4, 38), width=2)
+    draw.text((left, 8), f"{title} (step on the x axis)", fill="black", font=font)
+    return png(canvas)

@@ -165,7 +165,26 @@ class Sandbox:
         request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd, "limits": asdict(limits)}
         return self._send(request, arguments, limits)
 
-    def _send(self, request: dict[str, Any], value: Any = None, limits: Limits | None = None) -> Callable[[], Call]:
+    def train(self, data: str, config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+              limits: Limits | None = None) -> Call:  # fmt: skip
+        """Train the lecture's network in the worker with the submission's mlp_backward
+        (train.py): the progress comes as it goes, the figures at the end."""
+        from grader.catalogue import TRAINING
+
+        limits = limits or self.limits
+        module = TRAINING.module
+        if module in self._broken:
+            return Call(failure=self._broken[module])
+        request = {"op": "train", "module": module, "data": data, "config": config, "limits": asdict(limits)}
+        return self._send(request, None, limits, progress)()
+
+    def _send(
+        self,
+        request: dict[str, Any],
+        value: Any = None,
+        limits: Limits | None = None,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Callable[[], Call]:
         limits = limits or self.limits
         _, sock = self._worker or self._start()
         deadline = time.monotonic() + limits.wall_time
@@ -173,12 +192,20 @@ class Sandbox:
             sock.sendall(wire.frame(wire.encode(request, value)))
         except OSError:
             return lambda: self._receive(None, limits)
-        return lambda: self._receive(deadline, limits)
+        return lambda: self._receive(deadline, limits, progress)
 
-    def _receive(self, deadline: float | None, limits: Limits) -> Call:
-        """The worker's reply, or what went wrong with it."""
+    def _receive(
+        self, deadline: float | None, limits: Limits, progress: Callable[[dict[str, Any]], None] | None = None
+    ) -> Call:
+        """The worker's reply, after any progress reports, or what went wrong with it."""
         try:
             reply = wire.read_frame(_reader(self._worker[1], deadline)) if deadline else None
+            while reply is not None and progress is not None:
+                figures = _progress(reply)
+                if figures is None:
+                    break
+                progress(figures)
+                reply = wire.read_frame(_reader(self._worker[1], deadline))
         except TimeoutError:
             self._stop()
             return Call(failure=Failure("timeout", (
@@ -235,6 +262,15 @@ class Sandbox:
             self._stop()
         self._zygote.kill_sessions(set())  # orphans that left their worker's session
         shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _progress(reply: bytes) -> dict[str, float] | None:
+    """The figures of a progress report (numbers only), or None for the final reply."""
+    header = wire.decode(reply)
+    figures = header.get("progress")
+    if not isinstance(figures, dict):
+        return None
+    return {k: float(v) for k, v in figures.items() if isinstance(k, str) and isinstance(v, int | float)}
 
 
 def _ready(call: Call) -> Callable[[], Call]:

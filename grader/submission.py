@@ -208,6 +208,27 @@ class Submission:
         call = self.call(module, function, arguments, as_fwd, limits)
         return lambda: call
 
+    def train(self, data: str, config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+              limits: Limits | None = None) -> Call:  # fmt: skip
+        """Train the lecture's network with this submission's mlp_backward (train.py); the
+        Call's value holds the run's figures."""
+        from grader import train
+        from grader.catalogue import TRAINING
+
+        loaded = self.module(TRAINING.module)
+        if isinstance(loaded, Failure):
+            return Call(failure=loaded)
+        fn = getattr(loaded, TRAINING.function, None)
+        if not callable(fn):
+            return Call(
+                failure=Failure("missing_function", f"{TRAINING.module}.py has no function {TRAINING.function}")
+            )
+        with _captured() as printed:
+            start = time.perf_counter()
+            result = train.run(fn, train.load(data, config["B"]), train.Config(**config), progress,
+                               lambda error: describe(error, self.folder))  # fmt: skip
+        return Call(value=result, output=printed.text(), seconds=time.perf_counter() - start)
+
     def _failure(self, error: BaseException, limits: Limits | None = None) -> Failure:
         limits = limits or self.limits
         detail = _traceback(error)

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -35,15 +36,17 @@ def serve(sock: socket.socket, folder: str, scratch: str, limits: Limits) -> NoR
     try:
         _confine(sock, folder, scratch, limits)
         submission = Submission(folder, limits, in_worker=True)
+        send = lambda payload: sock.sendall(wire.frame(payload))  # noqa: E731
         while (request := wire.read_frame(sock.recv)) is not None:
-            sock.sendall(wire.frame(_answer(submission, limits, wire.decode(request))))
+            send(_answer(submission, limits, wire.decode(request), send))
     except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
         Path(scratch, WORKER_ERROR).write_text(traceback.format_exc()[-4000:])
         os._exit(70)
     os._exit(0)
 
 
-def _answer(submission: Submission, widest: Limits, request: dict[str, Any]) -> bytes:
+def _answer(submission: Submission, widest: Limits, request: dict[str, Any], send: Callable[[bytes], None]) -> bytes:
+    """The reply to one request; a training run also sends its progress on the way."""
     limits = Limits(**request["limits"])
     _reset_output()
     if request["op"] == "import":
@@ -55,7 +58,13 @@ def _answer(submission: Submission, widest: Limits, request: dict[str, Any]) -> 
         resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.RLIM_INFINITY))
         _cap_memory(limits.memory)
         try:
-            call = submission.call(request["module"], request["function"], request["value"], request["as_fwd"], limits)
+            if request["op"] == "train":
+                progress = lambda figures: send(wire.encode({"progress": figures}, None))  # noqa: E731
+                call = submission.train(request["data"], request["config"], progress, limits)
+            else:
+                call = submission.call(
+                    request["module"], request["function"], request["value"], request["as_fwd"], limits
+                )
         finally:
             resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
             _cap_memory(widest.memory)

@@ -1,0 +1,267 @@
+"""Exercise 4 for real: train the lecture's network with nothing but a student's
+mlp_backward, as the lecture does: 200,000 SGD steps of batch 32, learning rate 0.1 then
+0.01 from half-way, batchnorm calibrated on the whole training set at the end, the loss
+on the training and validation splits, and names sampled from the model.
+
+`run` is the loop; it runs in a sandbox worker (sandbox.Sandbox.train) or, with
+--no-sandbox, in the grader's process. It reports progress through a callback and
+returns plain data: numbers, lists, strings.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from grader import model
+from grader.catalogue import MLP_BACKWARD, Values, fused_reference
+from grader.compare import compare
+from grader.guard import AutogradGuard, AutogradUnavailable
+from grader.model import EPS, PARAMETERS, Shape
+
+SEED = 2147483647  # the lecture's generator seed
+SPLIT_SEED = 42  # random.seed(42) before shuffling the words, as in the lecture
+END = "."  # the token that starts and ends every name
+
+
+@dataclass(frozen=True)
+class Config:
+    """One training run, the lecture's by default."""
+
+    steps: int = 200_000
+    batch: int = 32
+    E: int = 10  # embedding size
+    B: int = 3  # block size
+    H: int = 200  # hidden size
+    lr: float = 0.1
+    late_lr: float = 0.01  # from half-way on
+    seed: int = SEED
+    check_every: int = 0  # compare with autograd every this many steps (0: never)
+    tolerance: float = 1e-4  # for those comparisons
+    every: int = 1000  # steps per progress report and per point of the loss curve
+    samples: int = 20
+
+
+class DataError(ValueError):
+    """A names file that cannot be trained on, with what to do."""
+
+
+@dataclass(frozen=True)
+class Data:
+    """The lecture's dataset: contexts of B characters and the next one, 80/10/10."""
+
+    itos: tuple[str, ...]  # token -> character; token 0 is END
+    train: tuple[torch.Tensor, torch.Tensor]
+    dev: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor]
+
+
+def load(path: Path | str, block: int = 3) -> Data:
+    """The words of a names file, shuffled and split as in the lecture."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no names file {path}: give one name per line with --data PATH (default data/names.txt)")
+    words = [w.strip() for w in path.read_text(encoding="utf-8", errors="replace").splitlines() if w.strip()]
+    if len(words) < 10:
+        raise DataError(f"{path} holds {len(words)} names: training needs thousands, one per line")
+    chars = sorted(set("".join(words)))
+    if END in chars:
+        raise DataError(f"{path} uses {END!r} in a name, which is the start and end token: remove it")
+    stoi = {c: i + 1 for i, c in enumerate(chars)}
+    stoi[END] = 0
+    random.seed(SPLIT_SEED)
+    random.shuffle(words)
+    n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+
+    def build(part: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        X, Y = [], []
+        for word in part:
+            context = [0] * block
+            for ch in word + END:
+                X.append(context)
+                Y.append(stoi[ch])
+                context = context[1:] + [stoi[ch]]
+        return torch.tensor(X, dtype=torch.int64).view(-1, block), torch.tensor(Y, dtype=torch.int64)
+
+    itos = tuple([END, *chars])
+    return Data(itos, build(words[:n1]), build(words[n1:n2]), build(words[n2:]))
+
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class Stop(Exception):
+    """Training stopped before its end: the step, the why, and the parameter if one."""
+
+    def __init__(self, step: int, message: str, parameter: str = "", kind: str = "wrong_gradient"):
+        super().__init__(message)
+        self.step, self.message, self.parameter, self.kind = step, message, parameter, kind
+
+
+def run(
+    backward: Callable[[Values], Any],
+    data: Data,
+    config: Config = Config(),
+    progress: Progress | None = None,
+    describe: Callable[[BaseException], str] = lambda e: f"{type(e).__name__}: {e}",
+) -> dict[str, Any]:
+    """Train with `backward` (a student's mlp_backward) and return the figures: the loss
+    curve, the train and validation losses after calibrating batchnorm, the sampled
+    names, the autograd checks, and why it stopped, if it did."""
+    start = time.perf_counter()
+    shape = Shape(n=config.batch, V=len(data.itos), E=config.E, B=config.B, H=config.H)
+    g = torch.Generator().manual_seed(config.seed)
+    params = model.init_parameters(shape, g)
+    ordered = [params[k] for k in PARAMETERS]
+    Xtr, Ytr = data.train
+    losses: list[torch.Tensor] = []
+    checks: list[dict[str, Any]] = []
+    stopped = None
+    try:
+        with torch.no_grad(), AutogradGuard() as guard:
+            for first in range(0, config.steps, config.every):
+                count = min(config.every, config.steps - first)
+                ix = torch.randint(0, len(Xtr), (count, config.batch), generator=g)
+                Xs, Ys = Xtr[ix], Ytr[ix]
+                for j in range(count):
+                    step = first + j
+                    try:
+                        fwd, grads = forward_backward(params, Xs[j], Ys[j], backward)
+                    except AutogradUnavailable:
+                        raise
+                    except Exception as error:  # noqa: BLE001 - the student's code stops the run, not the grader
+                        raise Stop(step, f"mlp_backward raised {describe(error)}", kind="exception") from None
+                    if step == 0:
+                        _check_shapes(grads, params)
+                    if config.check_every and step % config.check_every == 0:
+                        with guard.paused():
+                            checks.append(_check(step, fwd, grads, config.tolerance))
+                    update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
+                    losses.append(fwd["loss"])
+                if guard.evidence:
+                    raise Stop(
+                        first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd"
+                    )
+                recent = float(torch.stack(losses[-count:]).mean())
+                if not math.isfinite(recent):
+                    raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
+                if progress:
+                    progress({"step": first + count, "steps": config.steps, "loss": recent,
+                              "seconds": time.perf_counter() - start})  # fmt: skip
+    except AutogradUnavailable as error:
+        message = f"mlp_backward uses autograd: {error}"
+        stopped = {"step": len(losses), "message": message, "parameter": "", "kind": "uses_autograd"}
+    except Stop as stop:
+        stopped = {"step": stop.step, "message": stop.message, "parameter": stop.parameter, "kind": stop.kind}
+    trained = time.perf_counter() - start
+    curve = _curve(losses, config.every)
+    result: dict[str, Any] = {
+        "config": asdict(config),
+        "steps_done": len(losses),
+        "curve": curve,  # log10 of the loss, averaged per `every` steps
+        "checks": checks,
+        "stopped": stopped,
+        "seconds": trained,
+    }
+    if stopped is None:
+        with torch.no_grad():
+            bnmean, bnvar = calibrate(params, Xtr)
+            result["train_loss"] = split_loss(params, bnmean, bnvar, *data.train)
+            result["val_loss"] = split_loss(params, bnmean, bnvar, *data.dev)
+            result["samples"] = sample(params, bnmean, bnvar, data.itos, config)
+    return result
+
+
+def forward_backward(
+    params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor, backward: Callable[[Values], Any]
+) -> tuple[dict[str, torch.Tensor], Any]:
+    """One step's forward pass, and the gradients `backward` makes of it."""
+    fwd = model.fused_forward(params, Xb, Yb)
+    return fwd, backward(Values({**fwd, "n": len(Xb)}))
+
+
+def update(ordered: list[torch.Tensor], grads: Mapping[str, torch.Tensor], lr: float) -> None:
+    """Plain SGD, all parameters in one call."""
+    torch._foreach_add_(ordered, [grads[k] for k in PARAMETERS], alpha=-lr)
+
+
+def _check_shapes(grads: Any, params: Mapping[str, torch.Tensor]) -> None:
+    for k in PARAMETERS:
+        got = grads.get(k) if isinstance(grads, dict) else None
+        if not isinstance(got, torch.Tensor) or got.shape != params[k].shape or not got.is_floating_point():
+            raise Stop(0, f"mlp_backward must return a dict with a float tensor of shape {tuple(params[k].shape)} for {k!r}",
+                       k, "bad_return")  # fmt: skip
+
+
+def _check(
+    step: int, fwd: Mapping[str, torch.Tensor], grads: Mapping[str, torch.Tensor], tolerance: float
+) -> dict[str, Any]:
+    """Autograd's gradients at this step against the student's; a Stop naming the wrong
+    parameters when any is beyond the tolerance."""
+    values = {k: v.double() if v.is_floating_point() else v for k, v in fwd.items()}
+    reference = fused_reference(values, None)
+    found, wrong = {}, []
+    for k in PARAMETERS:
+        scale = MLP_BACKWARD.zero_scale[k](reference) if k in MLP_BACKWARD.zero_scale else 0.0
+        c = compare(k, grads[k], reference[k], scale=scale, tolerance=tolerance, trial=f"step {step}")
+        found[k] = {"max_abs_diff": c.max_abs_diff, "error": c.error}
+        if not c.passed:
+            wrong.append((k, c))
+    if wrong:
+        figures = ", ".join(f"{k} (relative error {c.error:.1e})" if c.error is not None else f"{k} ({c.message})"
+                            for k, c in wrong)  # fmt: skip
+        raise Stop(step, f"at step {step}, your gradient of {figures} differs from autograd's beyond the "
+                   f"tolerance {tolerance:.0e}", wrong[0][0])  # fmt: skip
+    return {"step": step, "parameters": found}
+
+
+def _curve(losses: list[torch.Tensor], every: int) -> list[float]:
+    if not losses:
+        return []
+    logs = torch.stack(losses).log10()
+    return [float(part.mean()) for part in logs.split(every)]
+
+
+def calibrate(params: Mapping[str, torch.Tensor], X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batchnorm mean and (Bessel-corrected) variance over the whole training set."""
+    hprebn = torch.addmm(params["b1"], params["C"][X].view(len(X), -1), params["W1"])
+    return hprebn.mean(0, keepdim=True), hprebn.var(0, keepdim=True, unbiased=True)
+
+
+def _logits(
+    params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, X: torch.Tensor
+) -> torch.Tensor:
+    hprebn = torch.addmm(params["b1"], params["C"][X].view(len(X), -1), params["W1"])
+    hpreact = params["bngain"] * (hprebn - bnmean) * (bnvar + EPS) ** -0.5 + params["bnbias"]
+    return torch.addmm(params["b2"], torch.tanh(hpreact), params["W2"])
+
+
+def split_loss(params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, X: torch.Tensor,
+               Y: torch.Tensor) -> float:  # fmt: skip
+    return float(F.cross_entropy(_logits(params, bnmean, bnvar, X), Y))
+
+
+def sample(params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, itos: tuple[str, ...],
+           config: Config) -> list[str]:  # fmt: skip
+    """Names drawn from the trained model, with the lecture's sampling seed."""
+    g = torch.Generator().manual_seed(config.seed + 10)
+    names = []
+    for _ in range(config.samples):
+        out, context = [], [0] * config.B
+        while len(out) < 50:
+            probs = F.softmax(_logits(params, bnmean, bnvar, torch.tensor([context])), dim=1)
+            ix = int(torch.multinomial(probs, num_samples=1, generator=g))
+            context = context[1:] + [ix]
+            if ix == 0:
+                break
+            out.append(itos[ix])
+        names.append("".join(out))
+    return names
