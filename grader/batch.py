@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import multiprocessing
-import os
 import re
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.catalogue import IDS
+from grader.files import write_atomically
 from grader.rubric import Rubric
 from grader.submissions import SubmissionError, is_archive, locate, name_of, unpack
 
@@ -91,7 +91,7 @@ def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool) -> Outcome:
             report = Report(str(source), items, rubric.tolerance, sandbox)
     data = reports.to_json(report)
     data["submission"] = name
-    _write(target, reports.dumps(data))
+    write_atomically(target, reports.dumps(data))
     return Outcome(name, True, error)
 
 
@@ -172,7 +172,7 @@ def _failed(path: Path, out: Path, rubric: Rubric, sandbox: bool, why: str) -> O
     items = tuple(ItemResult(i, 0.0, rubric.points[i], "error", why) for i in rubric.graded)
     data = reports.to_json(Report(str(path), items, rubric.tolerance, sandbox))
     data["submission"] = name_of(path)
-    _write(out / REPORTS / f"{name_of(path)}.json", reports.dumps(data))
+    write_atomically(out / REPORTS / f"{name_of(path)}.json", reports.dumps(data))
     return Outcome(name_of(path), True, why)
 
 
@@ -191,8 +191,8 @@ def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric)
     for name, data in loaded:
         scores = {item["id"]: item["score"] for item in data["items"]}
         writer.writerow([name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"]])
-    _write(out / "gradebook.csv", buffer.getvalue())
-    _write(out / "summary.md", summary(loaded, ids))
+    write_atomically(out / "gradebook.csv", buffer.getvalue())
+    write_atomically(out / "summary.md", summary(loaded, ids))
 
 
 def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
@@ -221,13 +221,6 @@ def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
     if totals:
         lines += ["", f"Mean total: {sum(totals) / len(totals):.2f} / {loaded[0][1]['max_score']:g}."]
     return "\n".join(lines) + "\n"
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
 
 
 def progress_printer(stream: Any = None, unit: str = "graded") -> Callable[..., None]:

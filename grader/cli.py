@@ -10,13 +10,13 @@ import argparse
 import fnmatch
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import __version__
+from grader.files import write_atomically
 from grader.limits import LIMIT_HELP
 
 if TYPE_CHECKING:
@@ -204,7 +204,6 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from grader import batch, train
-    from grader.limits import Limits
     from grader.sandbox import Sandbox
     from grader.submission import Submission
     from grader.submissions import locate
@@ -408,7 +407,6 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
 def _grader(args: argparse.Namespace):
     from grader.catalogue import MODULES
     from grader.grading import Grader
-
     from grader.submissions import locate
 
     folder = Path(args.submission)
@@ -421,11 +419,3 @@ def _grader(args: argparse.Namespace):
         print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
               "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
     return Grader(folder, _rubric(args.rubric, args), sandbox=not args.no_sandbox)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)

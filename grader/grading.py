@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from grader import catalogue, clues, timing, training
+from grader import catalogue, clues, lockstep, timing
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
 from grader.diagnosis import Diagnosis, diagnose_trial, from_problem
@@ -136,7 +136,7 @@ class Grader:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
             limits = self.rubric.limits_for([item_id])
-            comparisons, failures = training.check(self.submission, self.rubric.tolerance_for(item_id), limits)
+            comparisons, failures = lockstep.check(self.submission, self.rubric.tolerance_for(item_id), limits)
             return score_item(item_id, points, comparisons, failures)
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)

@@ -92,13 +92,18 @@ def kill_sessions_and_children(sessions: set[int], parent: int, keep: set[int], 
                 found.append(pid)
         if not found:
             break
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill(found)
         time.sleep(0.001 * len(found))
         ended.update(reap_children())
+
+
+def kill(pids: list[int]) -> None:
+    """SIGKILL each of these processes that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def reap_children() -> dict[int, int]:

@@ -194,7 +194,7 @@ def to_classroom(report: Report) -> dict[str, Any]:
 
 def markdown(report: Report) -> str:
     """The score table in Markdown, for a CI job's summary page."""
-    cell = lambda text: text.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    cell = lambda text: text.replace("|", "\\|").replace("\n", " ")
     lines = [
         f"## backprop-ninja: {points(report.score)}/{points(report.max_score)} points",
         "",

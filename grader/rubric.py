@@ -350,7 +350,7 @@ def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
         where = f"hidden.trials[{number}]"
         unknown = set(spec) - set(TRIAL)
         if unknown:
-            raise RubricError(source, f"{where}.{sorted(unknown)[0]}", f"unknown key; expected: {_listing(TRIAL)}")
+            raise RubricError(source, f"{where}.{min(unknown)}", f"unknown key; expected: {_listing(TRIAL)}")
         missing = [k for k in ("ids", "n", "V", "E", "B", "H", "seed") if k not in spec]
         if missing:
             raise RubricError(source, where, f"missing {', '.join(missing)}: a trial needs ids, n, V, E, B, H and seed")

@@ -91,7 +91,7 @@ def load(path: Path | str, block: int = 3) -> Data:
                 context = context[1:] + [stoi[ch]]
         return torch.tensor(X, dtype=torch.int64).view(-1, block), torch.tensor(Y, dtype=torch.int64)
 
-    itos = tuple([END, *chars])
+    itos = (END, *chars)
     return Data(itos, build(words[:n1]), build(words[n1:n2]), build(words[n2:]))
 
 

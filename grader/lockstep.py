@@ -1,5 +1,5 @@
 """The training check (ex4.training): SGD driven by the student's mlp_backward must follow
-SGD driven by autograd, step for step.
+SGD driven by autograd, step for step. (The full training run is train.py.)
 
 Both runs start from the same parameters and see the same batches, in lockstep: at each
 step the student's call goes out, autograd's step is computed meanwhile, and both
@@ -24,6 +24,7 @@ from grader.diagnosis import Diagnosis
 from grader.limits import Limits
 from grader.model import Shape
 from grader.submission import Call, Failure
+from grader.train import update
 
 SHAPE = Shape(n=32, V=27, E=10, B=3, H=64)
 STEPS = 200
@@ -54,12 +55,6 @@ def autograd_step(params: Tensors, Xb: torch.Tensor, Yb: torch.Tensor) -> tuple[
         loss = model.fused_forward(leaves, Xb, Yb)["loss"]
         grads = torch.autograd.grad(loss, list(leaves.values()))
     return float(loss.detach()), dict(zip(model.PARAMETERS, grads))
-
-
-def sgd(params: Tensors, grads: Mapping[str, torch.Tensor]) -> None:
-    with torch.no_grad():
-        for k in model.PARAMETERS:
-            params[k] -= LEARNING_RATE * grads[k]
 
 
 class StepFailure(Exception):
@@ -93,8 +88,9 @@ def lockstep(submission: Any, limits: Limits | None = None) -> tuple[list[float]
         pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, limits)
         ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
         grads = gradients(pending(), step, shapes)
-        sgd(params, grads)
-        sgd(ref_params, ref_grads)
+        with torch.no_grad():
+            update([params[k] for k in model.PARAMETERS], grads, LEARNING_RATE)
+            update([ref_params[k] for k in model.PARAMETERS], ref_grads, LEARNING_RATE)
         losses.append(float(fwd["loss"]))
         ref_losses.append(ref_loss)
     return losses, params, ref_losses, ref_params

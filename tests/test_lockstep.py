@@ -2,7 +2,7 @@
 
 import torch
 
-from grader import training
+from grader import lockstep
 from grader.grading import grade
 from grader.rubric import load_rubric
 from grader.submission import Submission
@@ -10,15 +10,15 @@ from tests.conftest import SOLUTIONS
 
 
 def test_the_synthetic_task_is_learnt_in_the_check_s_few_steps():
-    losses, _, ref_losses, _ = training.lockstep(Submission(SOLUTIONS, load_rubric().limits))
-    assert len(losses) == len(ref_losses) == training.STEPS
+    losses, _, ref_losses, _ = lockstep.lockstep(Submission(SOLUTIONS, load_rubric().limits))
+    assert len(losses) == len(ref_losses) == lockstep.STEPS
     assert sum(ref_losses[-20:]) / 20 < 0.6 * ref_losses[0]
 
 
 def test_the_solution_follows_autograd_to_well_within_the_tolerance():
-    comparisons, failures = training.check(Submission(SOLUTIONS, load_rubric().limits), 1e-4)
+    comparisons, failures = lockstep.check(Submission(SOLUTIONS, load_rubric().limits), 1e-4)
     assert failures == []
-    assert [c.name for c in comparisons["training"]] == ["loss curve", *training.model.PARAMETERS]
+    assert [c.name for c in comparisons["training"]] == ["loss curve", *lockstep.model.PARAMETERS]
     assert max(c.error for c in comparisons["training"]) < 1e-5
 
 
@@ -42,5 +42,5 @@ def test_a_missing_gradient_stops_the_run_at_the_first_step_with_a_reason(make_s
 
 
 def test_the_runs_start_from_the_same_parameters_and_see_the_same_batches():
-    first, second = training.batches(), training.batches()
+    first, second = lockstep.batches(), lockstep.batches()
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(first, second))
