@@ -73,26 +73,35 @@ def students(root: Path) -> dict[str, str]:
 
 def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool) -> Outcome:
     """Grade one submission (in a job process) and write its JSON report."""
-    from grader import reports
     from grader.grading import Grader
-    from grader.results import ItemResult, Report
 
-    source, name = Path(path), name_of(Path(path))
-    target = Path(out) / REPORTS / f"{name}.json"
+    source = Path(path)
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
         try:
             folder = locate(unpack(source, Path(tmp)) if is_archive(source) else source)
-            with Grader(folder, rubric, sandbox=sandbox) as grader:
-                report = grader.report()
-            error = ""
         except SubmissionError as problem:
-            error = str(problem)
-            items = tuple(ItemResult(i, 0.0, rubric.points[i], "missing", error) for i in rubric.graded)
-            report = Report(str(source), items, rubric.tolerance, sandbox)
+            return _ungraded(source, Path(out), rubric, sandbox, "missing", str(problem))
+        with Grader(folder, rubric, sandbox=sandbox) as grader:
+            report = grader.report()
+    _write_report(source, Path(out), report)
+    return Outcome(name_of(source), True)
+
+
+def _ungraded(path: Path, out: Path, rubric: Rubric, sandbox: bool, status: str, why: str) -> Outcome:
+    """A report for a submission that could not be graded: every id zero, with why."""
+    from grader.results import ItemResult, Report
+
+    items = tuple(ItemResult(i, 0.0, rubric.points[i], status, why) for i in rubric.graded)
+    _write_report(path, out, Report(str(path), items, rubric.tolerance, sandbox))
+    return Outcome(name_of(path), True, why)
+
+
+def _write_report(path: Path, out: Path, report: Any) -> None:
+    from grader import reports
+
     data = reports.to_json(report)
-    data["submission"] = name
-    write_atomically(target, reports.dumps(data))
-    return Outcome(name, True, error)
+    data["submission"] = name_of(path)
+    write_atomically(out / REPORTS / f"{name_of(path)}.json", reports.dumps(data))
 
 
 def run(
@@ -136,7 +145,7 @@ def _grade_all(
         for path in in_flight:  # a pool broke: find out which submission breaks a process
             if not _pool([path], out, rubric, 1, sandbox, outcomes, tick):
                 continue
-            outcomes.append(_failed(path, out, rubric, sandbox, "its grading process died"))
+            outcomes.append(_ungraded(path, out, rubric, sandbox, "error", "its grading process died"))
             tick(len(outcomes))
     return outcomes
 
@@ -160,20 +169,9 @@ def _pool(pending: list[Path], out: Path, rubric: Rubric, jobs: int, sandbox: bo
                 except BrokenProcessPool:
                     return [path, *running.values()]
                 except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
-                    outcomes.append(_failed(path, out, rubric, sandbox, f"the grader failed on it: {error}"))
+                    outcomes.append(_ungraded(path, out, rubric, sandbox, "error", f"the grader failed on it: {error}"))
                 tick(len(outcomes))
     return []
-
-
-def _failed(path: Path, out: Path, rubric: Rubric, sandbox: bool, why: str) -> Outcome:
-    from grader import reports
-    from grader.results import ItemResult, Report
-
-    items = tuple(ItemResult(i, 0.0, rubric.points[i], "error", why) for i in rubric.graded)
-    data = reports.to_json(Report(str(path), items, rubric.tolerance, sandbox))
-    data["submission"] = name_of(path)
-    write_atomically(out / REPORTS / f"{name_of(path)}.json", reports.dumps(data))
-    return Outcome(name_of(path), True, why)
 
 
 def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric) -> None:

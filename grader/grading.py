@@ -7,6 +7,7 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Iterable
@@ -59,7 +60,6 @@ class Grader:
         if isinstance(submission, Path | str):
             submission = (Sandbox if sandbox else Submission)(submission, self.rubric.widest_limits)
         self.submission = submission
-        self._data: dict[Trial, TrialData] = {}
         self._outcomes: dict[str, ExerciseOutcome] = {}
         self._results: dict[str, ItemResult] = {}
 
@@ -95,14 +95,12 @@ class Grader:
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
         large batch (timing.py)."""
-        wanted, data, found = set(ids), self.data(timing.BIG), []
+        wanted, found = set(ids), []
         for exercise in catalogue.EXERCISES:
             items = [i.id for i in exercise.items if i.id in wanted]
             if not items or any(self.item(i).status != "passed" for i in items):
                 continue
-            values = data.fused if exercise.fwd == "fused" else data.exploded
-            upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
-            arguments = student_arguments(exercise, values, upstream)
+            values, upstream, arguments = inputs(exercise, timing.BIG)
             calls = [self.submission.call(exercise.module, exercise.function, arguments, exercise.fwd is not None)
                      for _ in range(timing.REPEATS)]  # fmt: skip
             if any(call.failure for call in calls):
@@ -154,11 +152,6 @@ class Grader:
             self._outcomes[key] = self._check(exercise)
         return self._outcomes[key]
 
-    def data(self, trial: Trial) -> TrialData:
-        if trial not in self._data:
-            self._data[trial] = TrialData(trial)
-        return self._data[trial]
-
     def _check(self, exercise: Exercise) -> ExerciseOutcome:
         outcome = ExerciseOutcome(exercise)
         evidence = autograd_in_source(self.submission.folder / f"{exercise.module}.py", exercise.function)
@@ -168,10 +161,7 @@ class Grader:
         ids = {name: item.id for item in exercise.items for name in item.gradients}
         limits = self.rubric.limits_for(ids.values())
         for trial in self.rubric.trials_for(exercise):
-            data = self.data(trial)
-            values = data.fused if exercise.fwd == "fused" else data.exploded
-            upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
-            arguments = student_arguments(exercise, values, upstream)
+            values, upstream, arguments = inputs(exercise, trial)
             pending = self.submission.submit(
                 exercise.module, exercise.function, arguments, exercise.fwd is not None, limits
             )
@@ -243,6 +233,22 @@ def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: f
         score = round(item.score * (1 - penalty), 6)
         out.append(replace(item, score=score, status="partial", message=diagnosis.message, diagnosis=diagnosis))
     return tuple(out)
+
+
+@functools.cache
+def trial_data(trial: Trial) -> TrialData:
+    """A trial's forward values, made once per process: every submission a batch job
+    grades shares them (they are only read)."""
+    return TrialData(trial)
+
+
+def inputs(exercise: Exercise, trial: Trial) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, dict[str, Any]]:
+    """What one trial of an exercise needs: the forward values (float64), the upstream
+    gradient if the function takes one, and the student's float32 arguments."""
+    data = trial_data(trial)
+    values = data.fused if exercise.fwd == "fused" else data.exploded
+    upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
+    return values, upstream, student_arguments(exercise, values, upstream)
 
 
 def student_arguments(
