@@ -206,11 +206,8 @@ def run_train(args: argparse.Namespace) -> int:
     from grader import batch, train
     from grader.sandbox import Sandbox
     from grader.submission import Submission
-    from grader.submissions import locate
 
-    folder = Path(args.submission)
-    if not folder.is_dir():
-        raise UsageError(f"no folder {folder}: give the folder that holds your ex4_train.py with --submission DIR")
+    folder = _submission_folder(args)
     data = Path(args.data).resolve()
     try:
         train.load(data)
@@ -220,7 +217,7 @@ def run_train(args: argparse.Namespace) -> int:
     seconds = args.timeout or 60 + 0.003 * args.steps
     limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
     config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
-    runner = (Submission if args.no_sandbox else Sandbox)(locate(folder), limits)
+    runner = (Submission if args.no_sandbox else Sandbox)(folder, limits)
     show = batch.progress_printer(unit="steps")
     try:
         call = runner.train(
@@ -404,9 +401,8 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     return rubric
 
 
-def _grader(args: argparse.Namespace):
-    from grader.catalogue import MODULES
-    from grader.grading import Grader
+def _submission_folder(args: argparse.Namespace) -> Path:
+    """The folder of --submission, or the one below it that holds the modules."""
     from grader.submissions import locate
 
     folder = Path(args.submission)
@@ -414,7 +410,14 @@ def _grader(args: argparse.Namespace):
         raise UsageError(
             f"no folder {folder}: give the folder that holds your ex1_atomic.py ... ex4_train.py with --submission DIR"
         )
-    folder = locate(folder)
+    return locate(folder)
+
+
+def _grader(args: argparse.Namespace):
+    from grader.catalogue import MODULES
+    from grader.grading import Grader
+
+    folder = _submission_folder(args)
     if not any((folder / f"{module}.py").is_file() for module in MODULES):
         print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
               "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
