@@ -1,16 +1,20 @@
 """Grade a class in one batch: every submission of a folder (a folder or an archive
 each, as Gradescope's and GitHub Classroom's downloads lay them out), on every core.
 
-Each job process imports torch once and grades one submission after another, each in
-its own sandbox. A report per submission is written as soon as it is graded, and a
-submission whose report exists is skipped unless forced, so an interrupted batch resumes
-where it stopped. A submission that cannot be unpacked, or that breaks anything, gets a
-report of its own and never stops the batch. At the end: gradebook.csv, summary.md.
+Each job process imports torch once and grades one submission after another, each from
+a private copy, in confinement of its own (its own uid where the grader is root), with a
+zygote of the job's own that is replaced if it dies or stops. A report per submission is
+written as soon as it is graded, and its hash goes into the batch's manifest: an
+interrupted batch resumes where it stopped, trusting only the reports the manifest
+vouches for (and grading on the trials of the same seed). A submission that cannot be
+unpacked, breaks anything or whose report cannot be written gets an outcome of its own
+and never stops the batch. At the end: gradebook.csv, summary.md.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import multiprocessing
@@ -30,8 +34,11 @@ from grader.catalogue import IDS
 from grader.files import write_atomically
 from grader.rubric import Rubric
 from grader.submissions import SubmissionError, is_archive, locate, name_of, unpack
+from grader.text import csv_cell
+from grader.trials import new_seed
 
 REPORTS = "reports"
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Outcome:
     name: str
     graded: bool  # False when its report was already there
     error: str = ""  # why it could not be graded, if so
+    digest: str = ""  # the sha256 of the report written for it, if one was
 
 
 def discover(root: Path) -> list[Path]:
@@ -71,37 +79,41 @@ def students(root: Path) -> dict[str, str]:
     return {name: " ".join(values) for name, values in found.items()}
 
 
-def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool) -> Outcome:
+def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool, seed: int, require: Any = False) -> Outcome:
     """Grade one submission (in a job process) and write its JSON report."""
-    from grader.grading import Grader
+    from grader.grading import grade, ungraded
 
     source = Path(path)
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
         try:
             folder = locate(unpack(source, Path(tmp)) if is_archive(source) else source)
+            report = grade(folder, rubric, sandbox=sandbox, seed=seed, require=require)
+            why = ""
         except SubmissionError as problem:
-            return _ungraded(source, Path(out), rubric, sandbox, "missing", str(problem))
-        with Grader(folder, rubric, sandbox=sandbox) as grader:
-            report = grader.report()
-    _write_report(source, Path(out), report)
-    return Outcome(name_of(source), True)
+            report, why = ungraded(source, rubric, None, seed, "missing", str(problem)), str(problem)
+    return _write_report(source, Path(out), report, why)
 
 
-def _ungraded(path: Path, out: Path, rubric: Rubric, sandbox: bool, status: str, why: str) -> Outcome:
+def _ungraded(path: Path, out: Path, rubric: Rubric, seed: int, status: str, why: str) -> Outcome:
     """A report for a submission that could not be graded: every id zero, with why."""
-    from grader.results import ItemResult, Report
+    from grader.grading import ungraded
 
-    items = tuple(ItemResult(i, 0.0, rubric.points[i], status, why) for i in rubric.graded)
-    _write_report(path, out, Report(str(path), items, rubric.tolerance, sandbox))
-    return Outcome(name_of(path), True, why)
+    return _write_report(path, out, ungraded(path, rubric, None, seed, status, why), why)
 
 
-def _write_report(path: Path, out: Path, report: Any) -> None:
+def _write_report(path: Path, out: Path, report: Any, why: str) -> Outcome:
+    """The submission's report, written; a report that cannot be written (a folder in
+    its way, a full disk) costs this submission only."""
     from grader import reports
 
     data = reports.to_json(report)
     data["submission"] = name_of(path)
-    write_atomically(out / REPORTS / f"{name_of(path)}.json", reports.dumps(data))
+    text = reports.dumps(data)
+    try:
+        write_atomically(out / REPORTS / f"{name_of(path)}.json", text)
+    except OSError as error:
+        return Outcome(name_of(path), True, f"its report could not be written: {error}")
+    return Outcome(name_of(path), True, why, hashlib.sha256(text.encode()).hexdigest())
 
 
 def run(
@@ -112,83 +124,144 @@ def run(
     force: bool = False,
     sandbox: bool = True,
     progress: Callable[[int, int, float], None] | None = None,
+    seed: int | None = None,
+    require: Any = False,
 ) -> list[Outcome]:
-    """Grade every submission under `root` that has no report in `out` yet (all of them
-    with `force`), on `jobs` processes; then write the gradebook and the summary."""
+    """Grade every submission under `root` that has no trusted report in `out` yet (all
+    of them with `force`), on `jobs` processes; then write the gradebook and the summary.
+    A resumed batch keeps its seed unless one is given. `require`: the confinement
+    layers to refuse to run without (sandbox.client.Sandbox), checked before anything is
+    graded."""
     submissions = discover(root)
+    if sandbox and require is not False:
+        _check_confinement(require)
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
     names = [name_of(p) for p in submissions]
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     if duplicates:
         raise SubmissionError(f"two submissions would share the report name {duplicates[0]!r}: rename one of them")
-    todo = [p for p in submissions if force or not (out / REPORTS / f"{name_of(p)}.json").is_file()]
-    outcomes = [Outcome(name_of(p), False) for p in submissions if p not in todo]
+    manifest = {} if force else read_manifest(out)
+    seed = seed if seed is not None else manifest.get("seed", new_seed())
+    if manifest.get("seed") != seed:
+        manifest = {}  # reports of other trials: graded again
+    trusted = {n for n, digest in manifest.get("reports", {}).items() if _digest(out / REPORTS / f"{n}.json") == digest}
+    manifest = {"seed": seed, "reports": {n: manifest["reports"][n] for n in trusted}}
+    write_manifest(out, manifest)
+    todo = [p for p in submissions if name_of(p) not in trusted]
+    outcomes = [Outcome(name_of(p), False) for p in submissions if name_of(p) in trusted]
     start = time.monotonic()
+
+    def done(outcome: Outcome) -> None:
+        if outcome.digest:
+            manifest["reports"][outcome.name] = outcome.digest
+            write_manifest(out, manifest)
+        if progress:
+            progress(len(outcomes) - (len(submissions) - len(todo)), len(todo), time.monotonic() - start)
+
     try:
-        outcomes += _grade_all(todo, out, rubric, jobs, sandbox, lambda done: progress and progress(
-            done, len(todo), time.monotonic() - start))  # fmt: skip
+        _grade_all(todo, out, rubric, jobs, (sandbox, seed, require), outcomes, done)
     finally:
-        write_summaries(root, out, names, rubric)
+        notes = {o.name: o.error for o in outcomes if o.error and not o.digest}
+        write_summaries(root, out, names, rubric, notes)
     return outcomes
 
 
-def _grade_all(
-    todo: list[Path], out: Path, rubric: Rubric, jobs: int, sandbox: bool, tick: Callable[[int], Any]
-) -> list[Outcome]:
+def _check_confinement(require: Any) -> None:
+    """Refuse the batch before it starts when this machine lacks a required layer."""
+    from grader.sandbox.client import Sandbox
+    from grader.rubric import load_rubric
+
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as empty:
+        Sandbox(empty, load_rubric().limits, require).close()
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The batch's manifest (its seed, and the hash of every report it wrote), or an empty
+    one when there is none or it cannot be read."""
+    try:
+        data = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("seed"), int) or not isinstance(data.get("reports"), dict):
+        return {}
+    return {"seed": data["seed"], "reports": {str(k): str(v) for k, v in data["reports"].items()}}
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    write_atomically(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _grade_all(todo: list[Path], out: Path, rubric: Rubric, jobs: int, how: tuple[bool, int, Any],
+               outcomes: list[Outcome], done: Callable[[Outcome], None]) -> None:  # fmt: skip
     """Grade on a pool of job processes. Should a job process die (student code cannot
     kill one from its sandbox, but a machine can), the submissions it may have held are
     graded again one by one, and only one that breaks its process alone is reported so."""
-    outcomes: list[Outcome] = []
     pending = list(todo)
     while pending:
-        in_flight = _pool(pending, out, rubric, jobs, sandbox, outcomes, tick)
+        in_flight = _pool(pending, out, rubric, jobs, how, outcomes, done)
         for path in in_flight:  # a pool broke: find out which submission breaks a process
-            if not _pool([path], out, rubric, 1, sandbox, outcomes, tick):
+            if not _pool([path], out, rubric, 1, how, outcomes, done):
                 continue
-            outcomes.append(_ungraded(path, out, rubric, sandbox, "error", "its grading process died"))
-            tick(len(outcomes))
-    return outcomes
+            outcomes.append(_ungraded(path, out, rubric, how[1], "error", "its grading process died"))
+            done(outcomes[-1])
 
 
-def _pool(pending: list[Path], out: Path, rubric: Rubric, jobs: int, sandbox: bool, outcomes: list[Outcome],
-          tick: Callable[[int], Any]) -> list[Path]:  # fmt: skip
+def _pool(pending: list[Path], out: Path, rubric: Rubric, jobs: int, how: tuple[bool, int, Any],
+          outcomes: list[Outcome], done: Callable[[Outcome], None]) -> list[Path]:  # fmt: skip
     """Grade `pending` (consuming it) until done or until the pool breaks; the
-    submissions in flight when it broke."""
+    submissions in flight when it broke. `how`: sandboxed, the seed, the layers required."""
     context = multiprocessing.get_context("fork")  # the job processes share this one's imports
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         running: dict[Future, Path] = {}
         while pending or running:
             while pending and len(running) < jobs * 2:
                 path = pending.pop(0)
-                running[pool.submit(grade_one, str(path), str(out), rubric, sandbox)] = path
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
+                running[pool.submit(grade_one, str(path), str(out), rubric, *how)] = path
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
                 path = running.pop(future)
                 try:
                     outcomes.append(future.result())
                 except BrokenProcessPool:
                     return [path, *running.values()]
                 except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
-                    outcomes.append(_ungraded(path, out, rubric, sandbox, "error", f"the grader failed on it: {error}"))
-                tick(len(outcomes))
+                    outcomes.append(_ungraded(path, out, rubric, how[1], "error", f"the grader failed on it: {error}"))
+                done(outcomes[-1])
     return []
 
 
-def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric) -> None:
-    """gradebook.csv and summary.md, from every report of these submissions in `out`."""
+def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric, notes: dict[str, str]) -> None:
+    """gradebook.csv and summary.md, from every report of these submissions in `out`;
+    a submission without a report gets a row with its note (why it has none)."""
     loaded = []
     for name in names:
-        path = out / REPORTS / f"{name}.json"
-        if path.is_file():
-            loaded.append((name, json.loads(path.read_text())))
+        try:
+            loaded.append((name, json.loads((out / REPORTS / f"{name}.json").read_text())))
+        except (OSError, ValueError):
+            continue
     who = students(root)
     ids = [i for i in IDS if i in rubric.graded]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["submission", "student", *ids, "total", "max_total"])
-    for name, data in loaded:
+    writer.writerow(["submission", "student", *ids, "total", "max_total", "note"])
+    reported = dict(loaded)
+    for name in names:
+        data = reported.get(name)
+        if data is None:
+            if name in notes:
+                row = [name, who.get(name, ""), *([""] * len(ids)), "", "", f"not graded: {notes[name]}"]
+                writer.writerow([csv_cell(cell) for cell in row])
+            continue
         scores = {item["id"]: item["score"] for item in data["items"]}
-        writer.writerow([name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"]])
+        row = [name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"], ""]
+        writer.writerow([csv_cell(cell) for cell in row])
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     write_atomically(out / "summary.md", summary(loaded, ids))
 

@@ -1,4 +1,5 @@
-"""The `backprop-ninja` command: grade, list, check, stubs.
+"""The `backprop-ninja` command: grade, check, batch, train, list, stubs, release,
+gradescope, doctor.
 
 Exit codes: 0 everything asked for is right, 1 something is not (yet) right, 2 the
 command itself was wrong (a missing folder, a bad rubric, an unknown id).
@@ -13,14 +14,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from grader import __version__
 from grader.files import write_atomically
-from grader.limits import LIMIT_HELP
+from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP
 
 if TYPE_CHECKING:
-    from grader.results import ItemResult
+    from grader.results import ItemResult, Report
+
+T = TypeVar("T")
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdown")  # reports.FORMATS, without torch
@@ -34,6 +37,11 @@ HELP_TIMING = (
 HELP_NO_SANDBOX = "run student code in this process, without limits (to debug it with pdb); the report says so"
 LIMIT_FLAGS = (("--timeout", "wall_time", float, "SECONDS"), ("--cpu-time", "cpu_time", float, "SECONDS"),
                ("--memory", "memory", int, "MB"), ("--output-limit", "output", int, "KB"))  # fmt: skip
+HELP_SEED = "draw the trials from this seed, to repeat a run (the report of every run names its seed)"
+HELP_REQUIRE = (
+    "refuse to grade unless student code is confined by these layers (comma-separated; without a value: every "
+    "layer but pid_namespace, identity only as root); `backprop-ninja doctor` lists them"
+)
 
 
 class UsageError(Exception):
@@ -43,6 +51,10 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "early_zygote", False) and not getattr(args, "no_sandbox", False):
+        from grader.sandbox import zygote
+
+        zygote.start()  # its torch import runs beside this process's own
     try:
         return args.run(args)
     except UsageError as error:
@@ -70,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
     grade.add_argument("--timing", action="store_true", help=HELP_TIMING)
     add_running_options(grade)
-    grade.set_defaults(run=run_grade)
+    grade.set_defaults(run=run_grade, early_zygote=True)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions into a gradebook, on every core")
     batch.add_argument("submissions", metavar="SUBMISSIONS",
@@ -98,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
     tr.add_argument("--timeout", type=_positive(float), metavar="SECONDS",
                     help="stop the run after this long (default: 60 s + 3 ms per step)")  # fmt: skip
-    tr.set_defaults(run=run_train)
+    tr.set_defaults(run=run_train, early_zygote=True)
 
     rel = commands.add_parser("release", help="write the student repository from solutions/ and the rubric")
     rel.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
@@ -124,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="PNG", help="also draw each wrong gradient, yours beside autograd's, into this PNG"
     )
     add_running_options(check)
-    check.set_defaults(run=run_check)
+    check.set_defaults(run=run_check, early_zygote=True)
+
+    doctor = commands.add_parser("doctor", help="show which layers confine student code on this machine, and test them")
+    doctor.add_argument("--require-confinement", nargs="?", const="all", metavar="LAYERS", help=HELP_REQUIRE)
+    doctor.set_defaults(run=run_doctor, early_zygote=True)
 
     stubs = commands.add_parser("stubs", help="write the student's stubs from the solutions")
     stubs.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
@@ -135,12 +151,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_running_options(parser: argparse.ArgumentParser) -> None:
-    """How student code runs: in worker processes under limits (the rubric's [limits]
-    unless given here), or in this process for debugging."""
+    """How student code runs: in confined worker processes under limits (the rubric's
+    [limits] unless given here), or in this process for debugging; on which trials."""
     parser.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
     for flag, name, kind, unit in LIMIT_FLAGS:
         parser.add_argument(flag, dest=f"limit_{name}", type=_positive(kind), metavar=unit,
                             help=f"{LIMIT_HELP[name]} (default: the rubric's [limits] {name})")  # fmt: skip
+    parser.add_argument("--budget", type=_positive(float), metavar="SECONDS",
+                        help=f"{BUDGET_HELP} (default: the rubric's [limits] budget)")  # fmt: skip
+    parser.add_argument("--seed", type=_seed, metavar="SEED", help=HELP_SEED)
+    parser.add_argument("--require-confinement", nargs="?", const="all", metavar="LAYERS", help=HELP_REQUIRE)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 1 (a report's seed), got {text!r}")
+    return value
 
 
 def _positive(kind: type) -> Callable[[str], float]:
@@ -166,8 +196,7 @@ def run_grade(args: argparse.Namespace) -> int:
         )
     if not outputs and len(formats) > 1:
         raise UsageError("several --format need as many --output files")
-    with _grader(args) as grader:
-        report = grader.report(select(args.only, grader.rubric.graded))
+    report = _graded(args, args.only)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if outputs:
         for fmt, output in zip(formats, outputs):
@@ -189,8 +218,9 @@ def run_batch(args: argparse.Namespace) -> int:
     rubric = _rubric(args.rubric, args)
     out = Path(args.out)
     try:
-        outcomes = batch.run(Path(args.submissions), out, rubric, args.jobs, args.force, not args.no_sandbox,
-                             batch.progress_printer())  # fmt: skip
+        outcomes = _sandboxed(lambda: batch.run(Path(args.submissions), out, rubric, args.jobs, args.force,
+                                                not args.no_sandbox, batch.progress_printer(), args.seed,
+                                                _required(args)))  # fmt: skip
     except SubmissionError as error:
         raise UsageError(str(error)) from None
     graded = [o for o in outcomes if o.graded]
@@ -204,24 +234,23 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from grader import batch, train
-    from grader.sandbox import Sandbox
-    from grader.submission import Submission
+    from grader.sandbox import open_runner
 
     folder = _submission_folder(args)
     data = Path(args.data).resolve()
     try:
-        train.load(data)
+        words = train.read_words(data)
     except train.DataError as error:
         raise UsageError(str(error)) from None
     rubric = _rubric(None)
     seconds = args.timeout or 60 + 0.003 * args.steps
     limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
     config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
-    runner = (Submission if args.no_sandbox else Sandbox)(folder, limits)
+    runner = _sandboxed(lambda: open_runner(folder, limits, not args.no_sandbox))
     show = batch.progress_printer(unit="steps")
     try:
         call = runner.train(
-            str(data), asdict(config), lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]), limits
+            words, asdict(config), lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]), limits
         )
     finally:
         runner.close()
@@ -310,8 +339,7 @@ def run_check(args: argparse.Namespace) -> int:
     if len(matches) > 1:
         raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")
     (item_id,) = matches
-    with _grader(args) as grader:
-        result = grader.item(item_id)
+    result = _graded(args, [item_id]).items[0]
     print(f"{item_id}: {reports.points(result.score)}/{reports.points(result.max_score)} {result.status}")
     if result.message:
         print(f"  {result.message}")
@@ -396,6 +424,8 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     }
     if given:
         rubric = replace(rubric, limits=replace(rubric.limits, **given))
+    if getattr(args, "budget", None):
+        rubric = replace(rubric, budget=args.budget)
     if getattr(args, "timing", False):
         rubric = replace(rubric, timing=replace(rubric.timing, enabled=True))
     return rubric
@@ -413,12 +443,79 @@ def _submission_folder(args: argparse.Namespace) -> Path:
     return locate(folder)
 
 
-def _grader(args: argparse.Namespace):
+def _graded(args: argparse.Namespace, only: Sequence[str] | None) -> Report:
+    """The report of --submission on the ids `only` names (all the rubric grades by
+    default): graded with the command line's rubric, limits, seed and confinement."""
     from grader.catalogue import MODULES
-    from grader.grading import Grader
+    from grader.grading import grade
 
     folder = _submission_folder(args)
     if not any((folder / f"{module}.py").is_file() for module in MODULES):
         print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
               "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
-    return Grader(folder, _rubric(args.rubric, args), sandbox=not args.no_sandbox)
+    rubric = _rubric(args.rubric, args)
+    ids = select(only, rubric.graded)
+    return _sandboxed(lambda: grade(folder, rubric, ids, not args.no_sandbox, args.seed, _required(args)))
+
+
+def _required(args: argparse.Namespace) -> tuple[str, ...] | None | bool:
+    """What --require-confinement asks for: False when not given."""
+    from grader.sandbox.confinement import parse_required
+
+    if getattr(args, "require_confinement", None) is None:
+        return False
+    try:
+        return parse_required("" if args.require_confinement == "all" else args.require_confinement)
+    except ValueError as error:
+        raise UsageError(f"--require-confinement: {error}") from None
+
+
+def _sandboxed(make: Callable[[], T]) -> T:
+    """make(), with the sandbox's refusals (a required layer missing, a worker that
+    cannot start, a submission too large to copy) as usage errors."""
+    from grader.sandbox.client import ConfinementError, SandboxError
+    from grader.submissions import SubmissionError
+
+    try:
+        return make()
+    except ConfinementError as error:
+        raise UsageError(f"{error}\n`backprop-ninja doctor` shows what this machine gives") from None
+    except SandboxError as error:
+        raise UsageError(f"{error}\nrun `backprop-ninja doctor`, or grade with --no-sandbox") from None
+    except SubmissionError as error:
+        raise UsageError(str(error)) from None
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """The confinement this machine gives student code, each layer tried from inside a
+    worker."""
+    import platform
+    import tempfile
+
+    from grader.sandbox.client import Sandbox
+    from grader.sandbox.confinement import LAYERS
+
+    rubric = _rubric(None)
+    print(f"backprop-ninja {__version__} on {platform.system()} {platform.release()} ({platform.machine()}), "
+          f"Python {platform.python_version()} at {sys.prefix}, uid {os.geteuid()}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-doctor-") as empty:
+        sandbox = _sandboxed(lambda: Sandbox(empty, rubric.limits))
+        try:
+            probes = sandbox.probe()
+        finally:
+            sandbox.close()
+    confinement = sandbox.confinement
+    width = max(map(len, LAYERS))
+    print(f"\nconfinement: {confinement.summary()}")
+    for layer in confinement.layers:
+        print(f"  {layer.name:<{width}}  {'on ' if layer.active else 'off'}  {layer.detail}")
+    print("\ntried from inside a confined worker:")
+    for what, outcome in probes.items():
+        print(f"  {what:<42} {outcome}")
+    allowed = [what for what, outcome in probes.items() if not outcome.startswith("blocked")]
+    missing = confinement.missing(_required(args) or None) if args.require_confinement is not None else []
+    if missing:
+        print(f"\nmissing for --require-confinement: {', '.join(layer.name for layer in missing)}")
+    if allowed:
+        print(f"\nnot blocked here: {', '.join(allowed)}")
+    return EXIT_WRONG if missing else EXIT_RIGHT

@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from grader import failures
+
 # The vocabulary: code -> when it is given.
 CODES = {
     "not_implemented": "the function still raises NotImplementedError",
@@ -26,6 +28,8 @@ CODES = {
     "out_of_memory": "the call ran past its memory limit",
     "output_limit": "the call printed more than its output limit",
     "left_processes": "the call left processes running",
+    "too_large": "the call returned far more data than its gradients",
+    "not_graded": "the submission's time budget ran out before this id was graded",
     "uses_autograd": "the function used autograd",
     "mutated_input": "the function modified one of its arguments",
     "not_a_tensor": "a gradient is not a tensor, or is not returned at all",
@@ -43,25 +47,6 @@ CODES = {
     "close_but_not_within_tolerance": "a gradient is close to the answer, but not within the tolerance",
     "unknown": "none of the above",
     "slow": "right, but the timing step found it many times slower than autograd, and the rubric takes points for it",
-}
-
-# A failure of the call (submission.KINDS) -> its code.
-FAILURE_CODES = {
-    "missing_module": "missing",
-    "missing_function": "missing",
-    "not_implemented": "not_implemented",
-    "import_error": "exception",
-    "exception": "exception",
-    "bad_return": "propagated",  # the training's steps: mlp_backward returned unusable gradients
-    "mutated_input": "mutated_input",
-    "uses_autograd": "uses_autograd",
-    "output_limit": "output_limit",
-    "memory": "out_of_memory",
-    "exited": "crashed",
-    "crashed": "crashed",
-    "timeout": "timeout",
-    "cpu_time": "timeout",
-    "left_processes": "left_processes",
 }
 
 # A comparison's problem (compare.PROBLEMS) -> its code.
@@ -109,22 +94,9 @@ class Context:
 
 
 def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
-    """The diagnosis of a call that gave no value."""
-    code = FAILURE_CODES.get(kind, "exception")
-    hints = {
-        "missing": "keep the module and function names of the stubs",
-        "exception": "run it on the trial's shapes yourself, e.g. backprop-ninja check ID --no-sandbox",
-        "timeout": "look for an endless loop, or a loop over every entry",
-        "crashed": "return the gradient; do not exit or kill the process",
-        "out_of_memory": "no tensor here needs more than a few MB",
-        "output_limit": "remove the prints",
-        "left_processes": "a backward pass needs no other process",
-        "uses_autograd": "write the chain rule by hand: no .backward(), torch.autograd or torch.func",
-        "mutated_input": "work on a copy (x.clone()) or use out-of-place operations",
-        "not_a_tensor": "return the gradients as tensors, in the order of the docstring",
-        "propagated": "fix ex4.mlp_backward first: the training follows from its gradients",
-    }
-    return Diagnosis(code, message, hints.get(code, ""), trial=trial)
+    """The diagnosis of a call that gave no value (failures.KINDS holds its code and hint)."""
+    row = failures.kind(kind)
+    return Diagnosis(row.code, message, row.hint, trial=trial)
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> bool:

@@ -18,23 +18,22 @@ from typing import Any
 import torch
 
 from grader import catalogue, clues, lockstep, timing
+from grader.calls import Call, Failure
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
 from grader.diagnosis import Diagnosis, diagnose_trial, from_problem
+from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
 from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
-from grader.sandbox import Sandbox
+from grader.sandbox import Runner, open_runner
+from grader.sandbox.client import max_reply
+from grader.sandbox.execution import uses_autograd
+from grader.sandbox.limits import Limits
+from grader.sandbox.zygote import SandboxLost
 from grader.scoring import score_item
-from grader.submission import Failure, Submission, uses_autograd
 from grader.timing import Speed
-from grader.trials import Trial, TrialData
-
-# A failure of any other kind would come back in every trial: the first settles the
-# exercise. An exception may be size-dependent, so the other trials still run.
-RETRIED = ("exception",)
-
-Runner = Submission | Sandbox  # runs student code: in this process, or in workers
+from grader.trials import Trial, TrialData, new_seed
 
 
 class ExerciseOutcome:
@@ -50,18 +49,23 @@ class ExerciseOutcome:
 
 
 class Grader:
-    """Grades one submission folder against the catalogue."""
+    """Grades one submission folder against the catalogue, on trials drawn from this
+    run's secret seed (`seed` repeats a run)."""
 
-    def __init__(self, submission: Runner | Path | str, rubric: Rubric | None = None, sandbox: bool = True):
+    def __init__(self, submission: Runner | Path | str, rubric: Rubric | None = None, sandbox: bool = True,
+                 seed: int | None = None, require: tuple[str, ...] | None | bool = False):  # fmt: skip
         # The tensors are tiny: one thread is fastest, and with more, a busy machine makes
         # torch's threads wait on each other (measured: 0.5 s against 13 s on 2 loaded cores).
         torch.set_num_threads(1)
         self.rubric = rubric or load_rubric()
+        self.seed = new_seed() if seed is None else seed
         if isinstance(submission, Path | str):
-            submission = (Sandbox if sandbox else Submission)(submission, self.rubric.widest_limits)
+            submission = open_runner(submission, self.rubric.widest_limits, sandbox, require)
         self.submission = submission
         self._outcomes: dict[str, ExerciseOutcome] = {}
         self._results: dict[str, ItemResult] = {}
+        self._budget_end: float | None = None
+        self._slow: list[str] = []  # the functions that ran into a time limit
 
     def __enter__(self) -> Grader:
         return self
@@ -88,33 +92,33 @@ class Grader:
             items = penalised(items, speeds, self.rubric.timing.penalty)
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
         announced = (self.rubric.at_submission_items, self.rubric.at_submission_trials)
-        return Report(
-            str(self.submission.folder), items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced
-        )
+        return Report(str(self.submission.source), items, self.rubric.tolerance, self.submission.sandboxed, speeds,
+                      announced, self.seed, self.submission.confinement.layers)  # fmt: skip
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
-        large batch (timing.py)."""
+        large batch (timing.py): the student's CPU time as the kernel counts it."""
         wanted, found = set(ids), []
         for exercise in catalogue.EXERCISES:
             items = [i.id for i in exercise.items if i.id in wanted]
             if not items or any(self.item(i).status != "passed" for i in items):
                 continue
-            values, upstream, arguments = inputs(exercise, timing.BIG)
-            calls = [self.submission.call(exercise.module, exercise.function, arguments, exercise.fwd is not None)
-                     for _ in range(timing.REPEATS)]  # fmt: skip
-            if any(call.failure for call in calls):
+            values, upstream, arguments = inputs(exercise, timing.BIG, self.seed)
+            limits = self._within_budget(self.rubric.limits_for(items))
+            if limits is None:
+                break
+            call = self.submission.time(exercise.module, exercise.function, arguments, exercise.fwd is not None,
+                                        timing.REPEATS, limits)  # fmt: skip
+            if call.failure:
                 continue
             low = {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
-            reference = []
+            start = time.process_time()
             for _ in range(timing.REPEATS):
-                start = time.perf_counter()
                 exercise.reference(low, None if upstream is None else upstream.float())
-                reference.append(time.perf_counter() - start)
+            reference = (time.process_time() - start) / timing.REPEATS
             path = self.submission.folder / f"{exercise.module}.py"
-            seconds = min(call.seconds for call in calls)
             slowdown = self.rubric.timing.slowdown
-            found.append(timing.verdict(f"{exercise.module}.{exercise.function}", path, seconds, min(reference),
+            found.append(timing.verdict(f"{exercise.module}.{exercise.function}", path, call.seconds, reference,
                                         slowdown, exercise.faster))  # fmt: skip
         return tuple(found)
 
@@ -122,6 +126,8 @@ class Grader:
         if item_id not in self._results:
             try:
                 self._results[item_id] = self._grade(item_id)
+            except SandboxLost:
+                raise  # the whole submission is graded again, with a new zygote
             except Exception as error:  # noqa: BLE001 - a bug of the grader's own must not cost the report
                 message = f"the grader itself failed on this id ({type(error).__name__}: {error}); please report it"
                 detail = "".join(traceback.format_exception(error))
@@ -134,7 +140,10 @@ class Grader:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
             limits = self.rubric.limits_for([item_id])
-            comparisons, failures = lockstep.check(self.submission, self.rubric.tolerance_for(item_id), limits)
+            comparisons, failures = lockstep.check(self.submission, self.rubric.tolerance_for(item_id),
+                                                   lambda: self._within_budget(limits), self.seed)  # fmt: skip
+            cut = self._budget_end is not None and self._budget_end <= time.monotonic()
+            failures = [(label, self._budgeted(failure, cut, item_id)) for label, failure in failures]
             return score_item(item_id, points, comparisons, failures)
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
@@ -152,6 +161,36 @@ class Grader:
             self._outcomes[key] = self._check(exercise)
         return self._outcomes[key]
 
+    # -- the time budget ------------------------------------------------------------------
+
+    def _within_budget(self, limits: Limits) -> Limits | None:
+        """A call's limits, cut to what is left of the submission's time budget (which
+        starts with its first call); None once nothing is left."""
+        now = time.monotonic()
+        if self._budget_end is None:
+            self._budget_end = now + self.rubric.budget
+        left = self._budget_end - now
+        if left <= 0:
+            return None
+        return replace(limits, wall_time=min(limits.wall_time, left), cpu_time=min(limits.cpu_time, left))
+
+    def _budgeted(self, failure: Failure, cut: bool, what: str) -> Failure:
+        """A failure in the light of the budget: a call that ran out of time because the
+        budget had cut its limits is not graded; one that ran into its own limit is
+        named in the reason of the ids the budget then leaves out."""
+        if failure.kind not in ("timeout", "cpu_time"):
+            return failure
+        if cut:
+            return Failure("not_graded", self._not_graded())
+        self._slow.append(what)
+        return failure
+
+    def _not_graded(self) -> str:
+        slow = f" ({', '.join(dict.fromkeys(self._slow[:3]))} ran into their time limits)" if self._slow else ""
+        return f"not graded: the submission's {self.rubric.budget:g} s time budget ran out before this id{slow}"
+
+    # -- one exercise, trial by trial -------------------------------------------------------
+
     def _check(self, exercise: Exercise) -> ExerciseOutcome:
         outcome = ExerciseOutcome(exercise)
         evidence = autograd_in_source(self.submission.folder / f"{exercise.module}.py", exercise.function)
@@ -159,44 +198,52 @@ class Grader:
             outcome.failures.append(("read from the source", uses_autograd(evidence)))
             return outcome
         ids = {name: item.id for item in exercise.items for name in item.gradients}
-        limits = self.rubric.limits_for(ids.values())
+        base = self.rubric.limits_for(ids.values())
         for trial in self.rubric.trials_for(exercise):
-            values, upstream, arguments = inputs(exercise, trial)
-            pending = self.submission.submit(
-                exercise.module, exercise.function, arguments, exercise.fwd is not None, limits
-            )
+            limits = self._within_budget(base)
+            if limits is None:
+                outcome.failures.append((trial.label, Failure("not_graded", self._not_graded())))
+                break
+            values, upstream, arguments = inputs(exercise, trial, self.seed)
+            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,
+                                             limits, reply_size(exercise, values))  # fmt: skip
             reference = exercise.reference(values, upstream)  # while a worker runs the student's code
             call = pending()
             outcome.output = outcome.output or call.output
             if call.failure:
-                outcome.failures.append((trial.label, call.failure))
-                if call.failure.kind not in RETRIED:
+                cut = limits.wall_time < base.wall_time or limits.cpu_time < base.cpu_time
+                failure = self._budgeted(call.failure, cut, f"{exercise.module}.{exercise.function}")
+                outcome.failures.append((trial.label, failure))
+                if not failure_kind(failure.kind).retried:
                     break
                 continue
-            found = {}
-            for name, key in zip(exercise.gradient_names, exercise.wrt):
-                scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
-                got = unpack(call.value, exercise, name)
-                tolerance = self.rubric.tolerance_for(ids[name])
-                if isinstance(got, NotReturned):
-                    found[name] = got, got.comparison(reference[key], trial.label, tolerance)
-                else:
-                    found[name] = (
-                        got,
-                        compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label),
-                    )
-            wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
-            students = call.value if isinstance(call.value, dict) else {}
-            for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
-                if not comparison.passed:
-                    diagnosis = self._diagnose(
-                        exercise, trial, values, reference, key, got, comparison, students, wrong
-                    )
-                    comparison = replace(comparison, diagnosis=diagnosis)
-                    if name not in outcome.examples and comparison.error is not None:
-                        outcome.examples[name] = (got.detach().double(), reference[key], trial.label)
-                outcome.comparisons[name].append(comparison)
+            self._compare(exercise, trial, values, reference, call, ids, outcome)
         return outcome
+
+    def _compare(self, exercise: Exercise, trial: Trial, values: dict[str, torch.Tensor],
+                 reference: dict[str, torch.Tensor], call: Call, ids: dict[str, str], outcome: ExerciseOutcome) -> None:  # fmt: skip
+        """Compare every gradient of one call with the reference, and diagnose the wrong ones."""
+        found = {}
+        for name, key in zip(exercise.gradient_names, exercise.wrt):
+            scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
+            got = unpack(call.value, exercise, name)
+            tolerance = self.rubric.tolerance_for(ids[name])
+            if isinstance(got, NotReturned):
+                found[name] = got, got.comparison(reference[key], trial.label, tolerance)
+            else:
+                found[name] = (
+                    got,
+                    compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label),
+                )
+        wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
+        students = call.value if isinstance(call.value, dict) else {}
+        for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
+            if not comparison.passed:
+                diagnosis = self._diagnose(exercise, trial, values, reference, key, got, comparison, students, wrong)
+                comparison = replace(comparison, diagnosis=diagnosis)
+                if name not in outcome.examples and comparison.error is not None:
+                    outcome.examples[name] = (got.detach().double(), reference[key], trial.label)
+            outcome.comparisons[name].append(comparison)
 
     def _diagnose(
         self,
@@ -235,20 +282,27 @@ def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: f
     return tuple(out)
 
 
-@functools.cache
-def trial_data(trial: Trial) -> TrialData:
-    """A trial's forward values, made once per process: every submission a batch job
-    grades shares them (they are only read)."""
-    return TrialData(trial)
+@functools.lru_cache(maxsize=64)
+def trial_data(trial: Trial, seed: int) -> TrialData:
+    """A trial's forward values in one run, made once per process: every submission a
+    batch job grades shares them (they are only read)."""
+    return TrialData(trial, seed)
 
 
-def inputs(exercise: Exercise, trial: Trial) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, dict[str, Any]]:
-    """What one trial of an exercise needs: the forward values (float64), the upstream
-    gradient if the function takes one, and the student's float32 arguments."""
-    data = trial_data(trial)
+def inputs(exercise: Exercise, trial: Trial, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor | None,
+                                                                  dict[str, Any]]:  # fmt: skip
+    """What one trial of an exercise needs in the run of `seed`: the forward values
+    (float64), the upstream gradient if the function takes one, and the student's
+    float32 arguments."""
+    data = trial_data(trial, seed)
     values = data.fused if exercise.fwd == "fused" else data.exploded
     upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
     return values, upstream, student_arguments(exercise, values, upstream)
+
+
+def reply_size(exercise: Exercise, values: dict[str, torch.Tensor]) -> int:
+    """The most bytes a reply of this exercise may take: its gradients, in any float dtype."""
+    return max_reply([tuple(values[w].shape) for w in exercise.wrt])
 
 
 def student_arguments(
@@ -309,9 +363,30 @@ def _kind(value: Any) -> str:
     return "None: did the function forget to return?" if value is None else f"a {type(value).__name__}"
 
 
-def grade(
-    submission: Path | str, rubric: Path | str | None = None, ids: Iterable[str] | None = None, sandbox: bool = True
-) -> Report:
-    """Grade the folder `submission` and return its report."""
-    with Grader(submission, load_rubric(rubric), sandbox) as grader:
-        return grader.report(ids)
+def grade(submission: Path | str, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
+          sandbox: bool = True, seed: int | None = None, require: tuple[str, ...] | None | bool = False) -> Report:  # fmt: skip
+    """Grade the folder `submission` and return its report. Should the sandbox's zygote
+    die or stop answering meanwhile, the submission is graded again, once, with a new
+    one; then the report says it could not be graded."""
+    rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+    seed = new_seed() if seed is None else seed
+
+    def once() -> Report:
+        with Grader(submission, rubric, sandbox, seed, require) as grader:
+            return grader.report(ids)
+
+    try:
+        return once()
+    except SandboxLost:
+        try:
+            return once()
+        except SandboxLost as lost:
+            why = f"the grading sandbox failed twice on this submission: {lost}"
+            return ungraded(Path(submission), rubric, ids, seed, "error", why)
+
+
+def ungraded(submission: Path, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str) -> Report:
+    """A report for a submission that could not be graded: every id zero, with why."""
+    wanted = set(rubric.graded if ids is None else ids)
+    items = tuple(ItemResult(i, 0.0, rubric.points[i], status, why) for i in catalogue.IDS if i in wanted)
+    return Report(str(submission), items, rubric.tolerance, True, seed=seed)

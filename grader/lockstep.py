@@ -6,38 +6,39 @@ step the student's call goes out, autograd's step is computed meanwhile, and bot
 updates are applied. The losses of every step and the final parameters are compared with
 the one comparison of compare.py. The task is synthetic (the next token is a fixed
 function of the last one, with noise) so that the check needs no data file and the loss
-falls quickly.
+falls quickly; its start and its batches are drawn from the run's secret seed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import torch
 
 from grader import model
+from grader.calls import Call, Failure
 from grader.catalogue import MLP_BACKWARD
 from grader.compare import Comparison, compare
 from grader.diagnosis import Diagnosis
-from grader.limits import Limits
 from grader.model import Shape
-from grader.submission import Call, Failure
+from grader.sandbox.client import max_reply
+from grader.sandbox.limits import Limits
 from grader.train import update
+from grader.trials import mixed
 
 SHAPE = Shape(n=32, V=27, E=10, B=3, H=64)
 STEPS = 200
 LEARNING_RATE = 0.1
-SEED = 2147483647  # the lecture's generator seed
 NOISE = 0.2  # the share of batch targets drawn at random instead
 
 Tensors = dict[str, torch.Tensor]
 
 
-def batches(shape: Shape = SHAPE, steps: int = STEPS, seed: int = SEED) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def batches(seed: int, shape: Shape = SHAPE, steps: int = STEPS) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Contexts and next tokens of a learnable synthetic language, one batch per step."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(mixed(seed, "lockstep batches"))
     successor = torch.randperm(shape.V, generator=g)
     out = []
     for _ in range(steps):
@@ -75,17 +76,23 @@ def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mappin
     return grads
 
 
-def lockstep(submission: Any, limits: Limits | None = None) -> tuple[list[float], Tensors, list[float], Tensors]:
-    """Both runs: the student's losses and parameters, then autograd's."""
-    params = model.init_parameters(SHAPE, torch.Generator().manual_seed(SEED))
+def lockstep(submission: Any, limits: Callable[[], Limits | None], seed: int) -> tuple[list[float], Tensors,
+                                                                                       list[float], Tensors]:  # fmt: skip
+    """Both runs: the student's losses and parameters, then autograd's. `limits` gives
+    each call's limits, or None once the time budget has run out."""
+    params = model.init_parameters(SHAPE, torch.Generator().manual_seed(mixed(seed, "lockstep start")))
     ref_params = {k: p.clone() for k, p in params.items()}
     shapes = {k: p.shape for k, p in params.items()}
+    reply = max_reply([tuple(p.shape) for p in params.values()])
     losses, ref_losses = [], []
-    for step, (Xb, Yb) in enumerate(batches(), start=1):
+    for step, (Xb, Yb) in enumerate(batches(seed), start=1):
         with torch.no_grad():
             fwd = model.fused_forward(params, Xb, Yb)
         arguments = {**fwd, "n": SHAPE.n}
-        pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, limits)
+        call_limits = limits()
+        if call_limits is None:
+            raise StepFailure(step, Failure("not_graded", "the time budget ran out"))
+        pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, call_limits, reply)
         ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
         grads = gradients(pending(), step, shapes)
         with torch.no_grad():
@@ -97,13 +104,13 @@ def lockstep(submission: Any, limits: Limits | None = None) -> tuple[list[float]
 
 
 def check(
-    submission: Any, tolerance: float, limits: Limits | None = None
+    submission: Any, tolerance: float, limits: Callable[[], Limits | None], seed: int
 ) -> tuple[Mapping[str, Sequence[Comparison]], list[tuple[str, Failure]]]:
     """Comparisons of the loss curve and the final parameters, or the failure that
     stopped the student's run."""
     label = f"{STEPS} SGD steps, {SHAPE}"
     try:
-        losses, params, ref_losses, ref_params = lockstep(submission, limits)
+        losses, params, ref_losses, ref_params = lockstep(submission, limits, seed)
     except StepFailure as stop:
         return {"training": []}, [(f"{label}, step {stop.step}", stop.failure)]
     curve = compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from grader.cli import HELP_NO_SANDBOX, HELP_RUBRIC, HELP_SUBMISSION
+from grader.cli import HELP_NO_SANDBOX, HELP_REQUIRE, HELP_RUBRIC, HELP_SEED, HELP_SUBMISSION
 
 if TYPE_CHECKING:
     from grader.grading import Grader
@@ -42,11 +42,17 @@ class GradingState:
                 raise pytest.UsageError(
                     f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ..."
                 )
+            from grader.sandbox.client import ConfinementError, SandboxError
+            from grader.sandbox.confinement import parse_required
+
             rubric = self.config.getoption("backprop_ninja_rubric")
+            required = self.config.getoption("backprop_ninja_require")
             try:
                 sandbox = not self.config.getoption("backprop_ninja_no_sandbox")
-                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None), sandbox=sandbox)
-            except RubricError as error:
+                require = False if required is None else parse_required("" if required == "all" else required)
+                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None), sandbox,
+                                      self.config.getoption("backprop_ninja_seed"), require)  # fmt: skip
+            except (RubricError, ConfinementError, SandboxError, ValueError) as error:
                 raise pytest.UsageError(str(error)) from None
         return self._grader
 
@@ -65,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--rubric", dest="backprop_ninja_rubric", default=None, metavar="FILE", help=HELP_RUBRIC)
     group.addoption("--no-sandbox", dest="backprop_ninja_no_sandbox", action="store_true", help=HELP_NO_SANDBOX)
+    group.addoption("--seed", dest="backprop_ninja_seed", type=int, default=None, metavar="SEED", help=HELP_SEED)
+    group.addoption("--require-confinement", dest="backprop_ninja_require", nargs="?", const="all", default=None,
+                    metavar="LAYERS", help=HELP_REQUIRE)  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,8 +115,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from grader.results import Report
 
     grader = state.grader
-    report = Report(
-        str(grader.submission.folder), tuple(state.results), grader.rubric.tolerance, grader.submission.sandboxed
-    )
+    runner = grader.submission
+    report = Report(str(runner.source), tuple(state.results), grader.rubric.tolerance, runner.sandboxed,
+                    seed=grader.seed, confinement=runner.confinement.layers)  # fmt: skip
     terminalreporter.section("backprop-ninja scores")
     terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))

@@ -17,20 +17,59 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from html import escape
 from typing import Any
 
 from grader import __version__
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
-from grader.results import ItemResult, Report
+from grader.results import GradientResult, ItemResult, Report
+from grader.text import clean
 from grader.timing import BIG
 
 JSON_SCHEMA = "backprop-ninja/report/1"
 BIG_N = BIG.shape.n
 
-COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_implemented": "90", "missing": "90"}
+COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_implemented": "90", "missing": "90",
+          "not_graded": "90"}  # fmt: skip
+
+
+def sanitized(report: Report) -> Report:
+    """The report with every text a submission may have put into it (what its code raised
+    or printed, its name) made safe for any output (text.clean): every format starts here."""
+    return replace(report, submission=clean(report.submission), items=tuple(_clean_item(i) for i in report.items))
+
+
+def _clean_item(item: ItemResult) -> ItemResult:
+    return replace(item, message=clean(item.message), detail=clean(item.detail), diagnosis=_clean(item.diagnosis),
+                   gradients=tuple(_clean_gradient(g) for g in item.gradients))  # fmt: skip
+
+
+def _clean_gradient(gradient: GradientResult) -> GradientResult:
+    comparisons = tuple(replace(c, message=clean(c.message), diagnosis=_clean(c.diagnosis)) for c in gradient.comparisons)
+    return replace(gradient, name=clean(gradient.name), diagnosis=_clean(gradient.diagnosis), comparisons=comparisons)
+
+
+def _clean(diagnosis: Diagnosis | None) -> Diagnosis | None:
+    if diagnosis is None:
+        return None
+    return replace(diagnosis, message=clean(diagnosis.message), hint=clean(diagnosis.hint))
+
+
+def header(report: Report) -> list[str]:
+    """What graded the report: the version, the seed that drew its trials, and how
+    student code was confined."""
+    lines = [f"backprop-ninja {__version__}: grading {report.submission}",
+             f"seed {report.seed} (--seed {report.seed} repeats these trials)"]  # fmt: skip
+    if not report.sandboxed:
+        lines.append("sandbox: OFF (--no-sandbox): student code ran in the grader's process, without limits")
+    elif report.confinement:
+        off = [layer.name for layer in report.confinement if not layer.active]
+        on = len(report.confinement) - len(off)
+        lines.append(f"sandbox: {on} of {len(report.confinement)} confinement layers"
+                     + (f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else ""))  # fmt: skip
+    return lines
 
 
 def points(score: float) -> str:
@@ -44,10 +83,9 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
         text = f"{status:<15}"
         return f"\033[{COLORS[status]}m{text}\033[0m" if color else text
 
+    report = sanitized(report)
     width = max(len(item.id) for item in report.items) if report.items else 10
-    lines = [f"backprop-ninja {__version__}: grading {report.submission}"]
-    if not report.sandboxed:
-        lines.append("sandbox: OFF (--no-sandbox): student code ran in the grader's process, without limits")
+    lines = header(report)
     lines.append("")
     lines.append(f"{'id':<{width}}  {'points':>9}  {'status':<15}  reason")
     for item in report.items:
@@ -82,6 +120,7 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
 def to_json(report: Report) -> dict[str, Any]:
     """The project's own report: totals, then every id with every gradient's figures in
     every trial."""
+    report = sanitized(report)
     return {
         "schema": JSON_SCHEMA,
         "version": __version__,
@@ -90,6 +129,8 @@ def to_json(report: Report) -> dict[str, Any]:
         "max_score": report.max_score,
         "tolerance": report.tolerance,
         "sandboxed": report.sandboxed,
+        "seed": report.seed,
+        "confinement": [asdict(layer) for layer in report.confinement],
         "items": [_item(item) for item in report.items],
         "speed": [
             {
@@ -142,10 +183,12 @@ def _finite(figures: dict[str, Any]) -> dict[str, Any]:
 
 def to_gradescope(report: Report) -> dict[str, Any]:
     """Gradescope's results.json: a test per id, named by the id."""
+    report = sanitized(report)
     return {
         "score": report.score,
         "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points"
         + ("" if report.sandboxed else " (graded with --no-sandbox)")
+        + f" (seed {report.seed})"
         + "".join(f"\n\nslow: {s.note}" for s in report.speed if s.slow),
         "tests": [
             {
@@ -172,6 +215,7 @@ def _feedback(item: ItemResult) -> str:
 def to_classroom(report: Report) -> dict[str, Any]:
     """The result GitHub Classroom's autograding reporter reads (version 1): the
     total in max_score and one test per id, whose scores it adds up."""
+    report = sanitized(report)
     return {
         "version": 1,
         "status": "pass" if report.passed else "fail",
@@ -194,6 +238,7 @@ def to_classroom(report: Report) -> dict[str, Any]:
 
 def markdown(report: Report) -> str:
     """The score table in Markdown, for a CI job's summary page."""
+    report = sanitized(report)
     cell = lambda text: text.replace("|", "\\|").replace("\n", " ")
     lines = [
         f"## backprop-ninja: {points(report.score)}/{points(report.max_score)} points",
@@ -217,6 +262,7 @@ def markdown(report: Report) -> str:
 def to_junit(report: Report) -> str:
     """JUnit XML: one testcase per id; a wrong id is a failure, one whose code raised
     is an error, and the score goes in the testcase's properties."""
+    report = sanitized(report)
     errors = [i for i in report.items if i.status == "error"]
     failures = [i for i in report.items if i.status not in ("passed", "error")]
     suites = ET.Element("testsuites", name="backprop-ninja", tests=str(len(report.items)),
@@ -248,6 +294,7 @@ def html(report: Report) -> str:
     reference and their difference. Nothing is fetched from the network."""
     from grader import pictures
 
+    report = sanitized(report)
     rows = []
     for item in report.items:
         hint = (

@@ -7,9 +7,10 @@ from typing import Any
 
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
+from grader.sandbox.confinement import Layer
 from grader.timing import Speed
 
-STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing")
+STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing", "not_graded")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Report:
     # What only the submission checks (from a released repository's rubric): ids not
     # graded here, and ids or patterns that get more trials there.
     at_submission: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    seed: int = 0  # the run's secret seed, which drew every trial: --seed repeats the run
+    confinement: tuple[Layer, ...] = ()  # the layers that confined student code
 
     @property
     def score(self) -> float:

@@ -6,6 +6,7 @@ Precedence: the command line over the instructor's rubric over the default rubri
 
     [grading]      tolerance                              every id
     [limits]       wall_time cpu_time memory output       every call of student code
+                   budget                                 all calls of one submission together
     [timing]       enabled slowdown penalty               the timing step
     [points]       "<id>" = points
     [exercises."<id or pattern>"]                          per id, over the above:
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.catalogue import IDS, Exercise
-from grader.limits import LIMIT_HELP, Limits
+from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP, Limits
 from grader.model import Shape
 from grader.trials import Trial
 
@@ -37,7 +38,7 @@ DEFAULT = resources.files("grader") / "rubric.toml"
 VISIBILITIES = ("visible", "after_due_date", "hidden")
 SECTIONS = {
     "grading": "settings that apply to every id",
-    "limits": "what each call of student code may use",
+    "limits": "what each call of student code may use, and all of them together (budget)",
     "timing": "the separate step that times the right functions",
     "points": "the points of each exercise id",
     "exercises": "settings of some ids: visibility, tolerance, limits",
@@ -62,7 +63,7 @@ TRIAL = {
     "E": "embedding size",
     "B": "block size",
     "H": "hidden size",
-    "seed": "the random seed of the trial",
+    "seed": "which draw of the run (optional): mixed with the run's secret seed, so the values change every run",
     "small_variance": "scale a few W1 columns so that the batch variance is below eps (true or false)",
     "ties": "give rows of logits tied maxima (true or false)",
 }
@@ -100,6 +101,7 @@ class Rubric:
     tolerance: float  # see compare.py
     limits: Limits
     timing: Timing
+    budget: float  # seconds all the calls of one submission may take together
     sources: tuple[str, ...]  # the files it was read from, default first
     exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # pattern -> per-id settings
     hidden_items: tuple[str, ...] = ()  # ids graded on the instructor's side only
@@ -174,7 +176,8 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
     return Rubric(
         points={i: float(points[i]) for i in IDS},
         tolerance=float(data["grading"]["tolerance"]),
-        limits=Limits(**data["limits"]),
+        limits=Limits(**{k: v for k, v in data["limits"].items() if k in LIMIT_HELP}),
+        budget=float(data["limits"]["budget"]),
         timing=Timing(**data["timing"]),
         sources=tuple(sources),
         exercises=data.get("exercises", {}),
@@ -187,9 +190,8 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
 
 def _trial(spec: dict[str, Any], number: int) -> HiddenTrial:
     shape = Shape(**{k: spec[k] for k in ("n", "V", "E", "B", "H")})
-    trial = Trial(
-        shape, seed=spec["seed"], small_variance=spec.get("small_variance", False), ties=spec.get("ties", False)
-    )
+    salt = spec.get("seed", 1000 + number)
+    trial = Trial(shape, salt, small_variance=spec.get("small_variance", False), ties=spec.get("ties", False))
     return HiddenTrial(tuple(spec["ids"]), trial)
 
 
@@ -217,6 +219,7 @@ def to_toml(rubric: Rubric) -> str:
         "",
         "[limits]",
         *(f"{name} = {getattr(rubric.limits, name)!r}" for name in LIMIT_HELP),
+        f"budget = {rubric.budget!r}",
         "",
         "[timing]",
         f"enabled = {str(rubric.timing.enabled).lower()}",
@@ -235,7 +238,7 @@ def to_toml(rubric: Rubric) -> str:
             lines += ["", "[[hidden.trials]]", f"ids = {_toml_value(list(h.ids))}"]
             lines += [f"{k} = {getattr(t.shape, k)}" for k in ("n", "V", "E", "B", "H")]
             lines += [
-                f"seed = {t.seed}",
+                f"seed = {t.salt}",
                 f"small_variance = {str(t.small_variance).lower()}",
                 f"ties = {str(t.ties).lower()}",
             ]
@@ -275,7 +278,7 @@ def _read(text: str, source: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise RubricError(source, section, f"expected a table [{section}], got a {type(value).__name__}")
     _check_settings(source, "grading", data.get("grading", {}), SETTINGS)
-    _check_settings(source, "limits", data.get("limits", {}), LIMIT_HELP)
+    _check_settings(source, "limits", data.get("limits", {}), {**LIMIT_HELP, "budget": BUDGET_HELP})
     _check_settings(source, "timing", data.get("timing", {}), TIMING)
     for key, value in data.get("points", {}).items():
         _check_id(source, f"points.{key}", key, pattern=False)
@@ -308,6 +311,7 @@ def _valid(key: str, value: Any) -> bool:
     return {
         "tolerance": lambda v: _number(v) and 0 < v < 1,
         "wall_time": lambda v: _number(v) and v > 0,
+        "budget": lambda v: _number(v) and v > 0,
         "cpu_time": lambda v: _number(v) and v > 0,
         "memory": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
         "output": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
@@ -322,6 +326,7 @@ def _expected(key: str) -> str:
     return {
         "tolerance": "a number between 0 and 1 (e.g. 1e-4)",
         "wall_time": "a number of seconds > 0",
+        "budget": "a number of seconds > 0",
         "cpu_time": "a number of seconds > 0",
         "memory": "a whole number of MB > 0",
         "output": "a whole number of KB > 0",
@@ -351,9 +356,9 @@ def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
         unknown = set(spec) - set(TRIAL)
         if unknown:
             raise RubricError(source, f"{where}.{min(unknown)}", f"unknown key; expected: {_listing(TRIAL)}")
-        missing = [k for k in ("ids", "n", "V", "E", "B", "H", "seed") if k not in spec]
+        missing = [k for k in ("ids", "n", "V", "E", "B", "H") if k not in spec]
         if missing:
-            raise RubricError(source, where, f"missing {', '.join(missing)}: a trial needs ids, n, V, E, B, H and seed")
+            raise RubricError(source, where, f"missing {', '.join(missing)}: a trial needs ids, n, V, E, B and H")
         if not _strings(spec["ids"]) or not spec["ids"]:
             raise RubricError(source, f"{where}.ids", 'expected a list of ids or patterns, e.g. ids = ["ex1.*"]')
         for item in spec["ids"]:
@@ -361,6 +366,8 @@ def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
             if fnmatch.fnmatchcase(TRAINING_ID, item) and item == TRAINING_ID:
                 raise RubricError(source, f"{where}.ids", f"{TRAINING_ID} runs its own training: it takes no trials")
         for key in ("n", "V", "E", "B", "H", "seed"):
+            if key not in spec:
+                continue
             if not (
                 isinstance(spec[key], int)
                 and not isinstance(spec[key], bool)

@@ -7,17 +7,9 @@ from typing import Any
 
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis, from_failure, over_trials
+from grader.calls import Failure
+from grader.failures import kind
 from grader.results import GradientResult, ItemResult
-from grader.submission import Failure
-
-FAILURE_STATUS = {
-    "missing_module": "missing",
-    "missing_function": "missing",
-    "not_implemented": "not_implemented",
-    "bad_return": "failed",
-    "mutated_input": "failed",
-    "uses_autograd": "failed",
-}
 
 
 def score_item(
@@ -49,9 +41,9 @@ def score_item(
         return ItemResult(item_id, score, points, "passed", "", gradients)
     if failures:
         trial, failure = failures[0]
-        status = FAILURE_STATUS.get(failure.kind, "error")
+        status = kind(failure.kind).status
         diagnosis = _failure_diagnosis(failure, trial, gradients, quirky)
-        located = status in ("missing", "not_implemented")
+        located = status in ("missing", "not_implemented", "not_graded")
         message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)

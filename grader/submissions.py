@@ -4,6 +4,8 @@ safely."""
 
 from __future__ import annotations
 
+import os
+import struct
 import tarfile
 import zipfile
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 from grader.catalogue import MODULES
 
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
-MAX_UNPACKED = 64 * 2**20  # bytes an archive may unpack to: a submission is a few KB
+MAX_ARCHIVE = 16 * 2**20  # bytes of an archive file: a submission is a few KB
+MAX_UNPACKED = 64 * 2**20  # bytes an archive may unpack to
 MAX_MEMBERS = 10_000
 
 
@@ -48,41 +51,94 @@ def name_of(path: Path) -> str:
 
 
 def unpack(archive: Path, into: Path) -> Path:
-    """Unpack `archive` into the folder `into`, refusing members that would land outside
-    it, links, and archives that unpack to more than MAX_UNPACKED bytes."""
+    """Unpack `archive` into the folder `into`, member by member against the caps (a
+    tar is read as a stream, a zip's member count is read from its end record before
+    its directory), refusing members that would land outside it and links."""
     into.mkdir(parents=True, exist_ok=True)
     root = into.resolve()
+    size = archive.stat().st_size
+    if size > MAX_ARCHIVE:
+        raise SubmissionError(
+            f"{archive.name} is {size:,} bytes, more than a submission needs (at most {MAX_ARCHIVE:,}): refused"
+        )
     try:
         if archive.name.endswith(".zip"):
-            with zipfile.ZipFile(archive) as z:
-                members = z.infolist()
-                _check_sizes(archive, [m.file_size for m in members])
-                for member in members:
-                    _check_path(archive, root, member.filename)
-                z.extractall(root)
+            _unzip(archive, root)
         else:
-            with tarfile.open(archive) as t:
-                members = t.getmembers()
-                _check_sizes(archive, [m.size for m in members])
-                for member in members:
-                    if not (member.isfile() or member.isdir()):
-                        raise SubmissionError(f"{archive.name}: {member.name} is a link or device: refused")
-                    _check_path(archive, root, member.name)
-                t.extractall(root, filter="data")
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as error:
+            _untar(archive, root)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as error:
         raise SubmissionError(f"{archive.name} cannot be unpacked: {error}") from None
     return root
 
 
-def _check_sizes(archive: Path, sizes: list[int]) -> None:
-    if len(sizes) > MAX_MEMBERS or sum(sizes) > MAX_UNPACKED:
-        raise SubmissionError(
-            f"{archive.name} unpacks to {len(sizes)} files and {sum(sizes):,} bytes, more than a submission needs "
-            f"(at most {MAX_MEMBERS} files and {MAX_UNPACKED:,} bytes)"
-        )
+def _unzip(archive: Path, root: Path) -> None:
+    count = _zip_entries(archive)
+    if count is None or count > MAX_MEMBERS:
+        raise SubmissionError(f"{archive.name} holds {'too many' if count is None else f'{count:,}'} files, more "
+                              f"than a submission needs (at most {MAX_MEMBERS:,})")  # fmt: skip
+    caps = _Caps(archive)
+    with zipfile.ZipFile(archive) as z:
+        for member in z.infolist():
+            caps.add(member.file_size)
+            target = _check_path(archive, root, member.filename)
+            if member.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(member) as source, open(target, "wb") as copy:
+                while chunk := source.read(1 << 16):
+                    caps.write(len(chunk))  # the declared sizes may lie
+                    copy.write(chunk)
 
 
-def _check_path(archive: Path, root: Path, name: str) -> None:
+def _untar(archive: Path, root: Path) -> None:
+    caps = _Caps(archive)
+    with tarfile.open(archive, mode="r|*") as stream:
+        for member in stream:
+            caps.add(member.size)
+            if not (member.isfile() or member.isdir()):
+                raise SubmissionError(f"{archive.name}: {member.name} is a link or device: refused")
+            _check_path(archive, root, member.name)
+            stream.extract(member, root, filter="data")
+
+
+class _Caps:
+    """Counts an archive's members and bytes as they come, and refuses it past the caps."""
+
+    def __init__(self, archive: Path):
+        self.archive, self.members, self.bytes = archive, 0, 0
+
+    def add(self, size: int) -> None:
+        self.members += 1
+        self.write(size)
+
+    def write(self, size: int) -> None:
+        self.bytes += max(size, 0)
+        if self.members > MAX_MEMBERS or self.bytes > MAX_UNPACKED:
+            raise SubmissionError(
+                f"{self.archive.name} unpacks to more than {MAX_MEMBERS:,} files or {MAX_UNPACKED:,} bytes, more than a "
+                "submission needs: refused"
+            )
+
+
+def _zip_entries(archive: Path) -> int | None:
+    """The number of members a zip file's end record declares, read before its central
+    directory is; None when it has none or uses the zip64 format (a submission never
+    needs it)."""
+    with open(archive, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        end = f.tell()
+        f.seek(max(0, end - 65_557))  # the end record and the longest comment
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise zipfile.BadZipFile("File is not a zip file")
+    (count,) = struct.unpack_from("<H", tail, at + 10)
+    return None if count == 0xFFFF else count
+
+
+def _check_path(archive: Path, root: Path, name: str) -> Path:
     target = (root / name).resolve()
     if not target.is_relative_to(root):
         raise SubmissionError(f"{archive.name}: {name} would be unpacked outside its folder: refused")
+    return target

@@ -17,8 +17,8 @@ from pathlib import Path
 from grader.model import Shape
 from grader.trials import Trial
 
-BIG = Trial(Shape(n=4096, V=27, E=10, B=3, H=64), seed=8)
-REPEATS = 3  # calls per function; the fastest counts
+BIG = Trial(Shape(n=4096, V=27, E=10, B=3, H=64), salt=8)
+REPEATS = 10  # calls per function in one go: the CPU time per call is their mean
 
 GENERIC = "compute the gradient for the whole batch at once: broadcasting, .sum(0, keepdim=True) and @ need no loop"
 
@@ -28,8 +28,8 @@ class Speed:
     """How fast one right function is, against autograd."""
 
     function: str  # module.function
-    seconds: float  # the student's function, the fastest of REPEATS calls
-    reference_seconds: float  # autograd's backward of the same op, the fastest of REPEATS
+    seconds: float  # the student's function: CPU seconds per call, the mean of REPEATS calls
+    reference_seconds: float  # autograd's backward of the same op, likewise
     slowdown: float  # the threshold of the rubric
     note: str = ""  # why it is slow and what to do; empty unless slow
 

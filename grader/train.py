@@ -64,17 +64,29 @@ class Data:
     test: tuple[torch.Tensor, torch.Tensor]
 
 
-def load(path: Path | str, block: int = 3) -> Data:
-    """The words of a names file, shuffled and split as in the lecture."""
+def read_words(path: Path | str) -> list[str]:
+    """The names of a names file, one per line, checked for what training needs."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no names file {path}: give one name per line with --data PATH (default data/names.txt)")
     words = [w.strip() for w in path.read_text(encoding="utf-8", errors="replace").splitlines() if w.strip()]
     if len(words) < 10:
         raise DataError(f"{path} holds {len(words)} names: training needs thousands, one per line")
-    chars = sorted(set("".join(words)))
-    if END in chars:
+    if any(END in w for w in words):
         raise DataError(f"{path} uses {END!r} in a name, which is the start and end token: remove it")
+    return words
+
+
+def load(path: Path | str, block: int = 3) -> Data:
+    """The words of a names file, shuffled and split as in the lecture."""
+    return dataset(read_words(path), block)
+
+
+def dataset(words: list[str], block: int = 3) -> Data:
+    """Contexts of `block` characters and the next one, from these words shuffled and
+    split 80/10/10 as in the lecture."""
+    words = list(words)
+    chars = sorted(set("".join(words)))
     stoi = {c: i + 1 for i, c in enumerate(chars)}
     stoi[END] = 0
     random.seed(SPLIT_SEED)
@@ -109,13 +121,15 @@ class Stop(Exception):
 def run(
     backward: Callable[[Values], Any],
     data: Data,
-    config: Config = Config(),
+    config: Config,
+    guard: AutogradGuard,
     progress: Progress | None = None,
     describe: Callable[[BaseException], str] = lambda e: f"{type(e).__name__}: {e}",
 ) -> dict[str, Any]:
-    """Train with `backward` (a student's mlp_backward) and return the figures: the loss
-    curve, the train and validation losses after calibrating batchnorm, the sampled
-    names, the autograd checks, and why it stopped, if it did."""
+    """Train with `backward` (a student's mlp_backward), under `guard` (in place), and
+    return the figures: the loss curve, the train and validation losses after
+    calibrating batchnorm, the sampled names, the autograd checks, and why it stopped,
+    if it did."""
     start = time.perf_counter()
     shape = Shape(n=config.batch, V=len(data.itos), E=config.E, B=config.B, H=config.H)
     g = torch.Generator().manual_seed(config.seed)
@@ -126,11 +140,12 @@ def run(
     checks: list[dict[str, Any]] = []
     stopped = None
     try:
-        with torch.no_grad(), AutogradGuard() as guard:
-            for first in range(0, config.steps, config.every):
-                count = min(config.every, config.steps - first)
-                ix = torch.randint(0, len(Xtr), (count, config.batch), generator=g)
-                Xs, Ys = Xtr[ix], Ytr[ix]
+        for first in range(0, config.steps, config.every):
+            guard.evidence = []
+            count = min(config.every, config.steps - first)
+            ix = torch.randint(0, len(Xtr), (count, config.batch), generator=g)
+            Xs, Ys = Xtr[ix], Ytr[ix]
+            with guard.watching():
                 for j in range(count):
                     step = first + j
                     try:
@@ -146,16 +161,14 @@ def run(
                             checks.append(_check(step, fwd, grads, config.tolerance))
                     update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
                     losses.append(fwd["loss"])
-                if guard.evidence:
-                    raise Stop(
-                        first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd"
-                    )
-                recent = float(torch.stack(losses[-count:]).mean())
-                if not math.isfinite(recent):
-                    raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
-                if progress:
-                    progress({"step": first + count, "steps": config.steps, "loss": recent,
-                              "seconds": time.perf_counter() - start})  # fmt: skip
+            if guard.evidence:
+                raise Stop(first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd")
+            recent = float(torch.stack(losses[-count:]).mean())
+            if not math.isfinite(recent):
+                raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
+            if progress:
+                progress({"step": first + count, "steps": config.steps, "loss": recent,
+                          "seconds": time.perf_counter() - start})  # fmt: skip
     except AutogradUnavailable as error:
         message = f"mlp_backward uses autograd: {error}"
         stopped = {"step": len(losses), "message": message, "parameter": "", "kind": "uses_autograd"}

@@ -1,8 +1,13 @@
 """The inputs every exercise is checked on: trials, built from real forward passes.
 
-A trial is a shape, a seed and a few deliberate quirks. Its forward values are computed
-once in float64 (the reference's precision) and handed to students as float32 copies (the
-lecture's dtype). Each set of trials below exists to catch a class of mistakes, as
+A trial is a shape, a salt and a few deliberate quirks. Its values are drawn anew on
+every run, from the run's secret seed (made in the grader's process, never sent to a
+worker, recorded in the report so that --seed can repeat a run) mixed with the trial's
+salt: no table of answers can be made in advance. Each draw is checked for what would
+blur the verdict (near-tied logits, a batch variance near eps, repeated contexts) and
+drawn again until none is left, so the measured margins hold on every trial. The forward
+values are computed once in float64 (the reference's precision) and handed to students
+as float32 copies (the lecture's dtype). Each set of trials below exists to catch a class of mistakes, as
 measured in spec/comparison.md: n other than 32 and V other than 27 catch hard-coded
 sizes, small n makes Bessel's n vs n-1 large, a small-variance batch makes a missing eps
 visible, tied maxima tell the one index `max` picks from all of them, repeated tokens
@@ -11,7 +16,8 @@ visible, tied maxima tell the one index `max` picks from all of them, repeated t
 
 from __future__ import annotations
 
-import zlib
+import hashlib
+import secrets
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,7 +32,7 @@ class Trial:
     """One set of inputs: the network at one shape and seed."""
 
     shape: Shape
-    seed: int
+    salt: int  # mixed with the run's seed: which draw of the run this trial is
     small_variance: bool = False  # a few W1 columns scaled by 1e-3: batch variance below eps
     ties: bool = False  # rows of logits whose maximum occurs several times
     upstream_like: str | None = None  # the upstream gradient follows this forward value (plus noise)
@@ -46,16 +52,16 @@ class Trial:
         return ", ".join([str(self.shape), *filter(None, quirks)])
 
 
-LECTURE = Trial(Shape(n=32, V=27, E=10, B=3, H=64), seed=1)
-SMALL = Trial(Shape(n=8, V=7, E=4, B=2, H=9), seed=2)
-TINY = Trial(Shape(n=3, V=5, E=3, B=3, H=6), seed=3)
-WIDE = Trial(Shape(n=64, V=27, E=6, B=4, H=48), seed=4, small_variance=True)
+LECTURE = Trial(Shape(n=32, V=27, E=10, B=3, H=64), salt=1)
+SMALL = Trial(Shape(n=8, V=7, E=4, B=2, H=9), salt=2)
+TINY = Trial(Shape(n=3, V=5, E=3, B=3, H=6), salt=3)
+WIDE = Trial(Shape(n=64, V=27, E=6, B=4, H=48), salt=4, small_variance=True)
 # n = 2 saturates batchnorm (its gradient becomes pure cancellation), so only the
 # functions that do not reach back through batchnorm get this one.
-PAIR = Trial(Shape(n=2, V=5, E=3, B=3, H=4), seed=5)
-TIES = Trial(Shape(n=16, V=11, E=5, B=3, H=20), seed=6, ties=True)
+PAIR = Trial(Shape(n=2, V=5, E=3, B=3, H=4), salt=5)
+TIES = Trial(Shape(n=16, V=11, E=5, B=3, H=20), salt=6, ties=True)
 # With a random upstream alone, the biased-variance mistake in the fused batchnorm can hide.
-CORRELATED = Trial(Shape(n=64, V=27, E=10, B=3, H=64), seed=7, upstream_like="bnraw")
+CORRELATED = Trial(Shape(n=64, V=27, E=10, B=3, H=64), salt=7, upstream_like="bnraw")
 
 STANDARD = (LECTURE, SMALL, TINY, WIDE)
 OUTSIDE_BATCHNORM = (*STANDARD, PAIR)
@@ -64,25 +70,60 @@ FUSED_BATCHNORM = (*STANDARD, CORRELATED)
 
 SMALL_VARIANCE_COLUMNS = 3
 SMALL_VARIANCE_FACTOR = 1e-3
+# What a draw must keep clear of, else it is drawn again: the gap between a row's two
+# largest logits (float32 must not reorder them: 6e-8 relative), and a hidden unit's batch
+# variance (near eps, batchnorm's gradient is ill-conditioned in float32; the
+# small-variance trial's scaled columns sit far below it on purpose).
+LOGIT_GAP = 1e-4
+LEAST_VARIANCE = 1e-2
+DRAWS = 1000
+
+
+def new_seed() -> int:
+    """A run's secret seed."""
+    return secrets.randbits(48)
+
+
+def mixed(*parts: object) -> int:
+    """A 63-bit seed from the run's seed and what names one draw in it."""
+    return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=8).digest(), "little") >> 1
 
 
 class TrialData:
-    """The forward values of one trial: float64 for the reference, float32 for students."""
+    """The forward values of one trial in one run: float64 for the reference, float32
+    for students."""
 
-    def __init__(self, trial: Trial):
-        self.trial = trial
+    def __init__(self, trial: Trial, seed: int):
+        self.trial, self.seed = trial, seed
         shape = trial.shape
-        g = torch.Generator().manual_seed(trial.seed)
-        params = model.init_parameters(shape, g)
-        if trial.small_variance:
-            params["W1"][:, :SMALL_VARIANCE_COLUMNS] *= SMALL_VARIANCE_FACTOR
-        # Two equal contexts at small n make dW1 and dC pure cancellation, where even the
-        # exact formula misses the tolerance: draw again until three are distinct.
-        self.Xb = torch.randint(0, shape.V, (shape.n, shape.B), generator=g)
-        while len(torch.unique(self.Xb, dim=0)) < min(3, shape.n):
+        g = torch.Generator().manual_seed(mixed(seed, trial.salt))
+        for _ in range(DRAWS):
+            params = model.init_parameters(shape, g)
+            if trial.small_variance:
+                params["W1"][:, :SMALL_VARIANCE_COLUMNS] *= SMALL_VARIANCE_FACTOR
             self.Xb = torch.randint(0, shape.V, (shape.n, shape.B), generator=g)
-        self.Yb = torch.randint(0, shape.V, (shape.n,), generator=g)
-        self.params = {k: p.double() for k, p in params.items()}
+            self.Yb = torch.randint(0, shape.V, (shape.n,), generator=g)
+            self.params = {k: p.double() for k, p in params.items()}
+            if self._clear():
+                break
+        else:
+            raise RuntimeError(f"no clear draw for the trial {trial.label} in {DRAWS} tries")
+
+    def _clear(self) -> bool:
+        """Whether this draw keeps clear of what would blur the verdict: two equal
+        contexts at small n (dW1 and dC become pure cancellation), near-tied logits
+        (outside the tied-maxima trial), a hidden unit's variance near eps."""
+        if len(torch.unique(self.Xb, dim=0)) < min(3, self.trial.shape.n):
+            return False
+        with torch.no_grad():
+            values = model.forward(self.params, self.Xb, self.Yb)
+        top = values["logits"].topk(2, dim=1).values
+        if not self.trial.ties and bool(((top[:, 0] - top[:, 1]) < LOGIT_GAP).any()):
+            return False
+        variance = values["bnvar"].flatten()
+        if self.trial.small_variance:
+            variance = variance[SMALL_VARIANCE_COLUMNS:]
+        return self.trial.shape.n <= 2 or not bool((variance < LEAST_VARIANCE).any())
 
     @cached_property
     def exploded(self) -> dict[str, torch.Tensor]:
@@ -101,8 +142,8 @@ class TrialData:
             return model.fused_forward(self.params, self.Xb, self.Yb)
 
     def upstream(self, output: torch.Tensor, salt: str) -> torch.Tensor:
-        """A float64 gradient for `output`, the same on every run for the same salt."""
-        g = torch.Generator().manual_seed(self.trial.seed * 1_000_003 + zlib.crc32(salt.encode()))
+        """A float64 gradient for `output`, drawn for this run, trial and `salt`."""
+        g = torch.Generator().manual_seed(mixed(self.seed, self.trial.salt, salt))
         noise = torch.randn(output.shape, generator=g, dtype=torch.float64)
         if self.trial.upstream_like is None:
             return noise

@@ -130,12 +130,23 @@ def test_a_students_module_can_import_a_sibling_module(make_submission):
     assert items["ex4.mlp_backward"].status == "passed"
 
 
-def test_grading_is_deterministic(make_submission):
+def test_a_seed_repeats_a_run_exactly_and_another_seed_gives_the_same_verdicts(make_submission):
     code = "def bnvar_backward(dbnvar, bndiff2):\n    return dbnvar.expand_as(bndiff2) / bndiff2.shape[0]\n"
     folder = make_submission(append={"ex1_atomic": code})
-    first, second = (json.dumps(reports.to_json(grade(folder))) for _ in range(2))
-    assert first == second
-    assert '"status": "failed"' in first
+
+    def run(seed):
+        data = reports.to_json(grade(folder, seed=seed))
+        assert data["seed"] == seed
+        return {k: v for k, v in data.items() if k != "confinement"}  # its uid is the submission's own each time
+
+    first, second, other = run(7), run(7), run(8)
+    assert json.dumps(first) == json.dumps(second)
+    assert [(i["id"], i["status"], i["score"]) for i in first["items"]] == [
+        (i["id"], i["status"], i["score"]) for i in other["items"]
+    ]
+    figures = lambda data: [t["error"] for i in data["items"] for g in i["gradients"] for t in g["trials"]]
+    assert figures(first) != figures(other)
+    assert '"status": "failed"' in json.dumps(first)
 
 
 def test_two_submissions_graded_in_one_process_do_not_share_modules(make_submission, tmp_path):

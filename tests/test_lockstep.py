@@ -5,18 +5,26 @@ import torch
 from grader import lockstep
 from grader.grading import grade
 from grader.rubric import load_rubric
-from grader.submission import Submission
+from grader.sandbox.inprocess import InProcess
 from tests.conftest import SOLUTIONS
+
+SEED = 12345
+
+
+def in_process():
+    return InProcess(SOLUTIONS, load_rubric().limits)
 
 
 def test_the_synthetic_task_is_learnt_in_the_check_s_few_steps():
-    losses, _, ref_losses, _ = lockstep.lockstep(Submission(SOLUTIONS, load_rubric().limits))
+    limits = load_rubric().limits
+    losses, _, ref_losses, _ = lockstep.lockstep(in_process(), lambda: limits, SEED)
     assert len(losses) == len(ref_losses) == lockstep.STEPS
     assert sum(ref_losses[-20:]) / 20 < 0.6 * ref_losses[0]
 
 
 def test_the_solution_follows_autograd_to_well_within_the_tolerance():
-    comparisons, failures = lockstep.check(Submission(SOLUTIONS, load_rubric().limits), 1e-4)
+    limits = load_rubric().limits
+    comparisons, failures = lockstep.check(in_process(), 1e-4, lambda: limits, SEED)
     assert failures == []
     assert [c.name for c in comparisons["training"]] == ["loss curve", *lockstep.model.PARAMETERS]
     assert max(c.error for c in comparisons["training"]) < 1e-5
@@ -41,6 +49,7 @@ def test_a_missing_gradient_stops_the_run_at_the_first_step_with_a_reason(make_s
     assert "step 1" in item.message and "'W1'" in item.message
 
 
-def test_the_runs_start_from_the_same_parameters_and_see_the_same_batches():
-    first, second = lockstep.batches(), lockstep.batches()
+def test_the_batches_are_the_same_for_one_seed_and_differ_between_seeds():
+    first, second, other = lockstep.batches(SEED), lockstep.batches(SEED), lockstep.batches(SEED + 1)
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(first, second))
+    assert not torch.equal(first[0][0], other[0][0])

@@ -16,8 +16,9 @@ from tests.conftest import EXERCISES
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 
 
-def test_the_mixed_submission_has_every_status(mixed_report):
-    assert {i.status for i in mixed_report.items} == set(STATUSES)
+def test_the_mixed_submission_has_every_status_but_not_graded(mixed_report):
+    # not_graded needs a submission that runs out of its time budget: tests/test_sandbox.py
+    assert {i.status for i in mixed_report.items} == set(STATUSES) - {"not_graded"}
 
 
 @pytest.mark.parametrize("which", ["solutions", "stubs", "mixed"])

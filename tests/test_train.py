@@ -10,13 +10,14 @@ import torch
 from grader import train
 from grader.cli import main
 from grader.rubric import load_rubric
-from grader.sandbox import Sandbox
-from grader.submission import Submission
+from grader.sandbox.client import Sandbox
+from grader.sandbox.inprocess import InProcess
 from tests.conftest import ROOT, SOLUTIONS
 
 NAMES = ROOT / "data" / "names.txt"
 LECTURE_NAMES = ROOT.parent / "shared" / "data" / "names.txt"
 WRONG = ROOT / "tests" / "formulations" / "wrong"
+WORDS = train.read_words(NAMES)
 
 
 def with_mistake(tmp_path, name):
@@ -44,7 +45,7 @@ def test_a_names_file_that_cannot_be_trained_on_is_refused(tmp_path, text, probl
 
 
 def test_a_short_run_with_the_solutions_brings_the_loss_down():
-    call = Submission(SOLUTIONS, load_rubric().limits).train(str(NAMES), {**vars(train.Config(steps=3000))})
+    call = InProcess(SOLUTIONS, load_rubric().limits).train(WORDS, {**vars(train.Config(steps=3000))})
     result = call.value
     assert result["stopped"] is None and result["steps_done"] == 3000
     assert result["curve"][0] > result["curve"][-1]
@@ -55,11 +56,11 @@ def test_a_short_run_with_the_solutions_brings_the_loss_down():
 def test_the_sandbox_and_the_grader_process_train_to_the_same_figures():
     config = {**vars(train.Config(steps=1500, samples=3))}
     limits = load_rubric().limits
-    inside = Submission(SOLUTIONS, limits).train(str(NAMES), config).value
+    inside = InProcess(SOLUTIONS, limits).train(WORDS, config).value
     sandbox = Sandbox(SOLUTIONS, limits)
     try:
         seen = []
-        outside = sandbox.train(str(NAMES), config, seen.append).value
+        outside = sandbox.train(WORDS, config, seen.append).value
     finally:
         sandbox.close()
     assert inside["curve"] == outside["curve"] and inside["samples"] == outside["samples"]
@@ -112,6 +113,7 @@ def test_a_missing_mlp_backward_is_said_plainly(tmp_path, capsys):
 def test_the_full_run_reaches_the_lectures_figures_on_the_lectures_data():
     if not LECTURE_NAMES.is_file():
         pytest.skip(f"the lecture's data set is not beside the project ({LECTURE_NAMES})")
-    result = Submission(SOLUTIONS, load_rubric().limits).train(str(LECTURE_NAMES), {**vars(train.Config())}).value
+    words = train.read_words(LECTURE_NAMES)
+    result = InProcess(SOLUTIONS, load_rubric().limits).train(words, {**vars(train.Config())}).value
     assert result["stopped"] is None and result["steps_done"] == 200_000
     assert result["train_loss"] <= 2.08 and result["val_loss"] <= 2.12  # measured: 2.0711 and 2.1119

@@ -1,68 +1,30 @@
 """Load a student's modules from a folder and call their functions, turning everything
 that can go wrong into a `Failure` with a message a student can act on.
 
-This runs wherever student code runs: in a worker process (sandbox.py), or in the
-grader's own process with --no-sandbox.
+This runs wherever student code runs: in a confined worker process (worker.py), or in
+the grader's own process with --no-sandbox (inprocess.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import io
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 
-from grader.catalogue import Values
+from grader.calls import Call, Failure
+from grader.catalogue import TRAINING, Values
 from grader.guard import ADVICE, AutogradGuard
-from grader.limits import Limits
-
-# Every kind of Failure: why a call gave no value to grade.
-KINDS = {
-    "missing_module": "the module file is not in the submission",
-    "import_error": "the module does not compile or import",
-    "missing_function": "the module has no such function",
-    "not_implemented": "the function still raises NotImplementedError",
-    "exception": "the function raised an exception",
-    "mutated_input": "the function modified one of its arguments",
-    "uses_autograd": "the function used autograd",
-    "bad_return": "the function returned a value the grader cannot use",
-    "output_limit": "the function printed more than the output limit",
-    "memory": "the function ran out of memory",
-    "exited": "the function ended the process (sys.exit) or raised KeyboardInterrupt",
-    "timeout": "the call ran past the wall-time limit",
-    "cpu_time": "the call used more than the CPU-time limit",
-    "crashed": "the process running the function died",
-    "left_processes": "the function left processes running",
-}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a call gave no value to grade."""
-
-    kind: str  # one of KINDS
-    message: str  # one line for the student
-    detail: str = ""  # the traceback, for -v and the instructor's report
-
-
-@dataclass(frozen=True)
-class Call:
-    """What one call of a student's function gave: a value, or a failure."""
-
-    value: Any = None
-    failure: Failure | None = None
-    output: str = ""  # what the function printed, cut at KEPT_OUTPUT characters
-    seconds: float = 0.0  # how long the function ran (as measured where it ran)
-
+from grader.sandbox.limits import Limits
 
 KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
 
@@ -94,18 +56,20 @@ def _captured() -> Iterator[_Bounded]:
         yield buffer
 
 
-class Submission:
+class StudentCode:
     """A folder holding some or all of the student modules, imported on first use, in
-    the process that runs student code."""
+    the process that runs student code. In a worker the autograd guard is in place for
+    good (`guard`); in the grader's own process each call puts it in place and takes it
+    away again."""
 
-    sandboxed = False
-
-    def __init__(self, folder: Path | str, limits: Limits, in_worker: bool = False):
+    def __init__(self, folder: Path | str, limits: Limits, guard: AutogradGuard | None = None, label: str = ""):
         self.folder = Path(folder).resolve()
         self.limits = limits
+        self.label = label or str(self.folder)  # how messages name the submission
+        self._guard = guard
         # In a worker, sys.exit and KeyboardInterrupt can only come from student code;
         # in the grader's own process, Ctrl-C must still stop the grader.
-        self._exits = (SystemExit, KeyboardInterrupt) if in_worker else (SystemExit,)
+        self._exits = (SystemExit, KeyboardInterrupt) if guard else (SystemExit,)
         self._modules: dict[str, ModuleType | Failure] = {}
 
     def module(self, name: str) -> ModuleType | Failure:
@@ -116,7 +80,7 @@ class Submission:
     def _import(self, name: str) -> ModuleType | Failure:
         path = self.folder / f"{name}.py"
         if not path.is_file():
-            return Failure("missing_module", f"{name}.py not found in {self.folder}")
+            return Failure("missing_module", f"{name}.py not found in {self.label}")
         unique = f"backprop_ninja_submission_{id(self)}_{name}"
         spec = importlib.util.spec_from_file_location(unique, path)
         module = importlib.util.module_from_spec(spec)
@@ -124,7 +88,7 @@ class Submission:
         sys.path.insert(0, str(self.folder))
         before = set(sys.modules)
         try:
-            with _captured():
+            with _captured(), self._guarded() as guard:
                 spec.loader.exec_module(module)
         except SyntaxError as error:
             where = f"{Path(error.filename or path).name}, line {error.lineno}"
@@ -139,6 +103,8 @@ class Submission:
         finally:
             sys.path.remove(str(self.folder))
             self._forget_modules_from_folder(set(sys.modules) - before)
+        if guard.evidence:
+            return uses_autograd(guard.evidence, f"{name}.py, while importing,")
         return module
 
     def _forget_modules_from_folder(self, names: set[str]) -> None:
@@ -148,6 +114,18 @@ class Submission:
             file = getattr(sys.modules.get(name), "__file__", None) or ""
             if Path(file).resolve().parent == self.folder:
                 del sys.modules[name]
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[AutogradGuard]:
+        """The autograd guard around one call of student code, with fresh evidence."""
+        if self._guard is not None:
+            self._guard.evidence = []
+            with self._guard.watching():
+                yield self._guard
+            return
+        guard = AutogradGuard()
+        with guard, guard.watching():
+            yield guard
 
     def call(
         self,
@@ -161,16 +139,13 @@ class Submission:
         holding them all, with autograd switched off; fail it if it uses autograd,
         changes an argument or prints past the limit."""
         limits = limits or self.limits
-        loaded = self.module(module)
-        if isinstance(loaded, Failure):
-            return Call(failure=loaded)
-        fn = getattr(loaded, function, None)
-        if not callable(fn):
-            return Call(failure=Failure("missing_function", f"{module}.py has no function {function}"))
+        fn = self.function(module, function)
+        if isinstance(fn, Failure):
+            return Call(failure=fn)
         pristine = {k: v.clone() for k, v in arguments.items() if isinstance(v, torch.Tensor)}
         args = (Values(arguments),) if as_fwd else tuple(arguments.values())
-        value, failure = None, None
-        with _captured() as printed, AutogradGuard() as guard:
+        value, failure, seconds = None, None, 0.0
+        with _captured() as printed, self._guarded() as guard:
             try:
                 start = time.perf_counter()
                 value = fn(*args)
@@ -196,36 +171,50 @@ class Submission:
                 )
         return Call(failure=failure, output=output) if failure else Call(value=value, output=output, seconds=seconds)
 
-    def submit(
-        self,
-        module: str,
-        function: str,
-        arguments: Mapping[str, Any],
-        as_fwd: bool = False,
-        limits: Limits | None = None,
-    ) -> Callable[[], Call]:
-        """The call, made now (this is the grader's own process), and what returns it."""
-        call = self.call(module, function, arguments, as_fwd, limits)
-        return lambda: call
+    def time(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool, repeats: int) -> Call:
+        """Call a function that was right `repeats` times on the same arguments, for the
+        timing step: whoever runs this measures its CPU time, the fixed costs of a call
+        (decoding, copies) spread over the repeats. The Call's seconds are this process's
+        CPU time per call."""
+        fn = self.function(module, function)
+        if isinstance(fn, Failure):
+            return Call(failure=fn)
+        args = (Values(arguments),) if as_fwd else tuple(arguments.values())
+        with _captured(), self._guarded() as guard:
+            start = time.process_time()
+            try:
+                for _ in range(repeats):
+                    fn(*args)
+            except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
+                return Call(failure=self._failure(error))
+            seconds = (time.process_time() - start) / repeats
+        if guard.evidence:
+            return Call(failure=uses_autograd(guard.evidence))
+        return Call(seconds=seconds)
 
-    def train(self, data: str, config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+    def function(self, module: str, function: str) -> Callable[..., Any] | Failure:
+        loaded = self.module(module)
+        if isinstance(loaded, Failure):
+            return loaded
+        fn = getattr(loaded, function, None)
+        if not callable(fn):
+            return Failure("missing_function", f"{module}.py has no function {function}")
+        return fn
+
+    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
               limits: Limits | None = None) -> Call:  # fmt: skip
         """Train the lecture's network with this submission's mlp_backward (train.py); the
         Call's value holds the run's figures."""
         from grader import train
-        from grader.catalogue import TRAINING
 
-        loaded = self.module(TRAINING.module)
-        if isinstance(loaded, Failure):
-            return Call(failure=loaded)
-        fn = getattr(loaded, TRAINING.function, None)
-        if not callable(fn):
-            return Call(
-                failure=Failure("missing_function", f"{TRAINING.module}.py has no function {TRAINING.function}")
-            )
-        with _captured() as printed:
+        fn = self.function(TRAINING.module, TRAINING.function)
+        if isinstance(fn, Failure):
+            return Call(failure=fn)
+        data = train.dataset(words, config["B"])
+        with _captured() as printed, contextlib.ExitStack() as stack:
+            guard = self._guard or stack.enter_context(AutogradGuard())
             start = time.perf_counter()
-            result = train.run(fn, train.load(data, config["B"]), train.Config(**config), progress,
+            result = train.run(fn, data, train.Config(**config), guard, progress,
                                lambda error: describe(error, self.folder))  # fmt: skip
         return Call(value=result, output=printed.text(), seconds=time.perf_counter() - start)
 
@@ -246,14 +235,14 @@ class Submission:
             return Failure("exited", f"called sys.exit({error.code!r}): return the gradient instead", detail)
         if isinstance(error, KeyboardInterrupt):
             return Failure("exited", f"raised KeyboardInterrupt ({describe(error, self.folder)})", detail)
-        return Failure("exception", describe(error, self.folder), detail)
+        message = describe(error, self.folder)
+        if isinstance(error, OSError) and error.errno in (errno.EPERM, errno.EACCES):
+            message += ": the grader runs your code without files, processes or network; a backward pass needs none"
+        return Failure("exception", message, detail)
 
-    def close(self) -> None:
-        """Nothing to release: student code ran in this process."""
 
-
-def uses_autograd(evidence: list[str]) -> Failure:
-    return Failure("uses_autograd", f"uses autograd (it {'; it '.join(evidence)}): {ADVICE}")
+def uses_autograd(evidence: list[str], who: str = "") -> Failure:
+    return Failure("uses_autograd", f"uses autograd ({who + ' ' if who else ''}it {'; it '.join(evidence)}): {ADVICE}")
 
 
 def describe(error: BaseException, folder: Path) -> str:

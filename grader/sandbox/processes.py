@@ -1,4 +1,5 @@
-"""Linux process plumbing for the sandbox: prctl, finding processes, naming deaths."""
+"""Linux process plumbing for the sandbox: prctl, the CPU time of a process as the kernel
+counts it, killing what a submission started, and naming how a worker died."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
 SIGNAL_WORDS = {
@@ -19,13 +21,36 @@ SIGNAL_WORDS = {
     signal.SIGABRT: "SIGABRT (aborted)",
 }
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
-def prctl(option: int, value: int) -> None:
-    """Best effort: on systems without prctl the sandbox still kills what it knows of."""
+
+def prctl(option: int, value: int) -> bool:
+    """prctl(option, value); whether the kernel took it."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
+        return _LIBC.prctl(option, value, 0, 0, 0) == 0
+    except AttributeError:  # not Linux
+        return False
+
+
+def make_undumpable() -> bool:
+    """Nobody but root may trace this process or read its memory, not even its own user;
+    whether that holds now."""
+    return prctl(PR_SET_DUMPABLE, 0)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time a live process has used, from the kernel's scheduler accounting
+    (nanoseconds in schedstat, else clock ticks in stat); None once it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
         pass
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stat(pid: int) -> tuple[int, int] | None:
@@ -50,10 +75,12 @@ def children(pid: int) -> list[int]:
 
 
 def descendants(pid: int) -> list[int]:
+    """The live processes below `pid`, the zombies left out."""
     out, todo = [], children(pid)
     while todo and len(out) < 10_000:
         child = todo.pop()
-        out.append(child)
+        if not is_zombie(child):
+            out.append(child)
         todo += children(child)
     return out
 
@@ -76,15 +103,41 @@ def name(pid: int) -> str:
 def all_pids() -> list[int]:
     try:
         return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:  # no /proc: only the process groups are killed
+    except OSError:
         return []
 
 
-def kill_sessions_and_children(sessions: set[int], parent: int, keep: set[int], ended: dict[int, int]) -> None:
+def kill(pids: list[int]) -> None:
+    """SIGKILL each of these processes that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of `uid`, from a child that takes that uid (as kill(-1) does
+    for its own user): exact, and no process of another user is touched. Needs root."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def sweep(sessions: set[int], parent: int, keep: set[int], ended: dict[int, int], seconds: float = 5.0) -> None:
     """SIGKILL every process in `sessions` and every child of `parent` not in `keep`,
-    until none is left (an orphan is reparented to `parent`, a subreaper, and caught on
-    the next round). Exit statuses of the children reaped meanwhile go into `ended`."""
-    for _ in range(50):
+    round after round until none is left or `seconds` have passed: an orphan is
+    reparented to `parent`, a subreaper, and caught on the next round, however deep the
+    chain it came from. Exit statuses of the children reaped meanwhile go into `ended`.
+    The way out when the kernel gives neither a uid nor a PID namespace per submission."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         found = []
         for pid in all_pids():
             info = stat(pid)
@@ -93,17 +146,8 @@ def kill_sessions_and_children(sessions: set[int], parent: int, keep: set[int], 
         if not found:
             break
         kill(found)
-        time.sleep(0.001 * len(found))
+        time.sleep(0.001 * min(len(found), 50))
         ended.update(reap_children())
-
-
-def kill(pids: list[int]) -> None:
-    """SIGKILL each of these processes that still exists."""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def reap_children() -> dict[int, int]:
@@ -119,8 +163,11 @@ def reap_children() -> dict[int, int]:
         statuses[pid] = status
 
 
-def death(status: int) -> tuple[str, str]:
-    """The failure kind and the words for how a worker process ended."""
+def death(status: int, cpu: float | None = None, cpu_limit: float | None = None) -> tuple[str, str]:
+    """The failure kind and the words for how a worker process ended; `cpu` is the CPU
+    time it had used, as the kernel counted it."""
+    if cpu is not None and cpu_limit is not None and cpu >= cpu_limit:
+        return "cpu_time", f"your code used more than the {cpu_limit:g} s CPU-time limit and was stopped"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:

@@ -38,6 +38,14 @@ class WireError(ValueError):
     """A message that does not follow the format or breaks a limit."""
 
 
+class TooLarge(WireError):
+    """A frame longer than the reader takes: refused before it is read."""
+
+    def __init__(self, length: int, limit: int):
+        super().__init__(f"frame of {length} bytes, more than {limit}")
+        self.length, self.limit = length, limit
+
+
 def encode(header: dict[str, Any], value: Any) -> bytes:
     """`header` (plain JSON data) with `value` described in it as header["value"]."""
     buffers: list[bytes] = []
@@ -163,7 +171,7 @@ def read_frame(read: Any, limit: int = MAX_MESSAGE) -> bytes | None:
         return None
     (length,) = _LENGTH.unpack(head)
     if length > limit:
-        raise WireError(f"frame of {length} bytes, more than {limit}")
+        raise TooLarge(length, limit)
     body = _read_exactly(read, length)
     if body is None:
         raise WireError("stream ended inside a frame")

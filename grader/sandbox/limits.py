@@ -1,4 +1,5 @@
-"""The limits every call of student code runs under, when it runs in a worker process.
+"""The limits every call of student code runs under, when it runs in a worker process,
+and the caps of a whole submission.
 
 Their defaults live in the rubric's [limits] section (grader/rubric.toml), written
 there once; command-line flags override them.
@@ -31,3 +32,8 @@ LIMIT_HELP = {
     "memory": "MB of memory a worker may take on top of torch's own",
     "output": "KB a call may print",
 }
+BUDGET_HELP = "seconds all the calls of one submission may take together; the ids not reached by then are not graded"
+
+# Per submission, whatever the rubric says: a backward pass needs a handful of files
+# open, and writes nothing but what it prints.
+OPEN_FILES = 64

@@ -1,0 +1,26 @@
+"""What one call of student code gives back: a value, or a failure that says why not.
+Shared by every runner (the sandbox's workers, the in-process runner) and by grading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a call gave no value to grade."""
+
+    kind: str  # one of failures.KINDS
+    message: str  # one line for the student
+    detail: str = ""  # the traceback, for -v and the instructor's report
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one call of a student's function gave: a value, or a failure."""
+
+    value: Any = None
+    failure: Failure | None = None
+    output: str = ""  # what the function printed, cut to a few thousand characters
+    seconds: float = 0.0  # the CPU time the call took, as the grader measured it

@@ -1,0 +1,60 @@
+"""The process boundary: where student code runs, and how it is kept from the grader.
+
+One interface, `Runner`, with two implementations: `Sandbox` (client.py), whose student
+code runs in worker processes that the kernel confines (zygote.py forks them,
+worker.py serves calls, confinement.py holds the layers, wire.py the format of what
+crosses, limits.py and processes.py the limits and the process plumbing), and
+`InProcess` (inprocess.py), the grader's own process for --no-sandbox. Grading talks
+to a Runner only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.calls import Call
+from grader.sandbox.confinement import Confinement
+from grader.sandbox.limits import Limits
+
+
+class Runner(Protocol):
+    """Runs one submission's code and gives back what each call returned."""
+
+    source: Path  # the submission as handed in
+    folder: Path  # the copy of it that is graded (its source is read from there)
+    limits: Limits
+    sandboxed: bool
+    confinement: Confinement
+
+    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+        """Start a call; what returns its result (the grader works meanwhile)."""
+
+    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+        """A call, and its result."""
+
+    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
+             limits: Limits | None = None) -> Call:  # fmt: skip
+        """The CPU seconds one call of a function takes, measured over `repeats` calls."""
+
+    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+              limits: Limits | None = None) -> Call:  # fmt: skip
+        """Exercise 4's training run with the submission's mlp_backward."""
+
+    def close(self) -> None:
+        """Stop everything the submission started."""
+
+
+def open_runner(folder: Path | str, limits: Limits, sandboxed: bool = True,
+                require: tuple[str, ...] | None | bool = False) -> Runner:  # fmt: skip
+    """The runner of a submission folder: confined workers, or this process."""
+    if not sandboxed:
+        from grader.sandbox.inprocess import InProcess
+
+        return InProcess(folder, limits)
+    from grader.sandbox.client import Sandbox
+
+    return Sandbox(folder, limits, require)

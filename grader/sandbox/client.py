@@ -1,0 +1,431 @@
+"""The grader's side of the process boundary: a submission whose code runs in confined
+worker processes.
+
+The submission is graded from a private copy that its workers may read and not change;
+each worker is forked by the zygote (zygote.py) and confines itself before any student
+code runs (worker.py, confinement.py). The grader trusts nothing a worker says about
+itself: it measures each call's CPU time from the kernel's accounting, stops a call at
+its wall-time or CPU-time limit, refuses a reply longer than the call can need before
+reading it, reads what C code printed from the worker's output file, and decodes the
+reply without trust (wire.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import select
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from grader.calls import Call, Failure
+from grader.failures import KINDS
+from grader.failures import kind as failure_kind
+from grader.sandbox import processes, wire
+from grader.sandbox.confinement import (
+    LAYERS,
+    LEFT_OUT,
+    UID_BASE,
+    Confinement,
+    Layer,
+    Plan,
+    can_switch_uid,
+    grader_repository,
+)
+from grader.sandbox.limits import Limits
+from grader.sandbox.worker import OUTPUT_FILE, WORKER_ERROR
+from grader.sandbox.zygote import zygote
+from grader.text import clean
+
+START_SECONDS = 30.0  # for a new worker to confine itself and say so
+IMPORT_REPLY = 256 * 1024  # bytes: a module's import returns no value
+TRAIN_REPLY = 16 * 2**20
+PROBE_REPLY = 64 * 1024
+REPLY_OVERHEAD = 256 * 1024  # bytes of a reply beyond its tensors: the header, what was printed
+POLL_SECONDS = 0.05  # how often a running call's CPU time is read
+MAX_FILES = 1000  # in a submission's private copy
+MAX_BYTES = 16 * 2**20
+
+_UIDS = itertools.count()
+
+
+class SandboxError(RuntimeError):
+    """A worker could not be set up: a fault of the grader or the machine, not of the
+    submission."""
+
+
+class ConfinementError(RuntimeError):
+    """Grading was asked to refuse to run without layers this machine does not give."""
+
+    def __init__(self, missing: list[Layer]):
+        self.missing = missing
+        lines = "".join(f"\n  {layer.name}: {layer.detail}" for layer in missing)
+        super().__init__(f"refusing to grade without these confinement layers (--require-confinement):{lines}")
+
+
+class _CpuExceeded(Exception):
+    pass
+
+
+class Sandbox:
+    """A submission whose code runs in confined worker processes, under limits."""
+
+    sandboxed = True
+
+    def __init__(self, folder: Path | str, limits: Limits, require: tuple[str, ...] | None | bool = False,
+                 without: tuple[str, ...] = ()):  # fmt: skip
+        """`require`: False to grade whatever layers this machine gives, None for the
+        default set of --require-confinement, or the names of the layers required.
+        `without`: layers to leave out (identity, seccomp, landlock, pid_namespace), for
+        the tests that show what each of the others holds on its own."""
+        self.source = Path(folder).resolve()
+        self.limits = limits
+        self._zygote = zygote()
+        self._base = Path(tempfile.mkdtemp(prefix="backprop-ninja-"))
+        try:
+            repository = grader_repository()
+            hidden = (str(repository),) if repository else ()
+            switch, no_uid = can_switch_uid(hidden) if "identity" not in without else (False, LEFT_OUT)
+            self._uid = UID_BASE + ((os.getpid() & 0x3FFFFF) << 4) + next(_UIDS) % 16 if switch else None
+            self.folder = private_copy(self.source, self._base / "submission", self._uid)
+            self._scratch = self._base / "scratch"
+            self._scratch.mkdir(mode=0o700)
+            if self._uid is not None:
+                os.chmod(self._base, 0o711)
+                os.chown(self._scratch, self._uid, self._uid)
+            self._plan = Plan(str(self.folder), str(self._scratch), limits.memory, limits.output, self._uid, hidden,
+                              no_uid, tuple(without))  # fmt: skip
+            self._worker: tuple[int, socket.socket] | None = None
+            self._imported: set[str] = set()
+            self._broken: dict[str, Failure] = {}
+            self._seccomp = False
+            self.confinement = self._start_and_check(require)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+        return self.submit(module, function, arguments, as_fwd, limits, max_reply)()
+
+    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+        """Send the call to the worker, and return what waits for its reply: the grader
+        can compute the reference meanwhile. `limits` are the call's, within the
+        sandbox's own; `max_reply` the most bytes its reply may take."""
+        limits = limits or self.limits
+        if module in self._broken:
+            return _ready(Call(failure=self._broken[module]))
+        if module not in self._imported:
+            call = self._send({"op": "import", "module": module}, None, self.limits, IMPORT_REPLY)()
+            if call.failure:
+                if failure_kind(call.failure.kind).final_at_import:
+                    self._broken[module] = _while_importing(module, call.failure)
+                    return _ready(Call(failure=self._broken[module], output=call.output))
+                return _ready(call)
+            self._imported.add(module)
+        request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd}
+        return self._send(request, arguments, limits, max_reply or MAX_REPLY_DEFAULT)
+
+    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
+             limits: Limits | None = None) -> Call:  # fmt: skip
+        """The CPU time one call of a function takes, as the kernel counted it over
+        `repeats` calls in the worker (the timing step): the worker's own clock is never
+        asked."""
+        request = {"op": "time", "module": module, "function": function, "as_fwd": as_fwd, "repeats": repeats}
+        call = self._send(request, arguments, limits or self.limits, IMPORT_REPLY)()
+        return replace(call, seconds=call.seconds / repeats)
+
+    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+              limits: Limits | None = None) -> Call:  # fmt: skip
+        """Train the lecture's network in the worker with the submission's mlp_backward
+        (train.py): the progress comes as it goes, the figures at the end."""
+        from grader.catalogue import TRAINING
+
+        if TRAINING.module in self._broken:
+            return Call(failure=self._broken[TRAINING.module])
+        request = {"op": "train", "words": list(words), "config": config}
+        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress)()
+
+    def probe(self) -> dict[str, str]:
+        """What a confined worker may do here: for each forbidden thing tried from inside,
+        "blocked" or what happened (backprop-ninja doctor)."""
+        grader_file = str(Path(__file__).resolve())
+        call = self._send({"op": "probe", "grader_file": grader_file}, None, self.limits, PROBE_REPLY)()
+        if call.failure or not isinstance(call.value, dict):
+            raise SandboxError(f"the probe failed: {call.failure.message if call.failure else call.value!r}")
+        return {str(k): str(v) for k, v in call.value.items()}
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _start_and_check(self, require: tuple[str, ...] | None | bool) -> Confinement:
+        layers = self._start()
+        confinement = Confinement(tuple(layers[name] for name in LAYERS))
+        if require is not False:
+            missing = confinement.missing(require)
+            if missing:
+                raise ConfinementError(missing)
+        return confinement
+
+    def _start(self) -> dict[str, Layer]:
+        """A new worker; the layers that confine it."""
+        pid, sock, _ = self._zygote.spawn(self._plan)
+        self._worker = (pid, sock)
+        self._imported.clear()
+        try:
+            ready = wire.decode(wire.read_frame(_reader(sock, time.monotonic() + START_SECONDS), PROBE_REPLY) or b"")
+            layers = {d["name"]: Layer(d["name"], bool(d["active"]), str(d["detail"])) for d in ready["ready"]}
+        except (wire.WireError, TimeoutError, OSError, KeyError, TypeError) as error:
+            self._stop()
+            why = self._worker_error() or f"{type(error).__name__}: {error}"
+            raise SandboxError(f"a grading worker could not start: {why.strip().splitlines()[-1]}\n{why}") from None
+        undumpable = processes.make_undumpable() and bool(self._zygote.info.get("non_dumpable"))
+        layers["non_dumpable"] = Layer("non_dumpable", undumpable, "the grader and the zygote" if undumpable else
+                                       "prctl(PR_SET_DUMPABLE) was refused")  # fmt: skip
+        self._seccomp = layers["seccomp"].active
+        return layers
+
+    def _send(self, request: dict[str, Any], value: Any, limits: Limits, max_reply: int,
+              progress: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], Call]:  # fmt: skip
+        if self._worker is None:
+            self._start()
+        pid, sock = self._worker
+        _empty(self._scratch / OUTPUT_FILE)
+        cpu = processes.cpu_seconds(pid) or 0.0
+        deadline = time.monotonic() + limits.wall_time
+        try:
+            sock.sendall(wire.frame(wire.encode({**request, "limits": asdict(limits)}, value)))
+        except OSError:
+            return lambda: self._receive(None, cpu, limits, max_reply)
+        return lambda: self._receive(deadline, cpu, limits, max_reply, progress)
+
+    def _receive(self, deadline: float | None, cpu: float, limits: Limits, max_reply: int,
+                 progress: Callable[[dict[str, Any]], None] | None = None) -> Call:  # fmt: skip
+        """The worker's reply, after any progress reports, or what went wrong with it."""
+        pid, sock = self._worker
+        read = _reader(sock, deadline, lambda: (processes.cpu_seconds(pid) or cpu) - cpu > limits.cpu_time)
+        try:
+            reply = wire.read_frame(read, max_reply) if deadline else None
+            while reply is not None and progress is not None:
+                figures = _progress(reply)
+                if figures is None:
+                    break
+                progress(figures)
+                reply = wire.read_frame(read, max_reply)
+        except TimeoutError:
+            self._stop()
+            return Call(failure=Failure("timeout", (
+                f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
+                "an endless loop, or a very slow one?"
+            )))  # fmt: skip
+        except _CpuExceeded:
+            self._stop()
+            return Call(failure=Failure("cpu_time", (
+                f"your code used more than the {limits.cpu_time:g} s CPU-time limit and was stopped: "
+                "an endless loop, or a very slow one?"
+            )))  # fmt: skip
+        except wire.TooLarge as error:
+            self._stop()
+            return Call(failure=Failure("too_large", (
+                f"returned {error.length / 2**20:,.1f} MB, far more than the gradients it must return need (at most "
+                f"{error.limit / 2**20:,.1f} MB): return only the gradients, each with the shape of its input"
+            )))  # fmt: skip
+        except wire.WireError as error:
+            self._stop()
+            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
+        except OSError:
+            reply = None
+        if reply is None:
+            return Call(failure=self._death(cpu, limits))
+        used = (processes.cpu_seconds(pid) or cpu) - cpu
+        try:
+            header = wire.decode(reply)
+        except wire.WireError as error:
+            self._stop()
+            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
+        printed, size = self._printed()
+        call = _call(header, used, printed)
+        if size > limits.output * 1024 and call.failure is None:
+            call = Call(failure=Failure("output_limit", (
+                f"printed more than the {limits.output} KB output limit (at least {size / 1024:,.0f} KB, from C code "
+                "or os.write): remove the prints"
+            )), output=call.output)  # fmt: skip
+        left = [] if self._seccomp else processes.descendants(pid)
+        if left and call.failure is None:
+            names = ", ".join(processes.name(p) for p in left[:5])
+            processes.kill(left)
+            call = Call(failure=Failure("left_processes", (
+                f"your code started processes ({names}) that were still running when it returned; they were "
+                "stopped: a backward pass needs no other process"
+            )), output=call.output)  # fmt: skip
+        if header.get("retire") is True:  # its autograd guard was changed: no later call may trust it
+            self._stop()
+        return call
+
+    def _printed(self) -> tuple[str, int]:
+        """What C code (or os.write) printed during the call, and how many bytes."""
+        path = self._scratch / OUTPUT_FILE
+        try:
+            with open(path, "rb") as f:
+                return f.read(2000).decode("utf-8", "replace"), os.fstat(f.fileno()).st_size
+        except OSError:
+            return "", 0
+
+    def _stop(self) -> tuple[int, float]:
+        """Kill the worker and whatever it started; its exit status and CPU seconds."""
+        pid, sock = self._worker
+        self._worker = None
+        sock.close()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        status = self._zygote.wait(pid)
+        self._zygote.kill(self._uid, {pid})
+        return status
+
+    def _death(self, cpu: float, limits: Limits) -> Failure:
+        status, used = self._stop()
+        error = self._worker_error()
+        if error:
+            return Failure("crashed", f"the grading worker failed: {error.strip().splitlines()[-1]}", error)
+        kind, words = processes.death(status, used - cpu, limits.cpu_time)
+        return Failure(kind, words)
+
+    def _worker_error(self) -> str:
+        path = self._scratch / WORKER_ERROR
+        try:
+            text = path.read_text(errors="replace")
+            path.write_text("")
+            return text
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        """Stop the worker, kill every process the submission started, remove its copy
+        and scratch folder."""
+        try:
+            if getattr(self, "_worker", None):
+                self._stop()
+            if self._zygote.alive:
+                self._zygote.kill(getattr(self, "_uid", None), set())
+        finally:
+            shutil.rmtree(self._base, ignore_errors=True)
+
+
+MAX_REPLY_DEFAULT = 64 * 2**20
+
+
+def max_reply(shapes: list[tuple[int, ...]]) -> int:
+    """The most bytes a reply carrying gradients of these shapes may take: each in
+    float64 (any float dtype is accepted), with room for extra keys and the header."""
+    elements = sum(_numel(shape) for shape in shapes)
+    return 2 * 8 * elements + REPLY_OVERHEAD
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
+def private_copy(source: Path, target: Path, uid: int | None) -> Path:
+    """Copy the Python files of a submission folder (its modules and their helpers)
+    into `target`, which only the submission's own worker may read and nobody may
+    change; without a uid of its own, only the grader's user may read it."""
+    from grader.submissions import SubmissionError
+
+    files = []
+    for folder, dirs, names in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        files += [Path(folder, n) for n in sorted(names) if n.endswith(".py") and not Path(folder, n).is_symlink()]
+        if len(files) > MAX_FILES:
+            break
+    size = sum(f.stat().st_size for f in files[: MAX_FILES + 1])
+    if len(files) > MAX_FILES or size > MAX_BYTES:
+        raise SubmissionError(
+            f"{source} holds {len(files)}{'+' if len(files) > MAX_FILES else ''} Python files ({size:,} bytes), more "
+            f"than a submission needs (at most {MAX_FILES} files, {MAX_BYTES:,} bytes): give the folder of your "
+            "exercises with --submission"
+        )
+    dir_mode, file_mode = (0o750, 0o640) if uid is not None else (0o700, 0o600)
+    target.mkdir(mode=dir_mode)
+    for file in files:
+        copy = target / file.relative_to(source)
+        for parent in reversed(copy.relative_to(target).parents[:-1]):
+            (target / parent).mkdir(mode=dir_mode, exist_ok=True)
+        shutil.copyfile(file, copy)
+        os.chmod(copy, file_mode)
+    if uid is not None:
+        for path in [target, *target.rglob("*")]:
+            os.chown(path, 0, uid)
+            os.chmod(path, dir_mode if path.is_dir() else file_mode)
+    return target
+
+
+def _empty(path: Path) -> None:
+    try:
+        os.truncate(path, 0)
+    except OSError:
+        pass
+
+
+def _progress(reply: bytes) -> dict[str, float] | None:
+    """The figures of a progress report (numbers only), or None for the final reply."""
+    header = wire.decode(reply)
+    figures = header.get("progress")
+    if not isinstance(figures, dict):
+        return None
+    return {k: float(v) for k, v in figures.items() if isinstance(k, str) and isinstance(v, int | float)}
+
+
+def _ready(call: Call) -> Callable[[], Call]:
+    return lambda: call
+
+
+def _reader(sock: socket.socket, deadline: float, over_cpu: Callable[[], bool] | None = None) -> Any:
+    """sock.recv that raises TimeoutError once the deadline has passed, and
+    _CpuExceeded once `over_cpu` says so (checked every POLL_SECONDS)."""
+
+    def read(n: int) -> bytes:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if select.select([sock], [], [], min(left, POLL_SECONDS))[0]:
+                return sock.recv(n)
+            if over_cpu is not None and over_cpu():
+                raise _CpuExceeded
+
+    return read
+
+
+def _call(header: dict[str, Any], seconds: float, printed: str) -> Call:
+    """A Call from a decoded reply, whose every field is checked, and from what the
+    grader measured: the CPU time, and what C code printed."""
+    output = header.get("output")
+    output = clean((output[:4000] if isinstance(output, str) else "") + printed)
+    failure = header.get("failure")
+    if failure is None:
+        return Call(value=header["value"], output=output, seconds=seconds)
+    if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
+        return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
+    kind = failure["kind"] if failure["kind"] in KINDS else "exception"
+    return Call(failure=Failure(kind, clean(failure["message"][:2000]), clean(failure["detail"][:20000])),
+                output=output)  # fmt: skip
+
+
+def _while_importing(module: str, failure: Failure) -> Failure:
+    if failure.kind in ("missing_module", "import_error") or failure.message.startswith(f"{module}.py"):
+        return failure
+    return Failure(failure.kind, f"{module}.py failed to import: {failure.message}", failure.detail)

@@ -1,0 +1,48 @@
+"""The runner of --no-sandbox: student code in the grader's own process, without
+limits or confinement (to stop in pdb, say). Every report says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader.calls import Call
+from grader.sandbox.confinement import Confinement
+from grader.sandbox.execution import StudentCode
+from grader.sandbox.limits import Limits
+
+NOT_CONFINED = "--no-sandbox: student code runs in the grader's own process"
+
+
+class InProcess:
+    """A submission whose code runs in this process."""
+
+    sandboxed = False
+    confinement = Confinement.none(NOT_CONFINED)
+
+    def __init__(self, folder: Path | str, limits: Limits):
+        self.source = self.folder = Path(folder).resolve()
+        self.limits = limits
+        self._code = StudentCode(self.folder, limits)
+
+    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+        return self._code.call(module, function, arguments, as_fwd, limits)
+
+    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
+               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+        """The call, made now (this is the grader's own process), and what returns it."""
+        call = self.call(module, function, arguments, as_fwd, limits)
+        return lambda: call
+
+    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
+             limits: Limits | None = None) -> Call:  # fmt: skip
+        return self._code.time(module, function, arguments, as_fwd, repeats)
+
+    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
+              limits: Limits | None = None) -> Call:  # fmt: skip
+        return self._code.train(words, config, progress, limits)
+
+    def close(self) -> None:
+        """Nothing to release: student code ran in this process."""

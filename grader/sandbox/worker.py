@@ -1,0 +1,157 @@
+"""The worker: the only process that imports and runs student code.
+
+The zygote forks it, with torch already imported, in a PID namespace of its own where the
+system allows. Before any student code runs (its imports included) it leaves the
+grader's session, files and import path, sends what it prints to a file of its scratch
+folder, puts the autograd guard in place for good, and confines itself by every layer
+the kernel gives (confinement.py). Then it says which layers hold and serves requests
+from the grader, both ways in the wire format (the replies are decoded without trust).
+It reports nothing about itself that the grader relies on: the grader measures time and
+sizes on its own side.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+from grader.calls import Call, Failure
+from grader.guard import TAMPERED, AutogradGuard
+from grader.sandbox import confinement, processes, wire
+from grader.sandbox.confinement import Layer, Plan
+from grader.sandbox.execution import StudentCode
+from grader.sandbox.limits import Limits
+
+OUTPUT_FILE = "output.txt"
+WORKER_ERROR = "worker-error.txt"  # in the scratch folder, read by the grader: a failure of the worker itself
+
+
+def preload() -> None:
+    """Import, in the zygote, everything a worker needs once confined: it may no longer
+    read the grader's own files."""
+    import landlockpy  # noqa: F401
+    import torch.library  # noqa: F401
+
+    from grader import train  # noqa: F401
+
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, RuntimeError, OSError):
+        pass  # the seccomp layer reports it
+
+
+def serve(channel: int, plan: Plan, zygote: int, namespace: Layer) -> NoReturn:
+    """Set up and confine the process, then answer requests until the grader hangs up."""
+    error = None
+    try:
+        sock = socket.socket(fileno=channel)
+        error = _prepare(sock, plan, zygote, namespace)
+        guard = AutogradGuard()
+        guard.install()
+        layers = [namespace, *confinement.apply_in_worker(plan)]
+        code = StudentCode(plan.folder, Limits(5, 5, plan.memory, plan.output), guard, label="the submission")
+        send = lambda payload: sock.sendall(wire.frame(payload))
+        send(wire.encode({"ready": [asdict(layer) for layer in layers]}, None))
+        while (request := wire.read_frame(sock.recv)) is not None:
+            reply = _answer(code, wire.decode(request), send, zygote)
+            value = reply.pop("value")
+            send(wire.encode({**reply, "retire": TAMPERED in guard.evidence}, value))
+    except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
+        if error is not None:
+            os.write(error, traceback.format_exc()[-4000:].encode())
+        os._exit(70)
+    os._exit(0)
+
+
+def _prepare(sock: socket.socket, plan: Plan, zygote: int, namespace: Layer) -> int:
+    """Leave the grader's session, files, environment and import path; the descriptor of
+    the file the worker's own failures go to."""
+    _adopted(zygote)
+    processes.prctl(processes.PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.setsid()
+    faulthandler.disable()
+    os.chdir(plan.scratch)
+    error = os.open(WORKER_ERROR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Appended to, so that the grader can empty it before each call and read what C
+    # code printed during that call alone.
+    output = os.open(OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    if plan.uid is not None:
+        for fd in (error, output):
+            os.fchown(fd, plan.uid, plan.uid)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    # Nothing of the grader's open files stays within reach.
+    keep = {0, 1, 2, sock.fileno(), error}
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+    # Off the path: the grader's repository (whose solutions/ must not be importable).
+    hidden = {str(Path(p).resolve()) for p in plan.hidden}
+    sys.path[:] = [plan.folder] + [p for p in sys.path if p and str(Path(p).resolve()) not in hidden]
+    sys.dont_write_bytecode = True
+    os.environ.clear()
+    os.environ.update({"HOME": plan.scratch, "TMPDIR": plan.scratch, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return error
+
+
+def _adopted(zygote: int) -> None:
+    """Wait until the zygote is this process's parent: in a PID namespace, the worker is
+    the grandchild, and the zygote (a subreaper) adopts it once its parent has exited.
+    A worker whose zygote has gone exits."""
+    first, deadline = _parent(), time.monotonic() + 10
+    while (parent := _parent()) != zygote:
+        if parent != first or time.monotonic() > deadline:
+            os._exit(0)
+        time.sleep(0.0002)
+
+
+def _parent() -> int:
+    """The parent's pid as the grader sees it (getppid says 0 inside a PID namespace)."""
+    text = Path("/proc/self/stat").read_text()
+    return int(text[text.rindex(")") + 2 :].split()[1])
+
+
+def _answer(code: StudentCode, request: dict[str, Any], send: Callable[[bytes], None], zygote: int) -> dict[str, Any]:
+    """The reply to one request (its value under "value"); a training run also sends its
+    progress on the way."""
+    limits = Limits(**request["limits"])
+    _cap_memory(limits.memory, code.limits.memory)
+    op = request["op"]
+    if op == "import":
+        loaded = code.module(request["module"])
+        call = Call(failure=loaded) if isinstance(loaded, Failure) else Call()
+    elif op == "train":
+        progress = lambda figures: send(wire.encode({"progress": figures}, None))
+        call = code.train(request["words"], request["config"], progress, limits)
+    elif op == "probe":
+        call = Call(value=confinement.probe(zygote, request["grader_file"]))
+    elif op == "time":
+        call = code.time(request["module"], request["function"], request["value"], request["as_fwd"],
+                         request["repeats"])  # fmt: skip
+    else:
+        call = code.call(request["module"], request["function"], request["value"], request["as_fwd"], limits)
+    return {"failure": None if call.failure is None else asdict(call.failure), "output": call.output,
+            "value": call.value}  # fmt: skip
+
+
+def _cap_memory(megabytes: int, widest: int) -> None:
+    """The call's own memory limit, within the worker's hard cap (which is the widest)."""
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    soft = hard - max(widest - megabytes, 0) * 2**20 if hard != resource.RLIM_INFINITY else hard
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

@@ -1,0 +1,40 @@
+"""Student text is data: what a submission prints, raises or names reaches terminals,
+web pages, XML and spreadsheets only after `clean`, and a spreadsheet cell only after
+`csv_cell`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ANSI/VT sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other ESC pairs,
+# and their 8-bit forms.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)"
+    r"|\x1b[@-Z\\-_]?",
+    re.DOTALL,
+)
+# Control characters other than tab and newline (C0, DEL, C1), and the Unicode controls
+# that reorder or hide text (bidirectional overrides and isolates, zero-width marks);
+# XML 1.0 also forbids U+FFFE and U+FFFF and lone surrogates.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def clean(text: str) -> str:
+    """`text` with escape sequences and control characters removed and every line end a
+    plain newline: safe to print on a terminal, embed in HTML, XML or Markdown."""
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", text)
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV cell that no spreadsheet reads as a formula: text starting with
+    =, +, -, @ (or a tab or line end) is prefixed with a quote; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    value = clean(value)
+    return f"'{value}" if value.startswith(_FORMULA) else value
