@@ -200,7 +200,10 @@ def run_grade(args: argparse.Namespace) -> int:
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if outputs:
         for fmt, output in zip(formats, outputs):
-            write_atomically(Path(output), reports.FORMATS[fmt](report))
+            try:
+                write_atomically(Path(output), reports.FORMATS[fmt](report))
+            except OSError as error:
+                raise UsageError(f"cannot write the {fmt} report to {output}: {error.strerror}") from None
         print(reports.table(report, color=color, verbose=args.verbose), end="")
         for fmt, output in zip(formats, outputs):
             print(f"wrote the {fmt} report to {output}")

@@ -24,7 +24,7 @@ from tests.conftest import ROOT, SOLUTIONS
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 OFFENDER = "ex2.cross_entropy_backward"
-LIMITS = {"wall_time": 2.0, "cpu_time": 1.0, "memory": 512, "output": 64}
+LIMITS = {"wall_time": 2.0, "cpu_time": 1.0, "memory": 256, "output": 64}
 RIGHT = "import torch\n_right = cross_entropy_backward\n"  # the reference, kept for cases that return it
 
 
@@ -39,7 +39,7 @@ CASES = {
     "long_sleep": (defining("import time\ntime.sleep(600)"), "error", "2 s time limit"),
     "huge_allocation": (defining("return torch.empty(10**12)"), "error", "out of memory"),
     "gradual_allocation": (
-        defining("chunks = []\nwhile True:\n    chunks.append(torch.ones(25_000_000))"), "error", "512 MB"),
+        defining("chunks = []\nwhile True:\n    chunks.append(torch.ones(25_000_000))"), "error", "256 MB"),
     "deep_recursion": (
         "def _down(n):\n    return _down(n + 1) + 1\n" + defining("return _down(0)"), "error", "RecursionError"),
     "unbounded_recursion": (  # the recursion limit lifted: frames grow until a limit stops them
@@ -53,13 +53,20 @@ CASES = {
     "c_level_print": (
         RIGHT + defining("import os\nos.write(1, b'y' * 10_000_000)\nreturn _right(logits, Yb)"),
         "error", "64 KB output limit"),
+    "starts_a_thread": (
+        defining("import threading\nthreading.Thread(target=lambda: None).start()\nreturn logits * 0"),
+        "error", "can't start new thread"),
+    "opens_a_socket": (defining("import socket\nsocket.socket().connect(('127.0.0.1', 9))\nreturn logits * 0"),
+                       "error", "Operation not permitted"),
+    "writes_a_file": (defining("open('notes.txt', 'w').write('x')\nreturn logits * 0"), "error", "without files"),
+    "returns_far_too_much": (defining("return torch.zeros(50_000_000)"), "failed", "far more than"),
     "uses_backward": (
         defining("logits = logits.clone().requires_grad_()\nloss = torch.nn.functional.cross_entropy(logits, Yb)\n"
                  "loss.backward()\nreturn logits.grad"), "failed", "calls .backward()"),
     "hidden_backward": (
         defining("x = logits.clone()\nsetattr(x, 'requires' + '_grad', True)\nwith getattr(torch, 'enable' + '_grad')():\n"
                  "    loss = torch.nn.functional.cross_entropy(x, Yb)\ngetattr(loss, 'back' + 'ward')()\nreturn x.grad"),
-        "failed", "switches grad mode back on"),
+        "failed", "uses autograd"),
     "autograd_grad_hidden": (
         "import torch.nn.functional as _F\n_g = getattr(torch.autograd, 'gr' + 'ad')\n"
         + defining("x = logits.clone()\nx.requires_grad = True\ntry:\n    with torch.set_grad_enabled(True):\n"
@@ -76,11 +83,13 @@ CASES = {
                       "failed", "modified its input logits"),
     "child_process": (
         RIGHT + defining("import subprocess\nsubprocess.Popen(['sleep', '600'])\nreturn _right(logits, Yb)"),
-        "error", "sleep"),
+        "error", "Operation not permitted"),
     "monkeypatches_at_import": (
-        "torch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
-        "torch.equal = lambda *a, **k: True\nimport grader.compare\n"
-        "grader.compare.compare = lambda *a, **k: None\n" + defining("return logits * 0"),
+        "import sys\ntorch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
+        "torch.equal = lambda *a, **k: True\n"
+        "for _name, _module in list(sys.modules.items()):\n"
+        "    if _name.startswith('grader') and hasattr(_module, 'compare'):\n"
+        "        _module.compare = lambda *a, **k: None\n" + defining("return logits * 0"),
         "failed", "all zeros"),
     "walks_the_stack": (
         "import gc, inspect\n" + defining(
@@ -115,13 +124,17 @@ CODES = {
     "keyboard_interrupt": "crashed",
     "huge_print": "output_limit",
     "c_level_print": "output_limit",
+    "starts_a_thread": "exception",
+    "opens_a_socket": "exception",
+    "writes_a_file": "exception",
+    "returns_far_too_much": "too_large",
     "uses_backward": "uses_autograd",
     "hidden_backward": "uses_autograd",
     "autograd_grad_hidden": "uses_autograd",
     "torch_func_grad": "uses_autograd",
     "torch_func_jvp": "uses_autograd",
     "mutates_input": "mutated_input",
-    "child_process": "left_processes",
+    "child_process": "exception",
     "monkeypatches_at_import": "all_zeros",
     "walks_the_stack": "not_a_tensor",
     "hangs_at_import": "timeout",
@@ -169,31 +182,15 @@ def test_a_hostile_function_costs_its_own_id_with_the_right_reason(case, tmp_pat
 
 
 def test_the_grader_process_never_imports_student_code(tmp_path, rubric):
-    marker = tmp_path / "imported_by.txt"
-    code = f"import os\nopen({str(marker)!r}, 'a').write(str(os.getpid()) + '\\n')\n"
+    code = RIGHT + defining("import os\nprint('pid', os.getpid(), 'uid', os.getuid())\nreturn _right(logits, Yb)")
     folder = hostile(tmp_path, code)
-    grade(folder, rubric=rubric, ids=[OFFENDER])
-    pids = marker.read_text().split()
-    assert pids and str(os.getpid()) not in pids
+    item = grade(folder, rubric=rubric, ids=[OFFENDER]).items[0]
+    printed = item.detail.split("printed:")[1].split()
+    assert item.status == "passed" and printed[0] == "pid" and int(printed[1]) != os.getpid()
     assert not [m for m in sys.modules.values() if str(folder) in str(getattr(m, "__file__", "") or "")]
 
 
-def test_a_child_process_is_killed_when_grading_ends_even_if_it_left_the_session(tmp_path, rubric):
-    pidfile = tmp_path / "pids.txt"
-    code = RIGHT + defining(
-        "import subprocess\n"
-        f"p = subprocess.Popen(['setsid', 'sleep', '600'])\nopen({str(pidfile)!r}, 'a').write(f'{{p.pid}}\\n')\n"
-        "return _right(logits, Yb)"
-    )
-    grade(hostile(tmp_path, code), rubric=rubric, ids=[OFFENDER])
-    pids = [int(p) for p in pidfile.read_text().split()]
-    assert pids
-    time.sleep(0.2)
-    for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split(")")[1][:3]
-
-
-def test_writing_the_report_at_import_does_not_change_the_written_report(tmp_path):
+def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_path):
     out = tmp_path / "out" / "results.json"
     fake = json.dumps({"score": 1000, "tests": []})
     code = (
@@ -207,9 +204,9 @@ def test_writing_the_report_at_import_does_not_change_the_written_report(tmp_pat
         [sys.executable, "-m", "grader", "grade", "--submission", str(folder), "--format", "gradescope",
          "--output", str(out)], capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
     written = json.loads(out.read_text())
-    assert written["score"] == 78 and len(written["tests"]) == 50
+    assert written["score"] == 78 - 4 and len(written["tests"]) == 50
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "report.json").exists()
 
 

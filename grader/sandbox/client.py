@@ -203,7 +203,7 @@ class Sandbox:
         cpu = processes.cpu_seconds(pid) or 0.0
         deadline = time.monotonic() + limits.wall_time
         try:
-            sock.sendall(wire.frame(wire.encode({**request, "limits": asdict(limits)}, value)))
+            wire.send(sock, {**request, "limits": asdict(limits)}, value)
         except OSError:
             return lambda: self._receive(None, cpu, limits, max_reply)
         return lambda: self._receive(deadline, cpu, limits, max_reply, progress)

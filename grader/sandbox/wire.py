@@ -48,7 +48,22 @@ class TooLarge(WireError):
 
 def encode(header: dict[str, Any], value: Any) -> bytes:
     """`header` (plain JSON data) with `value` described in it as header["value"]."""
-    buffers: list[bytes] = []
+    return b"".join(message(header, value))
+
+
+def send(sock: Any, header: dict[str, Any], value: Any) -> None:
+    """Send one message as a frame, its tensors' bytes straight from their memory: a
+    reply of any size costs its sender no copy (the grader may refuse it unread)."""
+    chunks = message(header, value)
+    sock.sendall(_LENGTH.pack(sum(len(chunk) for chunk in chunks)))
+    for chunk in chunks:
+        sock.sendall(chunk)
+
+
+def message(header: dict[str, Any], value: Any) -> list[bytes | memoryview]:
+    """The chunks of one message: its length field and header, then each tensor's bytes
+    as a view of the tensor's own memory."""
+    buffers: list[bytes | memoryview] = []
     offset = [0]
 
     def node(v: Any, depth: int) -> dict[str, Any]:
@@ -61,7 +76,7 @@ def encode(header: dict[str, Any], value: Any) -> bytes:
             shape = list(t.shape)
             if t.dtype == torch.bfloat16:  # numpy has no bfloat16: send its bytes
                 t = t.contiguous().reshape(-1).view(torch.uint8)
-            data = t.numpy().tobytes() if t.numel() else b""
+            data = memoryview(t.contiguous().numpy()).cast("B") if t.numel() else b""
             buffers.append(data)
             offset[0] += len(data)
             return {"t": "tensor", "dtype": name, "shape": shape, "start": offset[0] - len(data), "size": len(data)}
@@ -77,7 +92,7 @@ def encode(header: dict[str, Any], value: Any) -> bytes:
         return {"t": "other", "type": type(v).__name__}
 
     text = json.dumps({**header, "value": node(value, 0)}, allow_nan=True).encode()
-    return _LENGTH.pack(len(text)) + text + b"".join(buffers)
+    return [_LENGTH.pack(len(text)) + text, *buffers]
 
 
 def decode(message: bytes) -> dict[str, Any]:

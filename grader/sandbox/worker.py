@@ -60,12 +60,12 @@ def serve(channel: int, plan: Plan, zygote: int, namespace: Layer) -> NoReturn:
         guard.install()
         layers = [namespace, *confinement.apply_in_worker(plan)]
         code = StudentCode(plan.folder, Limits(5, 5, plan.memory, plan.output), guard, label="the submission")
-        send = lambda payload: sock.sendall(wire.frame(payload))
-        send(wire.encode({"ready": [asdict(layer) for layer in layers]}, None))
+        send = lambda header, value=None: wire.send(sock, header, value)
+        send({"ready": [asdict(layer) for layer in layers]})
         while (request := wire.read_frame(sock.recv)) is not None:
             reply = _answer(code, wire.decode(request), send, zygote)
             value = reply.pop("value")
-            send(wire.encode({**reply, "retire": TAMPERED in guard.evidence}, value))
+            send({**reply, "retire": TAMPERED in guard.evidence}, value)
     except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
         if error is not None:
             os.write(error, traceback.format_exc()[-4000:].encode())
@@ -107,6 +107,7 @@ def _prepare(sock: socket.socket, plan: Plan, zygote: int, namespace: Layer) -> 
     os.environ.clear()
     os.environ.update({"HOME": plan.scratch, "TMPDIR": plan.scratch, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file-size cap fails (EFBIG) instead
     return error
 
 
@@ -127,7 +128,7 @@ def _parent() -> int:
     return int(text[text.rindex(")") + 2 :].split()[1])
 
 
-def _answer(code: StudentCode, request: dict[str, Any], send: Callable[[bytes], None], zygote: int) -> dict[str, Any]:
+def _answer(code: StudentCode, request: dict[str, Any], send: Callable[..., None], zygote: int) -> dict[str, Any]:
     """The reply to one request (its value under "value"); a training run also sends its
     progress on the way."""
     limits = Limits(**request["limits"])
@@ -137,7 +138,7 @@ def _answer(code: StudentCode, request: dict[str, Any], send: Callable[[bytes], 
         loaded = code.module(request["module"])
         call = Call(failure=loaded) if isinstance(loaded, Failure) else Call()
     elif op == "train":
-        progress = lambda figures: send(wire.encode({"progress": figures}, None))
+        progress = lambda figures: send({"progress": figures})
         call = code.train(request["words"], request["config"], progress, limits)
     elif op == "probe":
         call = Call(value=confinement.probe(zygote, request["grader_file"]))
