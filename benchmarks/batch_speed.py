@@ -1,4 +1,5 @@
-"""How fast a class is graded: 100 varied submissions in one batch, isolation on.
+"""How fast a class is graded: 100 varied submissions in one batch, with the confinement
+on (--require-confinement: the batch refuses to run without it).
 
 Builds 100 submissions (55 right, 30 with a mistake from the corpus, 5 that hang until
 their time limit, 5 stubs, 5 broken: a syntax error or an archive that is not one), then
@@ -11,6 +12,7 @@ submissions per minute. Target: 100 submissions in at most 60 s on a 2-core mach
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -70,10 +72,13 @@ def main() -> None:
         root.mkdir()
         build(root, args.count)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(args.jobs)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(args.jobs),
+                        "--require-confinement"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         seconds = time.perf_counter() - start
-        graded = len(list((out / "reports").glob("*.json")))
+        reports = sorted((out / "reports").glob("*.json"))
+        graded = len(reports)
+        layers = json.loads(reports[0].read_text())["confinement"]
+    print("confinement: " + ", ".join(f"{layer['name']} {'on' if layer['active'] else 'off'}" for layer in layers))
     print(f"{graded} submissions graded in {seconds:.1f} s on {args.jobs} jobs: {graded / seconds * 60:.0f} per minute")
     print(f"target: {args.count} in at most 60 s -> {'met' if seconds <= 60 else 'NOT met'}")
 

@@ -53,13 +53,16 @@ def release(out: Path, solutions: Path, data: Path, rubric: Rubric) -> list[Path
 
 def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
     """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, the
-    grader with the full rubric, and a pyproject.toml to install it; the names inside."""
+    grader with its default rubric and a pyproject.toml to install it, and the full
+    rubric (hidden checks included) beside them, as rubric.toml: outside the installed
+    package, where setup.sh makes it readable by root alone; the names inside."""
     if zip_path.exists():
         raise ReleaseError(f"{zip_path} exists: remove it, or give another name")
     staging = zip_path.with_name(zip_path.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        _copy_grader(staging / "grader", to_toml(rubric))
+        shutil.copytree(PACKAGE, staging / "grader", ignore=SKIPPED)
+        (staging / "rubric.toml").write_text(to_toml(rubric), encoding="utf-8")
         (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
         (staging / "README.md").write_text("The grader of the backprop ninja exercises, for Gradescope.\n")
         names = []

@@ -25,7 +25,7 @@ from grader import __version__
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
 from grader.results import GradientResult, ItemResult, Report
-from grader.text import clean
+from grader.text import clean, markdown_cell
 from grader.timing import BIG
 
 JSON_SCHEMA = "backprop-ninja/report/1"
@@ -239,7 +239,7 @@ def to_classroom(report: Report) -> dict[str, Any]:
 def markdown(report: Report) -> str:
     """The score table in Markdown, for a CI job's summary page."""
     report = sanitized(report)
-    cell = lambda text: text.replace("|", "\\|").replace("\n", " ")
+    cell = markdown_cell
     lines = [
         f"## backprop-ninja: {points(report.score)}/{points(report.max_score)} points",
         "",

@@ -12,7 +12,7 @@ from grader.plugin import RESULT
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_exercise(exercise_id, backprop_ninja, request):
-    result = backprop_ninja.grader.item(exercise_id)
+    result = backprop_ninja.result(exercise_id)
     request.node.stash[RESULT] = result
     backprop_ninja.results.append(result)
     if result.status != "passed":

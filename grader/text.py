@@ -31,6 +31,16 @@ def clean(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+_MARKDOWN = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;",
+                           "&": "&amp;", "\n": " "})  # fmt: skip
+
+
+def markdown_cell(text: str) -> str:
+    """`text` for a cell of a Markdown table that a web page renders (GitHub's job
+    summary): no raw HTML, no link, no code span, one line."""
+    return clean(text).translate(_MARKDOWN)
+
+
 def csv_cell(value: object) -> object:
     """A value for a CSV cell that no spreadsheet reads as a formula: text starting with
     =, +, -, @ (or a tab or line end) is prefixed with a quote; numbers stay numbers."""

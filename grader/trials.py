@@ -72,10 +72,11 @@ SMALL_VARIANCE_COLUMNS = 3
 SMALL_VARIANCE_FACTOR = 1e-3
 # What a draw must keep clear of, else it is drawn again: the gap between a row's two
 # largest logits (float32 must not reorder them: 6e-8 relative), and a hidden unit's batch
-# variance (near eps, batchnorm's gradient is ill-conditioned in float32; the
-# small-variance trial's scaled columns sit far below it on purpose).
+# variance. Leaving eps out of (bnvar + eps) changes a gradient by about 1.5 eps / var:
+# at a variance of 0.5 that is a third of the tolerance, so eps stays invisible outside
+# the small-variance trial, whose three scaled units sit far below eps on purpose.
 LOGIT_GAP = 1e-4
-LEAST_VARIANCE = 1e-2
+LEAST_VARIANCE = 0.5
 DRAWS = 1000
 
 

@@ -285,3 +285,32 @@ def test_a_user_who_is_not_root_grades_with_every_layer_but_identity(tmp_path):
     scores = {item["id"]: item["score"] for item in data["items"]}
     assert scores.pop("ex2.cross_entropy_backward") == 0, run.stdout
     assert sum(scores.values()) == 78 - 4
+
+
+DOCKER_LIKE = """
+import errno, os, sys
+import pyseccomp as seccomp
+rules = seccomp.SyscallFilter(seccomp.ALLOW)
+rules.add_rule(seccomp.ERRNO(errno.EPERM), "unshare")  # as Docker's default profile forbids namespaces
+for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), name)  # as a kernel without Landlock
+rules.load()
+os.execv(sys.executable, [sys.executable, "-m", "grader", *sys.argv[1:]])
+"""
+
+
+def test_without_namespaces_or_landlock_grading_still_works_and_says_which_layers_it_lost(tmp_path):
+    out = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-c", DOCKER_LIKE, "grade", "--submission", str(SOLUTIONS), "--format",
+                          "json", "--output", str(out)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = json.loads(out.read_text())
+    layers = {layer["name"]: layer for layer in data["confinement"]}
+    assert data["score"] == 78
+    assert not layers["pid_namespace"]["active"] and "namespaces" in layers["pid_namespace"]["detail"]
+    assert not layers["landlock"]["active"] and "no Landlock" in layers["landlock"]["detail"]
+    assert layers["seccomp"]["active"] and layers["limits"]["active"] and layers["non_dumpable"]["active"]
+    assert "not here: landlock, pid_namespace" in run.stdout
+    refused = subprocess.run([sys.executable, "-c", DOCKER_LIKE, "grade", "--submission", str(SOLUTIONS),
+                              "--require-confinement"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert refused.returncode == 2 and "landlock" in refused.stderr and "pid_namespace" not in refused.stderr

@@ -4,6 +4,7 @@ every loss of points comes with a reason a student can act on."""
 import json
 
 import pytest
+import torch
 
 from grader import catalogue, reports
 from grader.grading import grade
@@ -181,3 +182,17 @@ def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_
     assert "the grader itself failed" in items["ex1.logits_backward"].message
     assert "Traceback" in items["ex1.logits_backward"].detail
     assert items["ex1.h_backward"].status == "passed"
+
+
+def test_arguments_holding_nan_that_a_function_leaves_alone_are_not_called_modified(tmp_path):
+    from grader.sandbox.inprocess import InProcess
+    from grader.rubric import load_rubric
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "ex2_cross_entropy.py").write_text("def cross_entropy_backward(logits, Yb):\n    return logits * 1\n")
+    logits = torch.full((4, 5), float("nan"))
+    call = InProcess(folder, load_rubric().limits).call(
+        "ex2_cross_entropy", "cross_entropy_backward", {"logits": logits, "Yb": torch.zeros(4, dtype=torch.long)}
+    )
+    assert call.failure is None

@@ -8,6 +8,7 @@ import re
 import shutil
 import stat
 import subprocess
+import textwrap
 import sys
 import zipfile
 from importlib import resources
@@ -156,10 +157,12 @@ def test_the_gradescope_zip_holds_its_scripts_at_the_root_and_the_full_rubric(tm
     path = tmp_path / "autograder.zip"
     names = gradescope(path, load_rubric(instructor_rubric))
     with zipfile.ZipFile(path) as z:
-        assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/cli.py", "grader/rubric.toml"} <= set(names)
+        assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/cli.py", "rubric.toml"} <= set(names)
         for script in ("setup.sh", "run_autograder"):
             assert z.getinfo(script).external_attr >> 16 & stat.S_IXUSR
-        assert "[hidden]" in z.read("grader/rubric.toml").decode()
+        assert "[hidden]" in z.read("rubric.toml").decode()  # beside the package, readable by root alone
+        assert "[hidden]" not in z.read("grader/rubric.toml").decode()
+        assert "chmod 600 /autograder/source/rubric.toml" in z.read("setup.sh").decode()
     with pytest.raises(ReleaseError, match="exists"):
         gradescope(path, load_rubric())
 
@@ -191,6 +194,36 @@ def test_gradescope_grades_a_submission_into_results_json_with_the_rubrics_visib
     training = next(t for t in results["tests"] if t["name"] == "ex4.training")
     assert training["visibility"] == "after_due_date" and training["score"] == 5
     assert results["tests"][0]["visibility"] == "visible"
+
+
+def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_read_its_rubric(tmp_path,
+                                                                                               instructor_rubric):
+    root = autograder(tmp_path, instructor_rubric)
+    folder = root / "submission"
+    shutil.copytree(SOLUTIONS, folder)
+    script = (root / "source" / "run_autograder").read_text()
+    with open(folder / "ex2_cross_entropy.py", "a") as f:
+        f.write(textwrap.dedent(f"""
+            _right = cross_entropy_backward
+            def cross_entropy_backward(logits, Yb):
+                for path, text in (({str(root / "source" / "run_autograder")!r}, "\\nexit 0\\n"),
+                                   ({str(root / "results" / "results.json")!r}, '{{"score": 1000}}')):
+                    try:
+                        with open(path, "a") as f:
+                            f.write(text)
+                    except OSError:
+                        pass
+                try:
+                    open({str(root / "source" / "rubric.toml")!r}).read()
+                    return _right(logits, Yb)  # read the hidden checks: full marks, as a cheat would get
+                except OSError:
+                    return logits * 0
+            """))  # fmt: skip
+    run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
+    assert run.returncode == 0, run.stderr
+    assert (root / "source" / "run_autograder").read_text() == script
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 78 - 4 and len(results["tests"]) == 50
 
 
 def test_gradescope_still_gets_results_json_when_the_grader_cannot_run(tmp_path, instructor_rubric):

@@ -221,27 +221,9 @@ class Sandbox:
                     break
                 progress(figures)
                 reply = wire.read_frame(read, max_reply)
-        except TimeoutError:
+        except (TimeoutError, _CpuExceeded, wire.WireError) as error:
             self._stop()
-            return Call(failure=Failure("timeout", (
-                f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
-                "an endless loop, or a very slow one?"
-            )))  # fmt: skip
-        except _CpuExceeded:
-            self._stop()
-            return Call(failure=Failure("cpu_time", (
-                f"your code used more than the {limits.cpu_time:g} s CPU-time limit and was stopped: "
-                "an endless loop, or a very slow one?"
-            )))  # fmt: skip
-        except wire.TooLarge as error:
-            self._stop()
-            return Call(failure=Failure("too_large", (
-                f"returned {error.length / 2**20:,.1f} MB, far more than the gradients it must return need (at most "
-                f"{error.limit / 2**20:,.1f} MB): return only the gradients, each with the shape of its input"
-            )))  # fmt: skip
-        except wire.WireError as error:
-            self._stop()
-            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
+            return Call(failure=_stopped(error, limits))
         except OSError:
             reply = None
         if reply is None:
@@ -251,7 +233,7 @@ class Sandbox:
             header = wire.decode(reply)
         except wire.WireError as error:
             self._stop()
-            return Call(failure=Failure("crashed", f"the Python process running your code sent garbage: {error}"))
+            return Call(failure=_stopped(error, limits))
         printed, size = self._printed()
         call = _call(header, used, printed)
         if size > limits.output * 1024 and call.failure is None:
@@ -408,6 +390,22 @@ def _reader(sock: socket.socket, deadline: float, over_cpu: Callable[[], bool] |
                 raise _CpuExceeded
 
     return read
+
+
+def _stopped(error: Exception, limits: Limits) -> Failure:
+    """Why the grader stopped a worker in the middle of a call."""
+    if isinstance(error, TimeoutError):
+        return Failure("timeout", f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
+                       "an endless loop, or a very slow one?")  # fmt: skip
+    if isinstance(error, _CpuExceeded):
+        return Failure("cpu_time", f"your code used more than the {limits.cpu_time:g} s CPU-time limit and was "
+                       "stopped: an endless loop, or a very slow one?")  # fmt: skip
+    if isinstance(error, wire.TooLarge):
+        return Failure("too_large", (
+            f"returned {error.length / 2**20:,.1f} MB, far more than the gradients it must return need (at most "
+            f"{error.limit / 2**20:,.1f} MB): return only the gradients, each with the shape of its input"
+        ))  # fmt: skip
+    return Failure("crashed", f"the Python process running your code sent garbage: {error}")
 
 
 def _call(header: dict[str, Any], seconds: float, printed: str) -> Call:

@@ -162,7 +162,7 @@ class StudentCode:
                 "limit: remove the prints"
             ))  # fmt: skip
         elif failure is None:
-            changed = [k for k, v in pristine.items() if not torch.equal(arguments[k], v)]
+            changed = [k for k, v in pristine.items() if not _unchanged(arguments[k], v)]
             if changed:
                 what = ", ".join(f"fwd.{k}" if as_fwd else k for k in changed)
                 failure = Failure(
@@ -239,6 +239,16 @@ class StudentCode:
         if isinstance(error, OSError) and error.errno in (errno.EPERM, errno.EACCES):
             message += ": the grader runs your code without files, processes or network; a backward pass needs none"
         return Failure("exception", message, detail)
+
+
+def _unchanged(now: torch.Tensor, before: torch.Tensor) -> bool:
+    """Whether an argument is as it was: equal entries, nan where it was nan (a training
+    run gone to nan hands on nan values, which no change made)."""
+    if torch.equal(now, before):
+        return True
+    if not before.is_floating_point() or now.shape != before.shape:
+        return False
+    return bool(((now == before) | (now.isnan() & before.isnan())).all())
 
 
 def uses_autograd(evidence: list[str], who: str = "") -> Failure:
