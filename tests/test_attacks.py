@@ -343,8 +343,10 @@ def test_a_process_chain_started_to_outlive_the_grader_cannot_start_and_the_repo
 
 
 def test_disk_and_processes_are_capped_per_submission_not_per_process(tmp_path):
-    code = """
+    outside = tmp_path / "outside.bin"
+    code = f"""
         import os, torch
+        OUTSIDE = {str(outside)!r}
         def cross_entropy_backward(logits, Yb):
             started = 0
             for _ in range(20):
@@ -354,7 +356,7 @@ def test_disk_and_processes_are_capped_per_submission_not_per_process(tmp_path):
                     started += 1
                 except OSError:
                     pass
-            for name in ("big-1.bin", "big-2.bin", "/tmp/big-3.bin"):
+            for name in ("big-1.bin", "big-2.bin", OUTSIDE):
                 try:
                     with open(name, "wb") as f:
                         f.write(b"x" * 50 * 2**20)
@@ -365,7 +367,7 @@ def test_disk_and_processes_are_capped_per_submission_not_per_process(tmp_path):
         """
     item = offender(tmp_path, code)
     assert item.score == 0 and item.diagnosis.code == "output_limit"
-    assert not Path("/tmp/big-3.bin").exists()
+    assert not outside.exists()
 
 
 def test_a_submission_whose_every_function_hangs_stops_at_its_time_budget(tmp_path):
@@ -379,7 +381,7 @@ def test_a_submission_whose_every_function_hangs_stops_at_its_time_budget(tmp_pa
     rubric.write_text("[limits]\nwall_time = 1.0\ncpu_time = 1.0\nbudget = 6.0\n")
     start = time.monotonic()
     report = grade(folder, rubric=rubric)
-    assert time.monotonic() - start < 6.0 + 5
+    assert time.monotonic() - start < 6.0 + 15  # the budget, and the grader's own work
     statuses = [item.status for item in report.items]
     assert report.score == 0 and statuses.count("not_graded") >= 40
     skipped = next(item for item in report.items if item.status == "not_graded")
@@ -398,14 +400,33 @@ def hostile_batch(tmp_path_factory):
     shutil.copytree(SOLUTIONS, root / "carol")
     mallory = submission(root, f"""
         import glob, os, signal, torch
+        def _ours():
+            # Only processes this test started (the batch's jobs, zygotes, workers), should
+            # the sandbox ever fail open: never any other process of the machine.
+            found = []
+            for name in os.listdir("/proc"):
+                pid, parent = int(name) if name.isdigit() else 0, 0
+                chain = []
+                while pid > 1 and len(chain) < 50:
+                    chain.append(pid)
+                    with open(f"/proc/{{pid}}/stat", "rb") as f:
+                        pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+                    if pid == {os.getpid()}:
+                        found.append(chain[0])
+                        break
+            return found
         def cross_entropy_backward(logits, Yb):
-            for pid in range(2, 70000):  # stop or kill whatever it can reach: zygotes, graders, workers
+            try:
+                targets = _ours()
+            except OSError:
+                targets = [os.getppid(), {os.getpid()}]
+            for pid in targets:  # stop or kill its zygote, its job process, the other workers
                 for sig in (signal.SIGSTOP, signal.SIGKILL):
                     try:
-                        os.kill(pid, sig)
+                        os.kill(pid, sig) if pid != {os.getpid()} else os.kill(pid, 0)
                     except OSError:
                         pass
-            for pattern in ("/tmp/**/ex2_cross_entropy.py", {str(root)!r} + "/**/ex2_cross_entropy.py"):
+            for pattern in ("/tmp/backprop-ninja-*/**/ex2_cross_entropy.py", {str(root)!r} + "/**/ex2_cross_entropy.py"):
                 for path in glob.glob(pattern, recursive=True):
                     try:
                         with open(path, "a") as f:  # break everyone else's copy
@@ -519,7 +540,7 @@ def test_an_archive_with_very_many_members_is_refused_as_it_streams(tmp_path):
     start = time.monotonic()
     with pytest.raises(SubmissionError, match="more than 10,000 files"):
         unpack(archive, tmp_path / "unpacked")
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 20  # the whole archive would take far longer: it stops at the cap
     assert len(list((tmp_path / "unpacked").rglob("*.py"))) <= 10_000
 
 

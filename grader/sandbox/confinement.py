@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import resource
 import stat
@@ -169,7 +170,8 @@ def unreadable_by_others(paths: Iterable[Path]) -> Path | None:
     return None
 
 
-def can_switch_uid(hidden: Iterable[str] = ()) -> tuple[bool, str]:
+@functools.cache
+def can_switch_uid(hidden: tuple[str, ...] = ()) -> tuple[bool, str]:
     """Whether student code can run as a uid of its own here, and why not if not."""
     if os.geteuid() != 0:
         return False, (

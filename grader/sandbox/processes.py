@@ -45,22 +45,24 @@ def cpu_seconds(pid: int) -> float | None:
         return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
     except (OSError, ValueError, IndexError):
         pass
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the name (read as bytes: a process may give
+    itself any name), or None once the process is gone."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return raw[raw.rindex(b")") + 2 :].split()
 
 
 def stat(pid: int) -> tuple[int, int] | None:
     """(parent pid, session id) of a live process, or None."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return int(fields[1]), int(fields[3])
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[1]), int(fields[3]))
 
 
 def children(pid: int) -> list[int]:
@@ -86,16 +88,13 @@ def descendants(pid: int) -> list[int]:
 
 
 def is_zombie(pid: int) -> bool:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return text[text.rindex(")") + 2] == "Z"
+    fields = _stat_fields(pid)
+    return fields is None or fields[0] == b"Z"
 
 
 def name(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        return Path(f"/proc/{pid}/comm").read_text(errors="replace").strip()
     except OSError:
         return str(pid)
 

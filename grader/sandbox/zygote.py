@@ -16,6 +16,7 @@ JSON over a socket: spawn, wait, kill.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -74,34 +75,43 @@ def _serve(sock: socket.socket) -> None:
         if not message:
             processes.sweep(workers, me, set(), {})
             return
-        request = json.loads(message)
-        op = request["op"]
-        if op == "spawn":
-            plan = request["plan"]
-            plan = Plan(**{**plan, "hidden": tuple(plan["hidden"]), "without": tuple(plan["without"])})
-            pid, layer = _spawn(plan, fds[0], sock)
-            os.close(fds[0])
-            workers.add(pid)
-            reply: dict[str, Any] = {"pid": pid, "layer": asdict(layer)}
-        elif op == "wait":
-            pid = request["pid"]
-            if pid in ended:
-                status, cpu = ended.pop(pid)
-            else:
-                _, status, usage = os.wait4(pid, 0)
-                cpu = usage.ru_utime + usage.ru_stime
-            workers.discard(pid)
-            reply = {"status": status, "cpu": cpu}
-        elif op == "kill":
-            if request.get("uid") is not None:
-                processes.kill_user(request["uid"])
-            statuses: dict[int, int] = {}
-            processes.sweep(set(request["sessions"]), me, workers - set(request["sessions"]), statuses)
-            ended.update({pid: (status, 0.0) for pid, status in statuses.items()})
-            reply = {}
-        else:
-            reply = {"error": f"unknown op {op!r}"}
+        try:
+            reply = _answer(json.loads(message), fds, sock, me, workers, ended)
+        except Exception as error:  # noqa: BLE001 - the zygote serves on: the grader reads the error
+            reply = {"error": f"{type(error).__name__}: {error}"}
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         sock.send(json.dumps(reply).encode())
+
+
+def _answer(request: dict[str, Any], fds: list[int], sock: socket.socket, me: int, workers: set[int],
+            ended: dict[int, tuple[int, float]]) -> dict[str, Any]:  # fmt: skip
+    op = request["op"]
+    if op == "spawn":
+        plan = request["plan"]
+        plan = Plan(**{**plan, "hidden": tuple(plan["hidden"]), "without": tuple(plan["without"])})
+        pid, layer = _spawn(plan, fds[0], sock)
+        os.close(fds[0])
+        workers.add(pid)
+        return {"pid": pid, "layer": asdict(layer)}
+    if op == "wait":
+        pid = request["pid"]
+        workers.discard(pid)
+        if pid in ended:
+            status, cpu = ended.pop(pid)
+        else:
+            _, status, usage = os.wait4(pid, 0)
+            cpu = usage.ru_utime + usage.ru_stime
+        return {"status": status, "cpu": cpu}
+    if op == "kill":
+        if request.get("uid") is not None:
+            processes.kill_user(request["uid"])
+        statuses: dict[int, int] = {}
+        processes.sweep(set(request["sessions"]), me, workers - set(request["sessions"]), statuses)
+        ended.update({pid: (status, 0.0) for pid, status in statuses.items()})
+        return {}
+    return {"error": f"unknown op {op!r}"}
 
 
 def _spawn(plan: Plan, channel: int, sock: socket.socket) -> tuple[int, Layer]:
@@ -113,23 +123,26 @@ def _spawn(plan: Plan, channel: int, sock: socket.socket) -> tuple[int, Layer]:
     report_r, report_w = os.pipe()
     child = os.fork()
     if child == 0:
-        sock.close()
-        os.close(report_r)
-        layer = (
-            confinement.enter_pid_namespace()
-            if "pid_namespace" not in plan.without
-            else Layer("pid_namespace", False, confinement.LEFT_OUT)
-        )
-        if layer.active:
-            grandchild = os.fork()
-            if grandchild == 0:
-                os.close(report_w)
-                worker.serve(channel, plan, zygote, layer)
-            os.write(report_w, json.dumps([grandchild, asdict(layer)]).encode())
-            os._exit(0)
-        os.write(report_w, json.dumps([os.getpid(), asdict(layer)]).encode())
-        os.close(report_w)
-        worker.serve(channel, plan, zygote, layer)
+        try:  # whatever happens here, this copy of the zygote never returns to its loop
+            sock.close()
+            os.close(report_r)
+            layer = (
+                confinement.enter_pid_namespace()
+                if "pid_namespace" not in plan.without
+                else Layer("pid_namespace", False, confinement.LEFT_OUT)
+            )
+            if layer.active:
+                grandchild = os.fork()
+                if grandchild == 0:
+                    os.close(report_w)
+                    worker.serve(channel, plan, zygote, layer)
+                os.write(report_w, json.dumps([grandchild, asdict(layer)]).encode())
+                os._exit(0)
+            os.write(report_w, json.dumps([os.getpid(), asdict(layer)]).encode())
+            os.close(report_w)
+            worker.serve(channel, plan, zygote, layer)
+        finally:
+            os._exit(70)
     os.close(report_w)
     chunks = []
     while chunk := os.read(report_r, 4096):
@@ -215,7 +228,10 @@ class Zygote:
         reply = self._sock.recv(1 << 16) if ready else None
         if not reply:
             self._lose("it stopped answering" if ready == [] else "it has gone")
-        return json.loads(reply)
+        answer = json.loads(reply)
+        if "error" in answer:
+            self._lose(answer["error"])
+        return answer
 
     def _lose(self, why: str) -> None:
         self._log.seek(0)
