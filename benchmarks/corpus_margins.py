@@ -47,7 +47,9 @@ def main() -> None:
     print(f"correct formulations: largest error over all gradients, trials and {len(seeds)} runs")
     for path in sorted((CORPUS / "correct").glob("*.py")):
         runs = graded(path, seeds)
-        errors = [c.error for r in runs for i in r.items for g in i.gradients for c in g.comparisons if c.error is not None]
+        errors = [
+            c.error for r in runs for i in r.items for g in i.gradients for c in g.comparisons if c.error is not None
+        ]
         worst_correct = max(worst_correct, max(errors))
         flaky += [f"{path.stem} (seed {r.seed})" for r in runs if not r.passed]
         print(f"  {max(errors):9.1e}  {path.stem}")

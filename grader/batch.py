@@ -168,8 +168,8 @@ def run(
 
 def _check_confinement(require: Any) -> None:
     """Refuse the batch before it starts when this machine lacks a required layer."""
-    from grader.sandbox.client import Sandbox
     from grader.rubric import load_rubric
+    from grader.sandbox.client import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as empty:
         Sandbox(empty, load_rubric().limits, require).close()

@@ -516,7 +516,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     for what, outcome in probes.items():
         print(f"  {what:<42} {outcome}")
     allowed = [what for what, outcome in probes.items() if not outcome.startswith("blocked")]
-    missing = confinement.missing(_required(args) or None) if args.require_confinement is not None else []
+    required = _required(args)
+    missing = [] if required is False else confinement.missing(required)
     if missing:
         print(f"\nmissing for --require-confinement: {', '.join(layer.name for layer in missing)}")
     if allowed:

@@ -178,6 +178,8 @@ class Grader:
         """A failure in the light of the budget: a call that ran out of time because the
         budget had cut its limits is not graded; one that ran into its own limit is
         named in the reason of the ids the budget then leaves out."""
+        if failure.kind == "not_graded":
+            return replace(failure, message=self._not_graded())
         if failure.kind not in ("timeout", "cpu_time"):
             return failure
         if cut:
@@ -202,7 +204,7 @@ class Grader:
         for trial in self.rubric.trials_for(exercise):
             limits = self._within_budget(base)
             if limits is None:
-                outcome.failures.append((trial.label, Failure("not_graded", self._not_graded())))
+                outcome.failures.append((trial.label, self._budgeted(Failure("not_graded", ""), True, "")))
                 break
             values, upstream, arguments = inputs(exercise, trial, self.seed)
             pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,

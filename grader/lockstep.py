@@ -91,7 +91,7 @@ def lockstep(submission: Any, limits: Callable[[], Limits | None], seed: int) ->
         arguments = {**fwd, "n": SHAPE.n}
         call_limits = limits()
         if call_limits is None:
-            raise StepFailure(step, Failure("not_graded", "the time budget ran out"))
+            raise StepFailure(step, Failure("not_graded", "the submission's time budget ran out"))
         pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, call_limits, reply)
         ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
         grads = gradients(pending(), step, shapes)

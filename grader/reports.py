@@ -47,7 +47,9 @@ def _clean_item(item: ItemResult) -> ItemResult:
 
 
 def _clean_gradient(gradient: GradientResult) -> GradientResult:
-    comparisons = tuple(replace(c, message=clean(c.message), diagnosis=_clean(c.diagnosis)) for c in gradient.comparisons)
+    comparisons = tuple(
+        replace(c, message=clean(c.message), diagnosis=_clean(c.diagnosis)) for c in gradient.comparisons
+    )
     return replace(gradient, name=clean(gradient.name), diagnosis=_clean(gradient.diagnosis), comparisons=comparisons)
 
 

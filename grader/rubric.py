@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.catalogue import IDS, Exercise
-from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP, Limits
 from grader.model import Shape
+from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP, Limits
 from grader.trials import Trial
 
 DEFAULT = resources.files("grader") / "rubric.toml"

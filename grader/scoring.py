@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from grader.calls import Failure
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis, from_failure, over_trials
-from grader.calls import Failure
 from grader.failures import kind
 from grader.results import GradientResult, ItemResult
 

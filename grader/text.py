@@ -19,7 +19,9 @@ _ESCAPES = re.compile(
 # Control characters other than tab and newline (C0, DEL, C1), and the Unicode controls
 # that reorder or hide text (bidirectional overrides and isolates, zero-width marks);
 # XML 1.0 also forbids U+FFFE and U+FFFF and lone surrogates.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 

@@ -162,7 +162,9 @@ def run(
                     update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
                     losses.append(fwd["loss"])
             if guard.evidence:
-                raise Stop(first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd")
+                raise Stop(
+                    first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd"
+                )
             recent = float(torch.stack(losses[-count:]).mean())
             if not math.isfinite(recent):
                 raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")

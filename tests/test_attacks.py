@@ -9,21 +9,17 @@ outside a temporary folder, no network.
 """
 
 import csv
-import gc
 import io
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tarfile
 import textwrap
-import threading
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import torch
@@ -398,7 +394,9 @@ def hostile_batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("class")
     shutil.copytree(SOLUTIONS, root / "alice")
     shutil.copytree(SOLUTIONS, root / "carol")
-    mallory = submission(root, f"""
+    mallory = submission(
+        root,
+        f"""
         import glob, os, signal, torch
         def _ours():
             # Only processes this test started (the batch's jobs, zygotes, workers), should
@@ -438,7 +436,9 @@ def hostile_batch(tmp_path_factory):
             except OSError:
                 pass
             return torch.zeros_like(logits)
-        """, name="mallory")
+        """,
+        name="mallory",
+    )
     out = root.parent / f"{root.name}-out"
     rubric = load_rubric()
     start = time.monotonic()
@@ -493,7 +493,7 @@ def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_aga
     monkeypatch.setattr(zygotes, "REPLY_SECONDS", 5.0)
     folder = submission(tmp_path, "import os\ndef cross_entropy_backward(logits, Yb):\n    os._exit(1)\n")
     stopped = zygotes.zygote()
-    stopped.info
+    stopped.ready()
     os.kill(stopped.pid, signal.SIGSTOP)  # as a hostile worker would, if it could reach it
     try:
         start = time.monotonic()
@@ -553,7 +553,8 @@ def test_the_timing_step_measures_from_outside_so_a_replaced_clock_hides_nothing
     folder = tmp_path / "slow"
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     with open(folder / "ex1_atomic.py", "a") as f:
-        f.write(textwrap.dedent("""
+        f.write(
+            textwrap.dedent("""
             import time as _time
             _time.perf_counter = _time.process_time = _time.monotonic = _time.time = lambda: 0.0
             _time.perf_counter_ns = _time.process_time_ns = _time.monotonic_ns = lambda: 0
@@ -563,7 +564,8 @@ def test_the_timing_step_measures_from_outside_so_a_replaced_clock_hides_nothing
                     for j in range(Xb.shape[1]):
                         dC[Xb[k, j]] += demb[k, j]
                 return dC
-            """))
+            """)
+        )
     report = grade(folder, rubric=rubric, ids=["ex1.emb_backward"])
     (speed,) = report.speed
     assert speed.slow and speed.seconds > 10 * speed.reference_seconds
@@ -579,7 +581,7 @@ def test_control_characters_and_escape_codes_in_student_text_reach_no_output(tmp
             print({nasty!r})
             raise ValueError({nasty!r})
         """
-    folder = submission(tmp_path, code, "=HYPERLINK(\"x\")")
+    folder = submission(tmp_path, code, '=HYPERLINK("x")')
     report = grade(folder, ids=[OFFENDER])
     for name, render in reports.FORMATS.items():
         text = render(report)

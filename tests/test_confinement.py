@@ -97,7 +97,8 @@ def listener():
 
 
 def test_seccomp_alone_stops_processes_threads_exec_sockets_new_files_and_signals(tmp_path):
-    body = """
+    body = (
+        """
 tries("fork", lambda: os.fork() == 0 and os._exit(0))
 tries("thread", lambda: threading.Thread(target=lambda: None).start())
 tries("exec", lambda: os.execv("/bin/true", ["true"]))
@@ -105,7 +106,9 @@ tries("socket", lambda: socket.socket())
 tries("new file", lambda: open("made-here.txt", "w"))
 tries("signal", lambda: os.kill(%d, 0))
 tries("memfd", lambda: os.memfd_create("x"))
-""" % zygote().pid
+"""
+        % zygote().pid
+    )
     found, layers = tried(tmp_path, body, ALL_BUT["seccomp"])
     assert layers["seccomp"].active and not layers["landlock"].active
     assert all(outcome.startswith("blocked") for outcome in found.values()), found

@@ -185,8 +185,8 @@ def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_
 
 
 def test_arguments_holding_nan_that_a_function_leaves_alone_are_not_called_modified(tmp_path):
-    from grader.sandbox.inprocess import InProcess
     from grader.rubric import load_rubric
+    from grader.sandbox.inprocess import InProcess
 
     folder = tmp_path / "submission"
     folder.mkdir()

@@ -8,8 +8,8 @@ import re
 import shutil
 import stat
 import subprocess
-import textwrap
 import sys
+import textwrap
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -120,7 +120,7 @@ def test_the_workflow_is_valid_yaml_that_grades_every_push_for_github_classroom(
 def quick_start(readme: str) -> str:
     """The first shell command of the README's quick start."""
     section = readme.split("## Quick start", 1)[1]
-    return re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)
+    return re.search(r"```sh\n(.+?)\n```", section, re.DOTALL).group(1)
 
 
 @pytest.mark.slow
@@ -196,8 +196,9 @@ def test_gradescope_grades_a_submission_into_results_json_with_the_rubrics_visib
     assert results["tests"][0]["visibility"] == "visible"
 
 
-def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_read_its_rubric(tmp_path,
-                                                                                               instructor_rubric):
+def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_read_its_rubric(
+    tmp_path, instructor_rubric
+):
     root = autograder(tmp_path, instructor_rubric)
     folder = root / "submission"
     shutil.copytree(SOLUTIONS, folder)

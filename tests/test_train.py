@@ -2,7 +2,6 @@
 but the submission's mlp_backward."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 import torch

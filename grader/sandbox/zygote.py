@@ -185,10 +185,15 @@ class Zygote:
 
     @property
     def info(self) -> dict[str, Any]:
-        """What the zygote said once it was ready: its pid, whether it is non-dumpable."""
+        """What the zygote said once it was ready (its pid, whether it is non-dumpable),
+        waited for on first use."""
         if self._info is None:
             self._info = self._receive(STARTUP_SECONDS)
         return self._info
+
+    def ready(self) -> None:
+        """Wait until the zygote has imported what its workers need."""
+        self._info = self.info
 
     @property
     def alive(self) -> bool:
@@ -197,7 +202,7 @@ class Zygote:
     def spawn(self, plan: Plan) -> tuple[int, socket.socket, Layer]:
         """A new worker for `plan`: its pid, the grader's end of its socket, and whether
         it got a PID namespace."""
-        self.info
+        self.ready()
         ours, theirs = socket.socketpair()
         try:
             reply = self._ask({"op": "spawn", "plan": asdict(plan)}, [theirs.fileno()])
