@@ -14,6 +14,7 @@ class Failure:
     kind: str  # one of failures.KINDS
     message: str  # one line for the student
     detail: str = ""  # the traceback, for -v and the instructor's report
+    line: int = 0  # the line of the student's module it came from, when known
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,6 @@ class Call:
     failure: Failure | None = None
     output: str = ""  # what the function printed, cut to a few thousand characters
     seconds: float = 0.0  # the CPU time the call took, as the grader measured it
+    # Pairs of returned gradients that are one tensor (or share memory): dict keys, or
+    # gradient names of a tuple; they can only be seen where the call ran.
+    aliases: tuple[tuple[str, str], ...] = ()

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--output", action="append", metavar="FILE",
                        help="write the report there (one per --format, in order); the table still goes to the terminal")  # fmt: skip
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
-    grade.add_argument("--only", nargs="+", metavar="ID", help=HELP_ONLY)
+    grade.add_argument("--only", nargs="+", action="extend", metavar="ID", help=HELP_ONLY)
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
     grade.add_argument("--timing", action="store_true", help=HELP_TIMING)
     add_running_options(grade)
@@ -361,7 +361,7 @@ def run_check(args: argparse.Namespace) -> int:
             f"diagnosis: {result.diagnosis.code}"
             + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else "")
         )
-    if result.detail:
+    if result.detail and result.status not in ("not_implemented", "missing"):
         print(result.detail.rstrip())
     if args.plot:
         plot(result, Path(args.plot))
@@ -372,12 +372,12 @@ def plot(result: ItemResult, path: Path) -> None:
     """The picture of every wrong gradient of one id, into a PNG."""
     from grader import pictures
 
-    drawn = [pictures.picture(g.name, *g.example, g.diagnosis) for g in result.gradients if g.example is not None]
+    drawn = [(g.name, *g.example, g.diagnosis) for g in result.gradients if g.example is not None]
     if not drawn:
         print(f"nothing to plot for {result.id}: no gradient was a wrong tensor of the right shape")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pictures.stacked(drawn) if len(drawn) > 1 else drawn[0])
+    path.write_bytes(pictures.pictures(drawn))
     print(f"wrote the picture of {len(drawn)} gradient(s) to {path}")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from grader.catalogue import ATOMIC, MANUAL_BACKWARD, Exercise
+from grader.catalogue import ATOMIC, BATCHNORM, MANUAL_BACKWARD, Exercise
 from grader.diagnosis import Context
 from grader.model import EPS
 from grader.trials import Trial
@@ -32,9 +32,12 @@ def context(
     students: Mapping[str, Any],
     wrong_keys: set[str],
     tolerance: float,
+    upstream: torch.Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> Context:
     """The context of gradient `key` of `exercise` in one trial. `students` holds the
-    student's returned values by key (for the chain), `wrong_keys` the keys wrong there."""
+    student's returned values by key (for the chain), `wrong_keys` the keys wrong there,
+    `upstream` the upstream gradient the function was given, `dtype` what it returned."""
     n, V = trial.shape.n, trial.shape.V
     logits = values["logits"]
     counts = torch.bincount(values["Xb"].flatten(), minlength=V)
@@ -48,9 +51,16 @@ def context(
         repeated=counts > 1,
         once=counts == 1,
         low_variance=_batch_variance(values) < EPS,
-        branches=_branches(key, values, reference) if chain else {},
+        branches=_branches(key, values, reference)
+        if chain
+        else _batchnorm_paths(values, upstream)
+        if exercise is BATCHNORM and key == "hprebn" and upstream is not None
+        else {},
         from_students_upstream=_from_students_upstream(key, values, students) if chain else None,
         upstream_keys=tuple(op.upstream for op in CONSUMERS.get(key, ()) if op.upstream in wrong_keys) if chain else (),
+        without_upstream=None if upstream is None else exercise.reference(values, torch.ones_like(upstream))[key],
+        upstream_name=f"d{exercise.upstream}" if exercise.upstream else "",
+        dtype=dtype,
         tolerance=tolerance,
     )
 
@@ -66,6 +76,23 @@ def _branches(key: str, values: Mapping[str, torch.Tensor], reference: Mapping[s
     if len(consumers) < 2:
         return {}
     return {op.upstream: op.reference(values, reference[op.upstream])[key] for op in consumers}
+
+
+def _batchnorm_paths(values: Mapping[str, torch.Tensor], upstream: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The fused batchnorm's gradient of hprebn along each of its paths to hpreact
+    besides the direct one: through the batch mean, and through the batch variance."""
+    x = values["hprebn"].detach()
+
+    def along(mean: bool, variance: bool) -> torch.Tensor:
+        leaf = x.clone().requires_grad_()
+        through_mean, through_variance = (leaf if mean else x), (leaf if variance else x)
+        with torch.enable_grad():
+            centred = x - through_mean.mean(0, keepdim=True)
+            spread = through_variance.var(0, keepdim=True, unbiased=True)
+            out = values["bngain"] * centred * (spread + EPS) ** -0.5
+            return torch.autograd.grad((out * upstream).sum(), leaf)[0]
+
+    return {"the batch mean": along(True, False), "the batch variance": along(False, True)}
 
 
 def _from_students_upstream(key: str, values: Mapping[str, torch.Tensor], students: Mapping[str, Any]) -> Any:

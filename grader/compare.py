@@ -23,7 +23,7 @@ from grader.diagnosis import Diagnosis
 TOLERANCE = 1e-4
 
 Problem = str  # one of PROBLEMS
-PROBLEMS = ("not_a_tensor", "wrong_dtype", "wrong_shape", "not_finite", "not_close", "not_returned")
+PROBLEMS = ("not_a_tensor", "wrong_dtype", "wrong_shape", "not_finite", "not_close", "not_returned", "missing_key")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Comparison:
     shape: tuple[int, ...] | None  # None when the value is not a tensor
     problem: Problem | None  # None when the gradient is right
     message: str  # one sentence for the student; empty when right
-    # The lecture's cmp figures. exact: equal to the reference rounded to float32;
+    # The lecture's cmp figures. exact: equal to autograd's answer in float32 on the same inputs;
     # approximate: within the tolerance (the lecture's torch.allclose with its defaults
     # fails about 4% of correct float32 answers, so it is not the yardstick here).
     exact: bool | None = None
@@ -59,8 +59,11 @@ def compare(
     scale: float = 0.0,
     tolerance: float = TOLERANCE,
     trial: str = "",
+    lecture: torch.Tensor | None = None,
 ) -> Comparison:
-    """Judge `got` against `expected` (a float64 tensor)."""
+    """Judge `got` against `expected` (a float64 tensor). `lecture` is autograd's answer
+    in float32 on the student's own inputs, which "exact" means equal to, as in the
+    lecture's cmp; without it, the reference rounded to float32."""
     expected_shape = tuple(expected.shape)
 
     def verdict(problem: Problem | None, message: str = "", **figures: Any) -> Comparison:
@@ -87,7 +90,9 @@ def compare(
     reference_size = max(float(expected.abs().max()) if expected.numel() else 0.0, scale)
     error = max_abs_diff / reference_size if reference_size > 0 else max_abs_diff
     figures = {
-        "exact": bool(torch.equal(got.detach().to("cpu", torch.float32), expected.float())),
+        "exact": bool(
+            torch.equal(got.detach().to("cpu", torch.float32), (expected if lecture is None else lecture).float())
+        ),
         "approximate": error <= tolerance,
         "max_abs_diff": max_abs_diff,
         "error": error,
@@ -105,6 +110,8 @@ def shape_message(name: str, got: tuple[int, ...], expected: tuple[int, ...]) ->
         return f"{message}: did you swap the matmul operands or forget a .T?"
     if got == squeezed and len(got) < len(expected):
         return f"{message}: keep the dimension you sum over (keepdim=True)"
+    if tuple(d for d in got if d != 1) == squeezed and len(got) > len(expected):
+        return f"{message}: a dimension too many: drop keepdim=True (or squeeze it)"
     if len(got) == len(expected) + 1 and got[1:] == expected:
         return f"{message}: sum over the batch dimension (the forward pass broadcast over it)"
     if len(got) == len(expected) and all(g in (e, 1) for g, e in zip(got, expected)):

@@ -21,7 +21,7 @@ from grader import failures
 # The vocabulary: code -> when it is given.
 CODES = {
     "not_implemented": "the function still raises NotImplementedError",
-    "missing": "the module or the function does not exist",
+    "missing": "the module or the function does not exist, or a returned dict lacks the key",
     "exception": "the function raised an exception, or its module does not import",
     "timeout": "the call ran past its wall-time or CPU-time limit",
     "crashed": "the call ended its process (a segfault, os._exit, sys.exit, KeyboardInterrupt)",
@@ -31,6 +31,9 @@ CODES = {
     "too_large": "the call returned far more data than its gradients",
     "not_graded": "the submission's time budget ran out before this id was graded",
     "uses_autograd": "the function used autograd",
+    "ignores_upstream": "a gradient is right as if the upstream gradient were all ones: it is not multiplied in",
+    "aliased": "two returned gradients are one tensor (or share memory), so an in-place change of one changed both",
+    "precision": "a gradient in float16 or bfloat16: right to that dtype's few digits, too few for the tolerance",
     "mutated_input": "the function modified one of its arguments",
     "not_a_tensor": "a gradient is not a tensor, or is not returned at all",
     "wrong_dtype": "a gradient is not a floating-point tensor",
@@ -53,6 +56,7 @@ CODES = {
 PROBLEM_CODES = {
     "not_a_tensor": "not_a_tensor",
     "not_returned": "not_a_tensor",
+    "missing_key": "missing",
     "wrong_dtype": "wrong_dtype",
     "wrong_shape": "wrong_shape",
     "not_finite": "not_finite",
@@ -90,6 +94,11 @@ class Context:
     # the keys those came from.
     from_students_upstream: torch.Tensor | None = None
     upstream_keys: tuple[str, ...] = ()
+    # What the gradient would be if the upstream gradient were all ones, and that
+    # upstream's name (functions that take one).
+    without_upstream: torch.Tensor | None = None
+    upstream_name: str = ""
+    dtype: torch.dtype = torch.float32  # what the student returned, before the comparison's float64
     tolerance: float = 1e-4
 
 
@@ -97,6 +106,14 @@ def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
     """The diagnosis of a call that gave no value (failures.KINDS holds its code and hint)."""
     row = failures.kind(kind)
     return Diagnosis(row.code, message, row.hint, trial=trial)
+
+
+def aliased(name: str, other: str, trial: str) -> Diagnosis:
+    """A wrong gradient that is one tensor with another returned gradient."""
+    return Diagnosis(
+        "aliased", f"{name} and {other} are one tensor (they share memory): changing one in place changed both",
+        f"start {name} from a copy: {name} = {other}.clone(), then add to it", name, trial,
+    )  # fmt: skip
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> bool:
@@ -112,6 +129,7 @@ def from_problem(problem: str, message: str, name: str, trial: str, got: Any = N
     hint = {
         "wrong_shape": "each gradient has exactly the shape of the input it belongs to",
         "not_a_tensor": "return the gradients as tensors, in the order of the docstring",
+        "missing": "return every key the docstring lists, spelled as there",
         "wrong_dtype": "an integer tensor slipped in: multiply by a float or call .float()",
         "not_finite": "look for a division by zero, or log/exp of an extreme value",
     }[code]
@@ -124,20 +142,34 @@ def from_problem(problem: str, message: str, name: str, trial: str, got: Any = N
 
 def _reshaped(name: str, got: torch.Tensor, expected: torch.Tensor, message: str, trial: str,
               tolerance: float) -> Diagnosis | None:  # fmt: skip
-    """A wrong shape whose values are right once transposed, summed or reshaped."""
+    """A wrong shape whose values are right once transposed, summed or reshaped, with the
+    fix that goes from the student's shape to the expected one."""
     size = max(float(expected.abs().max()), 1e-30)
     if got.dim() == 2 and got.shape == expected.shape[::-1] and _close(got.T, expected, size, tolerance):
         return Diagnosis("transposed", f"{name} is the transpose of the answer (shape {tuple(got.shape)})",
                          "swap the operands of the matmul (A.T @ B instead of B.T @ A)", name, trial)  # fmt: skip
-    for dim in range(got.dim()):
-        summed = got.sum(dim, keepdim=got.dim() == expected.dim())
-        if summed.shape == expected.shape and _close(summed, expected, size, tolerance):
-            return Diagnosis("wrong_shape", message, f"summed over dimension {dim}, it is right: .sum({dim}"
-                             + (", keepdim=True)" if got.dim() == expected.dim() else ")"), name, trial)  # fmt: skip
     if got.numel() == expected.numel() and _close(got.reshape(expected.shape), expected, size, tolerance):
-        return Diagnosis("wrong_shape", message, f"the values are right: keep the shape {tuple(expected.shape)} "
-                         "(keepdim=True, or .view)", name, trial)  # fmt: skip
+        return Diagnosis("wrong_shape", message, _regrouped(tuple(got.shape), tuple(expected.shape)), name, trial)
+    for dim in range(got.dim()):
+        if got.shape[dim] == 1:
+            continue  # summing over it changes nothing: _regrouped above says what does
+        for keep in (True, False):
+            summed = got.sum(dim, keepdim=keep)
+            if summed.shape == expected.shape and _close(summed, expected, size, tolerance):
+                how = f".sum({dim}, keepdim=True)" if keep else f".sum({dim})"
+                return Diagnosis("wrong_shape", message, f"the values are right once summed over dimension {dim}: "
+                                 f"{how}, to shape {tuple(expected.shape)}", name, trial)  # fmt: skip
     return None
+
+
+def _regrouped(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """The fix when the values are right and only their grouping differs."""
+    if tuple(d for d in got if d != 1) == tuple(d for d in expected if d != 1):
+        if len(got) > len(expected):
+            return (f"the values are right, with a dimension too many: drop keepdim=True (or squeeze it) to get "
+                    f"shape {expected}")  # fmt: skip
+        return f"the values are right: keep the dimension you sum over (keepdim=True) to get shape {expected}"
+    return f"the values are right, grouped differently: .view{expected}"
 
 
 def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context: Context) -> Diagnosis:
@@ -156,9 +188,24 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
         if _close(got, expected - contribution, size, tol):
             return Diagnosis(
                 "missing_term", f"{name} misses the gradient that flows back through {branch}",
-                f"{name} is used twice in the forward pass: add the gradient from {branch} to the other one",
+                f"{name} reaches the output along more than one path: add the gradient through {branch} to the others",
                 name, trial,
             )  # fmt: skip
+    if context.without_upstream is not None and _close(got, context.without_upstream, size, tol):
+        up = context.upstream_name
+        return Diagnosis(
+            "ignores_upstream", f"{name} is right as if {up} were all ones: {up} is not multiplied in",
+            f"multiply by {up}, the gradient that flows in (the chain rule: local derivative times {up})",
+            name, trial,
+        )  # fmt: skip
+    error = float((got - expected).abs().max()) / max(float(expected.abs().max()), 1e-30)
+    if context.dtype in (torch.float16, torch.bfloat16) and error < CLOSE:
+        kind = str(context.dtype).removeprefix("torch.")
+        return Diagnosis(
+            "precision", f"{name} is {kind}: right to its 3 or so digits (relative error {error:.1e}), too few for "
+            f"the tolerance {tol:.0e}", "compute and return it in float32, the dtype of the inputs (no .half())",
+            name, trial,
+        )  # fmt: skip
     if not got.any():
         return Diagnosis("all_zeros", f"{name} is all zeros, and the answer is not",
                          "was a gradient buffer (torch.zeros_like) returned before anything was added to it?", name, trial)  # fmt: skip
@@ -168,14 +215,13 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
     if got.dim() == 2 and got.shape[0] == got.shape[1] and _close(got, expected.T, size, tol):
         return Diagnosis("transposed", f"{name} is the transpose of the answer",
                          "swap the operands of the matmul, or transpose the result", name, trial)  # fmt: skip
-    factor = _factor(got, expected, tol)
+    factor = _factor(got, expected, tol, context.n)
     if factor is not None:
-        words, hint = _factor_words(factor, context.n)
+        words, hint = factor
         return Diagnosis("scaled", f"{name} is off by a factor {words}", hint, name, trial)
     localized = _localized(name, got, expected, context, size)
     if localized:
         return localized
-    error = float((got - expected).abs().max()) / max(float(expected.abs().max()), 1e-30)
     if error < CLOSE:
         return Diagnosis(
             "close_but_not_within_tolerance",
@@ -186,8 +232,10 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
                      "compare your formula with the forward op, term by term", name, trial)  # fmt: skip
 
 
-def _factor(got: torch.Tensor, expected: torch.Tensor, tol: float) -> float | None:
-    """c when got = c * expected within the tolerance, c not 1 or -1."""
+def _factor(got: torch.Tensor, expected: torch.Tensor, tol: float, n: int) -> tuple[str, str] | None:
+    """The factor c (in words, with what it suggests) when got = c * expected within the
+    tolerance: never 1 or -1 (the answer, or its sign), and not within 1e-2 of 1 unless it
+    is a named factor such as n/(n - 1): a factor that close to 1 is no factor."""
     norm = float((expected * expected).sum())
     if norm == 0:
         return None
@@ -195,11 +243,17 @@ def _factor(got: torch.Tensor, expected: torch.Tensor, tol: float) -> float | No
     if abs(c) < 1e-12 or abs(abs(c) - 1) < 1e-6:
         return None
     size = max(float(expected.abs().max()) * abs(c), 1e-30)
-    return c if _close(got, c * expected, size, tol * 10) else None
+    if not _close(got, c * expected, size, tol * 10):
+        return None
+    named = _named_factor(c, n)
+    if named is None and abs(c - 1) < 1e-2:
+        return None
+    return named or (f"{c:.4g}", "a constant factor is off: check every scale in the formula (1/n, 2, -0.5, ...)")
 
 
-def _factor_words(c: float, n: int) -> tuple[str, str]:
-    """The factor in words, and what it suggests, naming n, n - 1, 2 and their ratios."""
+def _named_factor(c: float, n: int) -> tuple[str, str] | None:
+    """The factor in words, and what it suggests, naming n, n - 1, 2 and their ratios,
+    when it is one of them (and not 1: at n = 2, n - 1 is no factor)."""
     named = [
         (n, f"n = {n}", "the mean's 1/n is missing"),
         (1 / n, f"1/n = 1/{n}", "divided by n once too often: is there a .mean() and a 1/n?"),
@@ -213,9 +267,9 @@ def _factor_words(c: float, n: int) -> tuple[str, str]:
         (-0.5, "-1/2", "the sign is flipped and a factor 2 is missing"),
     ]
     for value, words, hint in named:
-        if value and abs(c - value) <= 1e-3 * abs(value):
+        if value and abs(value - 1) > 1e-9 and abs(c - value) <= 1e-3 * abs(value):
             return words, hint
-    return f"{c:.4g}", "a constant factor is off: check every scale in the formula (1/n, 2, -0.5, ...)"
+    return None
 
 
 def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Context, size: float) -> Diagnosis | None:
@@ -262,28 +316,41 @@ def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Co
     return None
 
 
+SIZE_HINT = (
+    "is a size hard-coded (32 for n, 27 for V, 3 for B, 10 for E, 64 for H)? Take sizes from the tensors' shapes"
+)
+
+
 def over_trials(
-    name: str, per_trial: Sequence[tuple[str, bool, Diagnosis | None]], quirky: Iterable[str]
+    name: str,
+    per_trial: Sequence[tuple[str, bool, Diagnosis | None]],
+    quirky: Iterable[str],
+    size_hint: str = SIZE_HINT,
 ) -> Diagnosis | None:
     """One diagnosis for a gradient from its (trial label, passed, diagnosis) triples:
     size_dependent when it is right at a plain trial (no quirk) and wrong at another;
-    otherwise the first wrong trial's, with the quirk's hint when only quirky trials fail."""
+    otherwise the first wrong trial's, with the quirk's hint when only quirky trials fail.
+    A wrong shape is never a quirk's doing, and a gradient that only follows from wrong
+    ones before it (propagated) is best fixed there, at whatever size."""
     quirky = set(quirky)
     wrong = [(label, d) for label, ok, d in per_trial if not ok]
     if not wrong:
         return None
     wrong_labels = {label for label, _ in wrong}
     right_plain = [label for label, ok, _ in per_trial if ok and label not in quirky | wrong_labels]
-    wrong_plain = [(label, d) for label, d in wrong if label not in quirky]
+    sized = lambda label, d: label not in quirky or (d is not None and d.code == "wrong_shape")  # noqa: E731
+    wrong_plain = [(label, d) for label, d in wrong if sized(label, d)]
     # The first wrong trial that shows a known pattern says the most.
     label, first = next(((lb, d) for lb, d in wrong if d is not None and d.code != "unknown"), wrong[0])
+    if right_plain and wrong_plain and all(d is not None and d.code == "propagated" for _, d in wrong):
+        return wrong[0][1]
     if right_plain and wrong_plain:
         seen = wrong_plain[0][1]
         return Diagnosis(
             "size_dependent",
             f"{name} is right at {right_plain[0]} but not at {wrong_plain[0][0]}"
             + (f": {seen.message}" if seen and seen.message else ""),
-            "is a size hard-coded (32 for n, 27 for V)? Take sizes from the tensors' shapes",
+            size_hint,
             name,
             wrong_plain[0][0],
         )

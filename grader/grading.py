@@ -7,21 +7,22 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
+import difflib
 import functools
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from grader import catalogue, clues, lockstep, timing
+from grader import catalogue, clues, lockstep, sizes, timing
 from grader.calls import Call, Failure
 from grader.catalogue import Exercise
 from grader.compare import Comparison, compare
-from grader.diagnosis import Diagnosis, diagnose_trial, from_problem
+from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
 from grader.results import ItemResult, Report
@@ -66,6 +67,7 @@ class Grader:
         self._results: dict[str, ItemResult] = {}
         self._budget_end: float | None = None
         self._slow: list[str] = []  # the functions that ran into a time limit
+        self._sized: dict[str, SizeDependence | None] = {}
 
     def __enter__(self) -> Grader:
         return self
@@ -143,17 +145,59 @@ class Grader:
             comparisons, failures = lockstep.check(self.submission, self.rubric.tolerance_for(item_id),
                                                    lambda: self._within_budget(limits), self.seed)  # fmt: skip
             cut = self._budget_end is not None and self._budget_end <= time.monotonic()
-            failures = [(label, self._budgeted(failure, cut, item_id)) for label, failure in failures]
+            failures = [
+                (label, _from_mlp_backward(self._budgeted(failure, cut, item_id))) for label, failure in failures
+            ]
             return score_item(item_id, points, comparisons, failures)
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
-        comparisons = {name: outcome.comparisons[name] for name in item.gradients}
-        quirky = {t.label for t in self.rubric.trials_for(item.exercise) if t.quirky}
-        result = score_item(item_id, points, comparisons, outcome.failures, quirky, outcome.examples)
+        sized = self._size_dependence(item.exercise)
+        result = self._score(item, () if sized else outcome.failures)
+        if sized:
+            result = sized.charge(result)
         if outcome.output:
             printed = f"{item.exercise.function} printed:\n{outcome.output}"
             result = replace(result, detail="\n".join(filter(None, [result.detail, printed])))
         return result
+
+    def _score(self, item: catalogue.Item, failures: list[tuple[str, Failure]]) -> ItemResult:
+        """One id's score from its exercise's comparisons and these failures."""
+        outcome = self.outcome(item.exercise)
+        comparisons = {name: outcome.comparisons[name] for name in item.gradients}
+        quirky = {t.label for t in self.rubric.trials_for(item.exercise) if t.quirky}
+        return score_item(item.id, self.rubric.points[item.id], comparisons, failures, quirky, outcome.examples,
+                          self._size_hint(item.exercise))  # fmt: skip
+
+    def _size_hint(self, exercise: Exercise) -> str:
+        """Which sizes the function hard-codes: on the line that raised, if one did."""
+        failures = self.outcome(exercise).failures
+        line = next((f.line for _, f in failures if f.kind == "exception" and f.line), 0)
+        return sizes.hint(sizes.hardcoded(self.submission.folder / f"{exercise.module}.py", exercise.function, line))
+
+    def _size_dependence(self, exercise: Exercise) -> SizeDependence | None:
+        """A function that raised at some sizes only and returned at two or more: graded
+        where it returned, it loses the rubric's size_dependence points once, shared
+        among its ids as they scored; None where all-or-nothing applies."""
+        key = f"{exercise.module}.{exercise.function}"
+        if key in self._sized:
+            return self._sized[key]
+        outcome, found = self.outcome(exercise), None
+        returned = {c.trial for cs in outcome.comparisons.values() for c in cs}
+        shapes = {t.shape for t in self.rubric.trials_for(exercise) if t.label in returned}
+        if (
+            self.rubric.size_dependence is not None
+            and outcome.failures
+            and all(f.kind == "exception" for _, f in outcome.failures)
+            and len(shapes) >= 2
+        ):
+            scores = {item.id: self._score(item, []).score for item in exercise.items}
+            cost = min(self.rubric.size_dependence, sum(scores.values()))
+            total = sum(scores.values()) or 1.0
+            trial, failure = outcome.failures[0]
+            found = SizeDependence(exercise.function, trial, failure, self._size_hint(exercise), cost,
+                                   {i: cost * s / total for i, s in scores.items()}, exercise.items[0].id)  # fmt: skip
+        self._sized[key] = found
+        return found
 
     def outcome(self, exercise: Exercise) -> ExerciseOutcome:
         key = f"{exercise.module}.{exercise.function}"
@@ -209,7 +253,10 @@ class Grader:
             values, upstream, arguments = inputs(exercise, trial, self.seed)
             pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,
                                              limits, reply_size(exercise, values))  # fmt: skip
-            reference = exercise.reference(values, upstream)  # while a worker runs the student's code
+            # While a worker runs the student's code: autograd in float64 (the verdict), and in
+            # float32 on the student's own inputs (the lecture's cmp: "exact").
+            reference = exercise.reference(values, upstream)
+            lecture = exercise.reference(_float32(values), None if upstream is None else upstream.float())
             call = pending()
             outcome.output = outcome.output or call.output
             if call.failure:
@@ -219,54 +266,109 @@ class Grader:
                 if not failure_kind(failure.kind).retried:
                     break
                 continue
-            self._compare(exercise, trial, values, reference, call, ids, outcome)
+            self._compare(TrialRun(exercise, trial, values, upstream, reference, lecture, call), ids, outcome)
         return outcome
 
-    def _compare(self, exercise: Exercise, trial: Trial, values: dict[str, torch.Tensor],
-                 reference: dict[str, torch.Tensor], call: Call, ids: dict[str, str], outcome: ExerciseOutcome) -> None:  # fmt: skip
+    def _compare(self, run: TrialRun, ids: dict[str, str], outcome: ExerciseOutcome) -> None:
         """Compare every gradient of one call with the reference, and diagnose the wrong ones."""
+        exercise, reference = run.exercise, run.reference
         found = {}
         for name, key in zip(exercise.gradient_names, exercise.wrt):
             scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
-            got = unpack(call.value, exercise, name)
+            got = unpack(run.call.value, exercise, name)
             tolerance = self.rubric.tolerance_for(ids[name])
             if isinstance(got, NotReturned):
-                found[name] = got, got.comparison(reference[key], trial.label, tolerance)
+                found[name] = got, got.comparison(reference[key], run.trial.label, tolerance)
             else:
-                found[name] = (
-                    got,
-                    compare(name, got, reference[key], scale=scale, tolerance=tolerance, trial=trial.label),
-                )
+                comparison = compare(name, got, reference[key], scale=scale, tolerance=tolerance,
+                                     trial=run.trial.label, lecture=run.lecture[key])  # fmt: skip
+                found[name] = got, comparison
         wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
-        students = call.value if isinstance(call.value, dict) else {}
         for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
             if not comparison.passed:
-                diagnosis = self._diagnose(exercise, trial, values, reference, key, got, comparison, students, wrong)
-                comparison = replace(comparison, diagnosis=diagnosis)
+                comparison = replace(comparison, diagnosis=self._diagnose(run, key, got, comparison, wrong))
                 if name not in outcome.examples and comparison.error is not None:
-                    outcome.examples[name] = (got.detach().double(), reference[key], trial.label)
+                    outcome.examples[name] = (got.detach().double(), reference[key], run.trial.label)
             outcome.comparisons[name].append(comparison)
 
-    def _diagnose(
-        self,
-        exercise: Exercise,
-        trial: Trial,
-        values: dict[str, torch.Tensor],
-        reference: dict[str, torch.Tensor],
-        key: str,
-        got: Any,
-        comparison: Comparison,
-        students: dict[str, Any],
-        wrong: set[str],
-    ) -> Diagnosis:
+    def _diagnose(self, run: TrialRun, key: str, got: Any, comparison: Comparison, wrong: set[str]) -> Diagnosis:
         """What is most likely wrong with one gradient in one trial."""
-        tolerance = comparison.tolerance
+        name, trial, tolerance = comparison.name, run.trial.label, comparison.tolerance
+        shared = [
+            other for pair in _named(run.call.aliases, run.exercise) for other in pair if name in pair and other != name
+        ]
+        if shared:
+            return aliased(name, shared[0], trial)
         if comparison.problem != "not_close":
-            return from_problem(
-                comparison.problem, comparison.message, comparison.name, trial.label, got, reference[key], tolerance
-            )
-        clue = clues.context(exercise, trial, values, reference, key, students, wrong, tolerance)
-        return diagnose_trial(comparison.name, got.detach().double(), reference[key], clue)
+            return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance)
+        students = run.call.value if isinstance(run.call.value, dict) else {}
+        clue = clues.context(run.exercise, run.trial, run.values, run.reference, key, students, wrong, tolerance,
+                             run.upstream, got.dtype)  # fmt: skip
+        return diagnose_trial(name, got.detach().double(), run.reference[key], clue)
+
+
+@dataclass(frozen=True)
+class SizeDependence:
+    """A function that raised at some sizes and returned at others: the points it loses
+    once, shared among its ids, and the one place that names the line that raised."""
+
+    function: str
+    trial: str  # where it first raised
+    failure: Failure
+    hint: str  # which sizes it hard-codes
+    cost: float  # the points it loses in all
+    charged: dict[str, float]  # id -> the part of them taken from it
+    first: str  # the id whose reason names the line
+
+    def charge(self, result: ItemResult) -> ItemResult:
+        """An id's result with its part of the cost taken, and why."""
+        taken = self.charged.get(result.id, 0.0)
+        score = round(max(result.score - taken, 0.0), 6)
+        if result.id == self.first:
+            message = (f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
+                       f"returned, it loses {self.cost:g} points for this once, {taken:.2g} of them here")  # fmt: skip
+        else:
+            message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
+        if result.status != "passed":
+            return replace(result, score=score, detail="\n".join(filter(None, [result.detail, message])))
+        diagnosis = Diagnosis("size_dependent", message, self.hint, trial=self.trial)
+        status = "passed" if score >= result.max_score else "partial" if score > 0 else "error"
+        return replace(result, score=score, status=status, message=message, diagnosis=diagnosis,
+                       detail=self.failure.detail if result.id == self.first else "")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """One trial of one exercise: its inputs, autograd's answers, the student's call."""
+
+    exercise: Exercise
+    trial: Trial
+    values: dict[str, torch.Tensor]  # the forward values, float64
+    upstream: torch.Tensor | None
+    reference: dict[str, torch.Tensor]  # autograd in float64: the verdict
+    lecture: dict[str, torch.Tensor]  # autograd in float32 on the student's inputs: "exact", as the lecture's cmp
+    call: Call
+
+
+def _from_mlp_backward(failure: Failure) -> Failure:
+    """The training stopped because mlp_backward raised: its own id says why, and the
+    training follows from it."""
+    if failure.kind != "exception":
+        return failure
+    return replace(failure, kind="bad_return", message=f"mlp_backward raised: {failure.message}")
+
+
+def _named(pairs: tuple[tuple[str, str], ...], exercise: Exercise) -> list[tuple[str, str]]:
+    """Pairs of shared tensors by gradient name: a tuple's positions become its names."""
+    if exercise.returns_dict:
+        return list(pairs)
+    names = exercise.gradient_names
+    index = lambda position: names[int(position)] if position.isdigit() and int(position) < len(names) else position
+    return [(index(a), index(b)) for a, b in pairs]
+
+
+def _float32(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
 
 
 def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: float) -> tuple[ItemResult, ...]:
@@ -322,14 +424,15 @@ def _student_copy(value: torch.Tensor) -> torch.Tensor:
 
 
 class NotReturned:
-    """A gradient the function's return value does not hold."""
+    """A gradient the function's return value does not hold: not returned at all, or a
+    key missing from a returned dict."""
 
-    def __init__(self, name: str, message: str):
-        self.name, self.message = name, message
+    def __init__(self, name: str, message: str, problem: str = "not_returned"):
+        self.name, self.message, self.problem = name, message, problem
 
     def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:
         return Comparison(
-            self.name, trial, tuple(expected.shape), None, "not_returned", self.message, tolerance=tolerance
+            self.name, trial, tuple(expected.shape), None, self.problem, self.message, tolerance=tolerance
         )
 
 
@@ -341,7 +444,12 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
         if not isinstance(value, dict):
             return NotReturned(name, f"{exercise.function} must return a dict of gradients, got {type(value).__name__}")
         if name not in value:
-            return NotReturned(name, f"{name}: missing from the dict {exercise.function} returned")
+            keys = [k for k in value if isinstance(k, str) and k not in names]
+            near = difflib.get_close_matches(name, keys, n=1)
+            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
+            return NotReturned(
+                name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
+            )
         return value[name]
     if len(names) == 1:
         if isinstance(value, tuple | list):

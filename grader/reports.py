@@ -309,25 +309,14 @@ def html(report: Report) -> str:
             f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(item.score)}/{points(item.max_score)}</td>'
             f"<td>{item.status}</td><td>{escape(item.message)}{hint}</td></tr>"
         )
-    sections = []
-    for item in report.items:
-        if item.status == "passed":
-            continue
-        d = item.diagnosis
-        figures = []
-        for g in item.gradients:
-            if g.example is None:
-                continue
-            got, expected, trial = g.example
-            image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
-            caption = escape(g.diagnosis.message if g.diagnosis else g.name)
-            figures.append(f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
-                           f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
-        code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
-        hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
-        detail = f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>" if item.detail else ""
-        sections.append(f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
-                        f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
+    # Wrong gradients first, pictures and all; what is not there yet, one line each.
+    waiting = [i for i in report.items if i.status in ("not_implemented", "missing", "not_graded")]
+    wrong = [i for i in report.items if i.status != "passed" and i not in waiting]
+    wrong.sort(key=lambda item: not any(g.example is not None for g in item.gradients))
+    sections = [_section(item, pictures) for item in wrong]
+    if waiting:
+        lines = "".join(f'<li id="{escape(i.id)}">{escape(i.id)}: {escape(i.message)}</li>' for i in waiting)
+        sections.append(f"<section><h2>not there yet</h2><ul>{lines}</ul></section>")
     sandbox = "" if report.sandboxed else "<p><b>sandbox off</b>: student code ran in the grader's process.</p>"
     if report.speed:
         timed = "".join(
@@ -346,6 +335,25 @@ def html(report: Report) -> str:
         rows="\n".join(rows),
         sections="\n".join(sections),
     )
+
+
+def _section(item: ItemResult, pictures: Any) -> str:
+    """One wrong id: its diagnosis, the picture of each wrong gradient, its details."""
+    d = item.diagnosis
+    figures = []
+    for g in item.gradients:
+        if g.example is None:
+            continue
+        got, expected, trial = g.example
+        image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
+        caption = escape(g.diagnosis.message if g.diagnosis else g.name)
+        figures.append(f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
+                       f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
+    code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
+    hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
+    detail = f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>" if item.detail else ""
+    return (f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
+            f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
 
 
 HTML = """<!DOCTYPE html>

@@ -45,7 +45,10 @@ SECTIONS = {
     "hidden": "checks that live on the instructor's side only: items and trials",
     "at_submission": "what only the submission checks (written by release)",
 }
-SETTINGS = {"tolerance": "the largest normalised error that counts as right"}
+SETTINGS = {
+    "tolerance": "the largest normalised error that counts as right",
+    "size_dependence": 'the points a function that raises at some sizes only loses, once ("all": every point)',
+}
 TIMING = {
     "enabled": "whether grade times the right functions (true or false)",
     "slowdown": "how many times slower than autograd counts as slow (a number >= 1)",
@@ -99,6 +102,9 @@ class HiddenTrial:
 class Rubric:
     points: dict[str, float]  # every exercise id -> its points
     tolerance: float  # see compare.py
+    # Points a function that raises at some sizes (and returns at two or more) loses once,
+    # over all its ids; None: all of them, as any failed call costs.
+    size_dependence: float | None
     limits: Limits
     timing: Timing
     budget: float  # seconds all the calls of one submission may take together
@@ -176,6 +182,9 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
     return Rubric(
         points={i: float(points[i]) for i in IDS},
         tolerance=float(data["grading"]["tolerance"]),
+        size_dependence=None
+        if data["grading"]["size_dependence"] == "all"
+        else float(data["grading"]["size_dependence"]),
         limits=Limits(**{k: v for k, v in data["limits"].items() if k in LIMIT_HELP}),
         budget=float(data["limits"]["budget"]),
         timing=Timing(**data["timing"]),
@@ -216,6 +225,7 @@ def to_toml(rubric: Rubric) -> str:
         "",
         "[grading]",
         f"tolerance = {rubric.tolerance!r}",
+        f"size_dependence = {_toml_value('all' if rubric.size_dependence is None else rubric.size_dependence)}",
         "",
         "[limits]",
         *(f"{name} = {getattr(rubric.limits, name)!r}" for name in LIMIT_HELP),
@@ -310,6 +320,7 @@ def _check_settings(source: str, section: str, values: dict[str, Any], known: di
 def _valid(key: str, value: Any) -> bool:
     return {
         "tolerance": lambda v: _number(v) and 0 < v < 1,
+        "size_dependence": lambda v: v == "all" or (_number(v) and v >= 0),
         "wall_time": lambda v: _number(v) and v > 0,
         "budget": lambda v: _number(v) and v > 0,
         "cpu_time": lambda v: _number(v) and v > 0,
@@ -325,6 +336,7 @@ def _valid(key: str, value: Any) -> bool:
 def _expected(key: str) -> str:
     return {
         "tolerance": "a number between 0 and 1 (e.g. 1e-4)",
+        "size_dependence": 'a number of points >= 0, or "all"',
         "wall_time": "a number of seconds > 0",
         "budget": "a number of seconds > 0",
         "cpu_time": "a number of seconds > 0",

@@ -7,7 +7,7 @@ from typing import Any
 
 from grader.calls import Failure
 from grader.compare import Comparison
-from grader.diagnosis import Diagnosis, from_failure, over_trials
+from grader.diagnosis import SIZE_HINT, Diagnosis, from_failure, over_trials
 from grader.failures import kind
 from grader.results import GradientResult, ItemResult
 
@@ -19,18 +19,20 @@ def score_item(
     failures: Sequence[tuple[str, Failure]] = (),
     quirky: Iterable[str] = (),
     examples: Mapping[str, tuple[Any, Any, str]] | None = None,
+    size_hint: str = SIZE_HINT,
 ) -> ItemResult:
     """Score one id: its points split evenly among its gradients, each of which earns its
     share only when it is right in every trial. A call that failed in any trial costs
-    every gradient of the id, since it returned nothing to grade. `quirky` names the
-    trials whose quirk (not their sizes) may explain a failure."""
+    every gradient of the id, since it returned nothing to grade (but see grading's size
+    dependence). `quirky` names the trials whose quirk (not their sizes) may explain a
+    failure; `size_hint` says which sizes the function hard-codes, if any is known."""
     quirky = set(quirky)
     gradients = tuple(
         GradientResult(
             name,
             tuple(found),
             passed=not failures and bool(found) and all(c.passed for c in found),
-            diagnosis=over_trials(name, [(c.trial, c.passed, c.diagnosis) for c in found], quirky),
+            diagnosis=over_trials(name, [(c.trial, c.passed, c.diagnosis) for c in found], quirky, size_hint),
             example=(examples or {}).get(name),
         )
         for name, found in comparisons.items()
@@ -42,29 +44,34 @@ def score_item(
     if failures:
         trial, failure = failures[0]
         status = kind(failure.kind).status
-        diagnosis = _failure_diagnosis(failure, trial, gradients, quirky)
+        diagnosis = _failure_diagnosis(failure, trial, gradients, quirky, size_hint)
+        seen = next((g.diagnosis for g in gradients if g.diagnosis is not None), None)
+        if seen is not None and diagnosis.code == "size_dependent":  # both: neither hides the other
+            diagnosis = Diagnosis(seen.code, f"{seen.message} [{seen.trial}]; and {diagnosis.message}",
+                                  f"{seen.hint}; and {diagnosis.hint}", seen.gradient, trial)  # fmt: skip
         located = status in ("missing", "not_implemented", "not_graded")
         message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)
-    status = "partial" if score > 0 else "failed"
+    missing = all(c.problem == "missing_key" for g in gradients if not g.passed for c in g.comparisons)
+    status = "partial" if score > 0 else "missing" if missing else "failed"
     return ItemResult(
         item_id, score, points, status, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis
     )
 
 
 def _failure_diagnosis(
-    failure: Failure, trial: str, gradients: Sequence[GradientResult], quirky: set[str]
+    failure: Failure, trial: str, gradients: Sequence[GradientResult], quirky: set[str], size_hint: str
 ) -> Diagnosis:
-    """A failed call's diagnosis; an exception at some sizes only, where every other
-    trial was right, is size-dependent."""
-    right = [c.trial for g in gradients for c in g.comparisons if c.passed and c.trial not in quirky]
-    wrong = [c for g in gradients for c in g.comparisons if not c.passed]
-    if failure.kind == "exception" and right and not wrong and trial not in quirky:
+    """A failed call's diagnosis; an exception at some sizes only, where the call
+    returned at others (right or not), is size-dependent."""
+    returned = [c.trial for g in gradients for c in g.comparisons if c.trial not in quirky]
+    if failure.kind == "exception" and returned and trial not in quirky:
+        right = all(c.passed for g in gradients for c in g.comparisons)
         return Diagnosis(
             "size_dependent",
-            f"right at {right[0]} but not at {trial}: {failure.message}",
-            "is a size hard-coded (32 for n, 27 for V)? Take sizes from the tensors' shapes",
+            f"{'right' if right else 'it returned'} at {returned[0]} but raised at {trial}: {failure.message}",
+            size_hint,
             trial=trial,
         )
     return from_failure(failure.kind, failure.message, trial)

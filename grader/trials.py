@@ -55,7 +55,9 @@ class Trial:
 LECTURE = Trial(Shape(n=32, V=27, E=10, B=3, H=64), salt=1)
 SMALL = Trial(Shape(n=8, V=7, E=4, B=2, H=9), salt=2)
 TINY = Trial(Shape(n=3, V=5, E=3, B=3, H=6), salt=3)
-WIDE = Trial(Shape(n=64, V=27, E=6, B=4, H=48), salt=4, small_variance=True)
+# At the lecture's n, B and E but other V and H: a function that hard-codes n, B or E
+# returns here as at the lecture's trial, so that it can be graded where it returns.
+WIDE = Trial(Shape(n=32, V=13, E=10, B=3, H=48), salt=4, small_variance=True)
 # n = 2 saturates batchnorm (its gradient becomes pure cancellation), so only the
 # functions that do not reach back through batchnorm get this one.
 PAIR = Trial(Shape(n=2, V=5, E=3, B=3, H=4), salt=5)

@@ -33,7 +33,22 @@ CASES = {
                    "ex2.cross_entropy_backward", "not_finite", "inf or nan"),
     "wrong_shape": ("ex1_atomic", RIGHT_LOGITS + "def logits_backward(dlogits, h, W2):\n    dh, dW2, db2 = _logits(dlogits, h, W2)\n"
                     "    return dh, dW2, db2 * torch.ones(dlogits.shape[0], 1) / dlogits.shape[0]\n",
-                    "ex1.logits_backward", "wrong_shape", "summed over dimension 0, it is right"),
+                    "ex1.logits_backward", "wrong_shape", "right once summed over dimension 0: .sum(0)"),
+    "wrong_shape_kept_dimension": ("ex1_atomic", RIGHT_LOGITS + "def logits_backward(dlogits, h, W2):\n"
+                                   "    dh, dW2, db2 = _logits(dlogits, h, W2)\n    return dh, dW2, dlogits.sum(0, keepdim=True)\n",
+                                   "ex1.logits_backward", "wrong_shape", "drop keepdim=True"),
+    "wrong_shape_lost_dimension": ("ex1_atomic", "def bndiff_backward(dbndiff):\n    return dbndiff.clone(), -dbndiff.sum(0)\n",
+                                   "ex1.bndiff_backward", "wrong_shape", "keep the dimension you sum over (keepdim=True)"),
+    "ignores_upstream": ("ex1_atomic", "def loss_backward(dloss, logprobs, Yb):\n    n = logprobs.shape[0]\n"
+                         "    dlogprobs = torch.zeros_like(logprobs)\n    dlogprobs[range(n), Yb] = -1.0 / n\n    return dlogprobs\n",
+                         "ex1.loss_backward", "ignores_upstream", "multiply by dloss"),
+    "aliased": ("ex1_atomic", "_manual = manual_backward\ndef manual_backward(fwd):\n    g = _manual(fwd)\n"
+                "    g['hprebn'] = g['bndiff']\n    g['hprebn'] += g['bnmeani'] / fwd.n\n    return g\n",
+                "ex1.manual_backward.bndiff", "aliased", "bndiff and hprebn are one tensor"),
+    "precision": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb).half()\n",
+                  "ex2.cross_entropy_backward", "precision", "float16"),
+    "missing_key": ("ex1_atomic", "_manual = manual_backward\ndef manual_backward(fwd):\n    g = _manual(fwd)\n"
+                    "    del g['W1']\n    return g\n", "ex1.manual_backward.W1", "missing", "missing from the dict"),
     "transposed": ("ex1_atomic", RIGHT_LOGITS + "def logits_backward(dlogits, h, W2):\n    dh, dW2, db2 = _logits(dlogits, h, W2)\n"
                    "    return dh, dlogits.T @ h, db2\n", "ex1.logits_backward", "transposed", "swap the operands"),
     "all_zeros": ("ex2_cross_entropy", "def cross_entropy_backward(logits, Yb):\n    return torch.zeros_like(logits)\n",
@@ -50,7 +65,7 @@ CASES = {
     "propagated": ("ex1_atomic", "def counts_sum_backward(dcounts_sum, counts):\n    return 0 * counts\n",
                    "ex1.manual_backward.norm_logits", "propagated", "follows correctly from your counts"),
     "size_dependent": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) * logits.shape[0] / 32\n",
-                       "ex2.cross_entropy_backward", "size_dependent", "is a size hard-coded"),
+                       "ex2.cross_entropy_backward", "size_dependent", "hard-coded: 32 (n, the batch size) in line"),
     "size_dependent_exception": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n"
                                  "    return _ce(logits, Yb) + torch.zeros(32, 27)\n",
                                  "ex2.cross_entropy_backward", "size_dependent", "RuntimeError"),

@@ -55,11 +55,13 @@ def failing(report):
 
 
 def codes(report):
-    """id -> gradient -> the diagnosis code, for every wrong gradient of a report."""
+    """id -> gradient -> the diagnosis code, for every wrong gradient of a report, and for
+    the gradients of an id that loses points for raising at some sizes only."""
     found = {}
     for item in report.items:
+        charged = item.status != "passed" and all(g.passed for g in item.gradients) and item.gradients
         for g in item.gradients:
-            if not g.passed:
+            if not g.passed or charged:
                 found.setdefault(item.id, {})[g.name] = (g.diagnosis or item.diagnosis).code
     return found
 

@@ -235,7 +235,7 @@ class Sandbox:
             self._stop()
             return Call(failure=_stopped(error, limits))
         printed, size = self._printed()
-        call = _call(header, used, printed)
+        call = _call(header, used, printed, (str(self.folder), str(self.source)))
         if size > limits.output * 1024 and call.failure is None:
             call = Call(failure=Failure("output_limit", (
                 f"printed more than the {limits.output} KB output limit (at least {size / 1024:,.0f} KB, from C code "
@@ -408,19 +408,27 @@ def _stopped(error: Exception, limits: Limits) -> Failure:
     return Failure("crashed", f"the Python process running your code sent garbage: {error}")
 
 
-def _call(header: dict[str, Any], seconds: float, printed: str) -> Call:
+def _call(header: dict[str, Any], seconds: float, printed: str, paths: tuple[str, str]) -> Call:
     """A Call from a decoded reply, whose every field is checked, and from what the
-    grader measured: the CPU time, and what C code printed."""
+    grader measured: the CPU time, and what C code printed. `paths`: the private copy's
+    folder, and the submission's own, which messages name instead."""
     output = header.get("output")
     output = clean((output[:4000] if isinstance(output, str) else "") + printed)
     failure = header.get("failure")
     if failure is None:
-        return Call(value=header["value"], output=output, seconds=seconds)
+        pairs = header.get("aliases") if isinstance(header.get("aliases"), list) else []
+        aliases = tuple(
+            (p[0][:100], p[1][:100])
+            for p in pairs[:1000]
+            if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+        )
+        return Call(value=header["value"], output=output, seconds=seconds, aliases=aliases)
     if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
         return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
     kind = failure["kind"] if failure["kind"] in KINDS else "exception"
-    return Call(failure=Failure(kind, clean(failure["message"][:2000]), clean(failure["detail"][:20000])),
-                output=output)  # fmt: skip
+    line = failure.get("line") if type(failure.get("line")) is int and 0 <= failure["line"] < 10**7 else 0
+    text = lambda field, most: clean(failure[field][:most]).replace(*paths)  # noqa: E731
+    return Call(failure=Failure(kind, text("message", 2000), text("detail", 20000), line), output=output)
 
 
 def _while_importing(module: str, failure: Failure) -> Failure:

@@ -118,7 +118,8 @@ class Plan:
 # -- where Python lives -------------------------------------------------------------------
 
 SYSTEM_LIBRARIES = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
-SYSTEM_FILES = ("/etc/ld.so.cache", "/dev/urandom", "/dev/random")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/dev/urandom", "/dev/random", "/proc/cpuinfo")
+SYSTEM_FOLDERS = ("/sys/devices/system/cpu",)  # the CPU's description, which torch reads for some kernels
 
 
 SITE_FOLDERS = ("site-packages", "dist-packages")
@@ -318,6 +319,9 @@ def _landlock_ruleset(plan: Plan) -> Any:
         for path in SYSTEM_FILES:
             if os.path.exists(path):
                 ruleset.allow_path(path, AccessFS.READ_FILE)
+        for path in SYSTEM_FOLDERS:
+            if os.path.isdir(path):
+                ruleset.allow_path(path, read)
         ruleset.allow_path(os.devnull, AccessFS.READ_FILE | AccessFS.WRITE_FILE)
         ruleset.allow_path(plan.folder, read)
         ruleset.allow_path(plan.scratch, write)

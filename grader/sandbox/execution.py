@@ -169,7 +169,9 @@ class StudentCode:
                     "mutated_input",
                     f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
                 )
-        return Call(failure=failure, output=output) if failure else Call(value=value, output=output, seconds=seconds)
+        if failure:
+            return Call(failure=failure, output=output)
+        return Call(value=value, output=output, seconds=seconds, aliases=shared_memory(value))
 
     def time(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool, repeats: int) -> Call:
         """Call a function that was right `repeats` times on the same arguments, for the
@@ -238,7 +240,24 @@ class StudentCode:
         message = describe(error, self.folder)
         if isinstance(error, OSError) and error.errno in (errno.EPERM, errno.EACCES):
             message += ": the grader runs your code without files, processes or network; a backward pass needs none"
-        return Failure("exception", message, detail)
+        return Failure("exception", message, detail, student_line(error, self.folder))
+
+
+def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
+    """The pairs of returned tensors that are one tensor (by dict key, or by position in
+    a tuple or list): returned twice, or a += into a tensor another gradient still refers
+    to. A view of another shape (demb = dembcat.view(...)) is not one. Only here can it be
+    seen: a reply carries copies."""
+    if isinstance(value, dict):
+        entries = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, tuple | list):
+        entries = [(str(i), v) for i, v in enumerate(value)]
+    else:
+        return ()
+    tensors = [
+        (k, (v.data_ptr(), v.shape, v.stride())) for k, v in entries if isinstance(v, torch.Tensor) and v.numel()
+    ]
+    return tuple((a, b) for i, (a, pa) in enumerate(tensors) for b, pb in tensors[i + 1 :] if pa == pb)
 
 
 def _unchanged(now: torch.Tensor, before: torch.Tensor) -> bool:
@@ -258,11 +277,21 @@ def uses_autograd(evidence: list[str], who: str = "") -> Failure:
 def describe(error: BaseException, folder: Path) -> str:
     """The exception and the line of the student's code it came from."""
     text = f"{type(error).__name__}: {error}".rstrip(": ")
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().parent == folder]
+    frames = _students_frames(error, folder)
     if frames:
         last = frames[-1]
         text += f" ({Path(last.filename).name}, line {last.lineno}, in {last.name})"
     return text
+
+
+def student_line(error: BaseException, folder: Path) -> int:
+    """The line of the student's code the exception came from, or 0."""
+    frames = _students_frames(error, folder)
+    return frames[-1].lineno or 0 if frames else 0
+
+
+def _students_frames(error: BaseException, folder: Path) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().parent == folder]
 
 
 def _traceback(error: BaseException) -> str:

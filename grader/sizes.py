@@ -1,0 +1,101 @@
+"""Which sizes a student's function hard-codes: the numbers of the lecture's shapes
+written into its source (`.view(32*3, 10)`, `F.one_hot(Yb, 27)`, `1/32`), and the
+module-level constants it uses that hold them (`n = batch_size = 32`, `vocab_size = 27`),
+read without running it, so that a function right at the lecture's sizes and wrong at
+others is told which size to take from a tensor's shape.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.trials import LECTURE
+
+# The lecture's sizes, and the products of them that its code writes out (emb.view(32, 30)).
+_S = LECTURE.shape
+SIZES: dict[int, str] = {
+    _S.n * _S.B: "n * B",
+    _S.B * _S.E: "B * E",
+    _S.n: "n, the batch size",
+    _S.V: "V, the vocabulary size",
+    _S.E: "E, the embedding size",
+    _S.B: "B, the block size",
+    _S.H: "H, the hidden size",
+    200: "H, the hidden size of the lecture's training run",
+}
+ADVICE = "take every size from a tensor's shape (n = logits.shape[0], V = logits.shape[1], ...)"
+
+
+@dataclass(frozen=True)
+class Hardcoded:
+    """A size written into a student's code."""
+
+    value: int
+    where: str  # "line 12 (emb.view(32*3, 10))" or "the module-level n = 32"
+
+    def __str__(self) -> str:
+        return f"{self.value} ({SIZES[self.value]}) in {self.where}"
+
+
+def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
+    """The lecture's sizes that `function` of the file at `path` writes out, on `line`
+    only when it is given (the line that raised), and the module-level constants holding
+    them that the function reads."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
+    if not defined:
+        return []
+    body = defined[-1]  # the last def is the one that runs
+    lines = source.splitlines()
+    found: list[Hardcoded] = []
+    for node in ast.walk(body):
+        if _size(node) and (not line or node.lineno == line) and _counted(node, body):
+            text = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
+            found.append(Hardcoded(node.value, f"line {node.lineno} ({text[:60]})"))
+    used = {node.id for node in ast.walk(body) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    for name, value in _constants(tree).items():
+        if name in used:
+            found.append(Hardcoded(value, f"the module-level {name} = {value}"))
+    return list({(h.value, h.where): h for h in found}.values())
+
+
+def hint(found: list[Hardcoded]) -> str:
+    """What to do about them."""
+    if not found:
+        return f"is a size hard-coded (32 for n, 27 for V, 3 for B, 10 for E, 64 for H)? {ADVICE}"
+    return f"hard-coded: {'; '.join(map(str, found[:4]))}: {ADVICE}"
+
+
+def _size(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value in SIZES
+
+
+def _counted(node: ast.AST, body: ast.FunctionDef) -> bool:
+    """Not a size when it is an index or a dimension argument (x[3], .sum(3)) or a
+    number of loop steps the lecture's sizes share by chance: only numbers of at least
+    10, or smaller ones inside a call that makes or reshapes a tensor."""
+    if node.value >= 10:
+        return True
+    for parent in ast.walk(body):
+        if isinstance(parent, ast.Call) and node in ast.walk(parent):
+            name = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", "")
+            if name in ("view", "reshape", "zeros", "ones", "empty", "randn", "full", "one_hot", "expand"):
+                return True
+    return False
+
+
+def _constants(tree: ast.Module) -> dict[str, int]:
+    """Module-level names bound to a lecture size: n = batch_size = 32."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and _size(node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value.value
+    return found

@@ -1,0 +1,37 @@
+import torch
+import torch.nn.functional as F
+
+
+def mlp_backward(fwd):
+    n = fwd.n
+    # cross entropy
+    dlogits = F.softmax(fwd.logits, 1)
+    dlogits[range(n), fwd.Yb] -= 1
+    dlogits /= n
+    # layer 2
+    dh = dlogits @ fwd.W2.T
+    dW2 = fwd.h.T @ dlogits
+    db2 = dlogits.sum(0, keepdim=True)
+    # tanh
+    dhpreact = dh * (1 - fwd.h**2)
+    # batchnorm
+    dbngain = (dhpreact * fwd.bnraw).sum(0, keepdim=True)
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dbnraw = dhpreact * fwd.bngain
+    dhprebn = (
+        fwd.bnvar_inv
+        / n
+        * (
+            n * dbnraw
+            - dbnraw.sum(0, keepdim=True)
+            - n / (n - 1) * fwd.bnraw * (dbnraw * fwd.bnraw).sum(0, keepdim=True)
+        )
+    )
+    # layer 1
+    dembcat = dhprebn @ fwd.W1.T
+    dW1 = fwd.embcat.T @ dhprebn
+    db1 = dhprebn.sum(0, keepdim=True)
+    # embedding table
+    dC = torch.zeros_like(fwd.C)
+    dC.index_add_(0, fwd.Xb.view(-1), dembcat.view(-1, fwd.C.shape[1]))
+    return {"C": dC, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}

@@ -1,0 +1,185 @@
+# backprop ninja ex1
+# matmul rule I remember: the gradient of a matmul is a matmul with the other operand transposed,
+# just make the shapes work out
+import torch
+import torch.nn.functional as F
+
+
+def loss_backward(dloss, logprobs, Yb):
+    n = logprobs.shape[0]
+    dlogprobs = torch.zeros_like(logprobs)
+    dlogprobs[range(n), Yb] = -1.0
+    dlogprobs *= dloss / n
+    return dlogprobs
+
+
+def logprobs_backward(dlogprobs, probs):
+    return dlogprobs / probs
+
+
+def probs_backward(dprobs, counts, counts_sum_inv):
+    dcounts = counts_sum_inv * dprobs
+    dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
+    return dcounts, dcounts_sum_inv
+
+
+def counts_sum_inv_backward(dcounts_sum_inv, counts_sum):
+    # x^-1 -> x^-2
+    dcounts_sum = counts_sum**-2 * dcounts_sum_inv
+    return dcounts_sum
+
+
+def counts_sum_backward(dcounts_sum, counts):
+    return torch.ones_like(counts) * dcounts_sum
+
+
+def counts_backward(dcounts, counts):
+    return counts * dcounts
+
+
+def norm_logits_backward(dnorm_logits):
+    return dnorm_logits.clone(), -dnorm_logits.sum(1, keepdim=True)
+
+
+def logit_maxes_backward(dlogit_maxes, logits):
+    return F.one_hot(logits.max(1).indices, num_classes=logits.shape[1]) * dlogit_maxes
+
+
+def logits_backward(dlogits, h, W2):
+    dh = dlogits @ W2.T  # (n, V) @ (V, H)
+    dW2 = dlogits.T @ h  # (V, n) @ (n, H)
+    db2 = dlogits.sum(0)
+    return dh, dW2, db2
+
+
+def h_backward(dh, h):
+    return (1 - h**2) * dh
+
+
+def hpreact_backward(dhpreact, bngain, bnraw):
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnraw = bngain * dhpreact
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    return dbngain, dbnraw, dbnbias
+
+
+def bnraw_backward(dbnraw, bndiff, bnvar_inv):
+    dbndiff = bnvar_inv * dbnraw
+    dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+    return dbndiff, dbnvar_inv
+
+
+def bnvar_inv_backward(dbnvar_inv, bnvar):
+    return -0.5 * (bnvar + 1e-5) ** -1.5 * dbnvar_inv
+
+
+def bnvar_backward(dbnvar, bndiff2):
+    n = bndiff2.shape[0]
+    return 1 / (n - 1) * torch.ones_like(bndiff2) * dbnvar
+
+
+def bndiff2_backward(dbndiff2, bndiff):
+    return 2 * bndiff * dbndiff2
+
+
+def bndiff_backward(dbndiff):
+    dhprebn = dbndiff.clone()
+    dbnmeani = dbndiff.sum(0, keepdim=True)  # bnmeani is broadcast over the batch -> sum
+    return dhprebn, dbnmeani
+
+
+def bnmeani_backward(dbnmeani, hprebn):
+    n = hprebn.shape[0]
+    return 1 / n * torch.ones_like(hprebn) * dbnmeani
+
+
+def hprebn_backward(dhprebn, embcat, W1):
+    dembcat = dhprebn @ W1.T  # (n, H) @ (H, B*E)
+    dW1 = dhprebn.T @ embcat  # (H, n) @ (n, B*E)
+    db1 = dhprebn.sum(0)
+    return dembcat, dW1, db1
+
+
+def embcat_backward(dembcat, emb):
+    return dembcat.view(emb.shape)
+
+
+def emb_backward(demb, C, Xb):
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            dC[Xb[k, j]] += demb[k, j]
+    return dC
+
+
+def manual_backward(fwd):
+    n = fwd.n
+    Xb, Yb = fwd.Xb, fwd.Yb
+    C, W1, W2, bngain = fwd.C, fwd.W1, fwd.W2, fwd.bngain
+    emb, embcat, hprebn, bndiff, bndiff2 = fwd.emb, fwd.embcat, fwd.hprebn, fwd.bndiff, fwd.bndiff2
+    bnvar, bnvar_inv, bnraw, h, logits = fwd.bnvar, fwd.bnvar_inv, fwd.bnraw, fwd.h, fwd.logits
+    counts, counts_sum, counts_sum_inv = fwd.counts, fwd.counts_sum, fwd.counts_sum_inv
+    probs, logprobs = fwd.probs, fwd.logprobs
+
+    dlogprobs = torch.zeros_like(logprobs)
+    dlogprobs[range(n), Yb] = -1.0 / n
+    dprobs = dlogprobs / probs
+    dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
+    dcounts = counts_sum_inv * dprobs
+    dcounts_sum = -(counts_sum**-2) * dcounts_sum_inv
+    dcounts += torch.ones_like(counts) * dcounts_sum
+    dnorm_logits = counts * dcounts
+    dlogits = dnorm_logits.clone()
+    dlogit_maxes = -dnorm_logits.sum(1, keepdim=True)
+    dlogits += F.one_hot(logits.max(1).indices, num_classes=logits.shape[1]) * dlogit_maxes
+    dh = dlogits @ W2.T
+    dW2 = dlogits.T @ h
+    db2 = dlogits.sum(0)
+    dhpreact = (1 - h**2) * dh
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnraw = bngain * dhpreact
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dbndiff = bnvar_inv * dbnraw
+    dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+    dbnvar = -0.5 * (bnvar + 1e-5) ** -1.5 * dbnvar_inv
+    dbndiff2 = 1 / (n - 1) * torch.ones_like(bndiff2) * dbnvar
+    dbndiff += 2 * bndiff * dbndiff2
+    dhprebn = dbndiff.clone()
+    dbnmeani = -dbndiff.sum(0, keepdim=True)
+    dhprebn += 1 / n * torch.ones_like(hprebn) * dbnmeani
+    dembcat = dhprebn @ W1.T
+    dW1 = embcat.T @ dhprebn
+    db1 = dhprebn.sum(0)
+    demb = dembcat.view(emb.shape)
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            dC[Xb[k, j]] += demb[k, j]
+    return {
+        "logprobs": dlogprobs,
+        "probs": dprobs,
+        "counts_sum_inv": dcounts_sum_inv,
+        "counts_sum": dcounts_sum,
+        "counts": dcounts,
+        "norm_logits": dnorm_logits,
+        "logit_maxes": dlogit_maxes,
+        "logits": dlogits,
+        "h": dh,
+        "W2": dW2,
+        "b2": db2,
+        "hpreact": dhpreact,
+        "bngain": dbngain,
+        "bnbias": dbnbias,
+        "bnraw": dbnraw,
+        "bnvar_inv": dbnvar_inv,
+        "bnvar": dbnvar,
+        "bndiff2": dbndiff2,
+        "bndiff": dbndiff,
+        "bnmeani": dbnmeani,
+        "hprebn": dhprebn,
+        "embcat": dembcat,
+        "W1": dW1,
+        "b1": db1,
+        "emb": demb,
+        "C": dC,
+    }

@@ -1,0 +1,6 @@
+import torch
+import torch.nn.functional as F
+
+
+def mlp_backward(fwd):
+    raise NotImplementedError
