@@ -110,9 +110,11 @@ def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
 
 def aliased(name: str, other: str, trial: str) -> Diagnosis:
     """A wrong gradient that is one tensor with another returned gradient."""
+    mine, theirs = (k if k.startswith("d") else f"d{k}" for k in (name, other))
     return Diagnosis(
         "aliased", f"{name} and {other} are one tensor (they share memory): changing one in place changed both",
-        f"start {name} from a copy: {name} = {other}.clone(), then add to it", name, trial,
+        f"give each its own tensor: {theirs} = {mine}.clone() instead of {theirs} = {mine}, then add to it",
+        name, trial,
     )  # fmt: skip
 
 
@@ -121,7 +123,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> 
 
 
 def from_problem(problem: str, message: str, name: str, trial: str, got: Any = None, expected: Any = None,
-                 tolerance: float = 1e-4) -> Diagnosis:  # fmt: skip
+                 tolerance: float = 1e-4, scale: float = 0.0) -> Diagnosis:  # fmt: skip
     """The diagnosis of a value that could not be compared (compare.py's message says
     why); for a wrong shape, whether its values are the answer transposed, unsummed or
     without the kept dimension."""
@@ -134,17 +136,18 @@ def from_problem(problem: str, message: str, name: str, trial: str, got: Any = N
         "not_finite": "look for a division by zero, or log/exp of an extreme value",
     }[code]
     if code == "wrong_shape" and isinstance(got, torch.Tensor) and got.is_floating_point():
-        return _reshaped(name, got.detach().double(), expected, message, trial, tolerance) or Diagnosis(
+        return _reshaped(name, got.detach().double(), expected, message, trial, tolerance, scale) or Diagnosis(
             code, message, hint, name, trial
         )
     return Diagnosis(code, message, hint, name, trial)
 
 
 def _reshaped(name: str, got: torch.Tensor, expected: torch.Tensor, message: str, trial: str,
-              tolerance: float) -> Diagnosis | None:  # fmt: skip
+              tolerance: float, scale: float = 0.0) -> Diagnosis | None:  # fmt: skip
     """A wrong shape whose values are right once transposed, summed or reshaped, with the
-    fix that goes from the student's shape to the expected one."""
-    size = max(float(expected.abs().max()), 1e-30)
+    fix that goes from the student's shape to the expected one. `scale`: the size of the
+    terms that cancel, for a gradient that is zero in theory (compare.py)."""
+    size = max(float(expected.abs().max()), scale, 1e-30)
     if got.dim() == 2 and got.shape == expected.shape[::-1] and _close(got.T, expected, size, tolerance):
         return Diagnosis("transposed", f"{name} is the transpose of the answer (shape {tuple(got.shape)})",
                          "swap the operands of the matmul (A.T @ B instead of B.T @ A)", name, trial)  # fmt: skip

@@ -300,7 +300,9 @@ class Grader:
         if shared:
             return aliased(name, shared[0], trial)
         if comparison.problem != "not_close":
-            return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance)
+            scale = run.exercise.zero_scale[key](run.reference) if key in run.exercise.zero_scale else 0.0
+            return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance,
+                                scale)  # fmt: skip
         students = run.call.value if isinstance(run.call.value, dict) else {}
         clue = clues.context(run.exercise, run.trial, run.values, run.reference, key, students, wrong, tolerance,
                              run.upstream, got.dtype)  # fmt: skip
@@ -325,8 +327,9 @@ class SizeDependence:
         taken = self.charged.get(result.id, 0.0)
         score = round(max(result.score - taken, 0.0), 6)
         if result.id == self.first:
+            shared = f", shared among its {len(self.charged)} ids ({taken:.2g} here)" if len(self.charged) > 1 else ""
             message = (f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
-                       f"returned, it loses {self.cost:g} points for this once, {taken:.2g} of them here")  # fmt: skip
+                       f"returned, it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}")  # fmt: skip
         else:
             message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
         if result.status != "passed":
@@ -445,7 +448,7 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
             return NotReturned(name, f"{exercise.function} must return a dict of gradients, got {type(value).__name__}")
         if name not in value:
             keys = [k for k in value if isinstance(k, str) and k not in names]
-            near = difflib.get_close_matches(name, keys, n=1)
+            near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
             spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
             return NotReturned(
                 name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"

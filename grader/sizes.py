@@ -35,9 +35,6 @@ class Hardcoded:
     value: int
     where: str  # "line 12 (emb.view(32*3, 10))" or "the module-level n = 32"
 
-    def __str__(self) -> str:
-        return f"{self.value} ({SIZES[self.value]}) in {self.where}"
-
 
 def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     """The lecture's sizes that `function` of the file at `path` writes out, on `line`
@@ -66,10 +63,14 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
 
 
 def hint(found: list[Hardcoded]) -> str:
-    """What to do about them."""
+    """What to do about them, each size named once with every place it is written."""
     if not found:
         return f"is a size hard-coded (32 for n, 27 for V, 3 for B, 10 for E, 64 for H)? {ADVICE}"
-    return f"hard-coded: {'; '.join(map(str, found[:4]))}: {ADVICE}"
+    places: dict[int, list[str]] = {}
+    for h in found:
+        places.setdefault(h.value, []).append(h.where)
+    named = [f"{value} ({SIZES[value]}) in {' and '.join(wheres)}" for value, wheres in list(places.items())[:4]]
+    return f"hard-coded: {'; '.join(named)}: {ADVICE}"
 
 
 def _size(node: ast.AST) -> bool:
@@ -91,11 +92,18 @@ def _counted(node: ast.AST, body: ast.FunctionDef) -> bool:
 
 
 def _constants(tree: ast.Module) -> dict[str, int]:
-    """Module-level names bound to a lecture size: n = batch_size = 32."""
-    found = {}
+    """Module-level names bound to a lecture size: n = batch_size = 32, or n = batch_size."""
+    found: dict[str, int] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and _size(node.value):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    found[target.id] = node.value.value
+        if not isinstance(node, ast.Assign):
+            continue
+        if _size(node.value):
+            value = node.value.value
+        elif isinstance(node.value, ast.Name) and node.value.id in found:
+            value = found[node.value.id]
+        else:
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = value
     return found

@@ -8,6 +8,7 @@ the grader's own process with --no-sandbox (inprocess.py).
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import importlib.util
 import io
@@ -200,7 +201,9 @@ class StudentCode:
             return loaded
         fn = getattr(loaded, function, None)
         if not callable(fn):
-            return Failure("missing_function", f"{module}.py has no function {function}")
+            near = difflib.get_close_matches(function, [k for k, v in vars(loaded).items() if callable(v)], 1, 0.85)
+            spelled = f" (it has {near[0]}: a misspelling?)" if near else ""
+            return Failure("missing_function", f"{module}.py has no function {function}{spelled}")
         return fn
 
     def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
