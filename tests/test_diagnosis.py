@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from grader import diagnosis
+from grader.compare import shape_message
 from grader.diagnosis import CODES, Context, aggregate, diagnose_trial
 from grader.grading import grade
 
@@ -140,3 +141,41 @@ def test_batch_runs_count_the_codes_per_exercise(make_submission, solutions_repo
 
     counts = aggregate([to_json(wrong), to_json(wrong), to_json(solutions_report)])
     assert counts == {"ex2.cross_entropy_backward": Counter({"sign": 2})}
+
+
+SHAPES = [
+    # the student's shape, the expected one, how the student's values relate, what the hint must say
+    ((64,), (1, 64), lambda e: e.reshape(64), "keep the dimension you sum over (keepdim=True)"),
+    ((1, 64), (64,), lambda e: e.reshape(1, 64), "drop keepdim=True"),
+    ((32, 1), (32,), lambda e: e.reshape(32, 1), "drop keepdim=True"),
+    ((32,), (32, 1), lambda e: e.reshape(32), "keep the dimension you sum over (keepdim=True)"),
+    ((32, 64), (1, 64), lambda e: e.expand(32, 64) / 32, ".sum(0, keepdim=True)"),
+    ((32, 27), (27,), lambda e: e.expand(32, 27) / 32, ".sum(0)"),
+    ((27, 64), (64, 27), lambda e: e.T, "swap the operands"),
+]
+
+
+@pytest.mark.parametrize("got_shape, expected_shape, make, words", SHAPES)
+def test_every_shape_hint_goes_from_the_students_shape_to_the_expected_one(got_shape, expected_shape, make, words):
+    expected = torch.randn(expected_shape, dtype=torch.float64)
+    got = make(expected).contiguous()
+    assert tuple(got.shape) == got_shape
+    message = shape_message("d", got_shape, expected_shape)
+    found = diagnosis.from_problem("wrong_shape", message, "d", "n=32", got, expected)
+    assert words in found.hint, (got_shape, expected_shape, found.hint)
+    if "drop" in words:  # the message says the same way, never the other
+        assert "drop keepdim=True" in message and "keep the dimension" not in found.hint + message
+    if "keep the dimension" in words:
+        assert "keep the dimension" in message and "drop" not in found.hint + message
+
+
+@pytest.mark.parametrize("n", [2, 3, 32])
+def test_a_factor_within_a_hair_of_one_is_no_factor_and_a_named_factor_is_never_one(n):
+    expected = torch.randn(n, 7, dtype=torch.float64)
+    context = Context(n=n, V=7, trial=f"n={n}")
+    near = diagnose_trial("dx", expected * (1 + 5e-4), expected, context)
+    assert near.code == "close_but_not_within_tolerance" and "factor" not in near.message
+    bessel = diagnose_trial("dx", expected * (n - 1) / n, expected, context)
+    assert bessel.code == "scaled" and "factor 1" not in bessel.message.replace("factor 1/", "")
+    doubled = diagnose_trial("dx", expected * 2, expected, context)
+    assert doubled.code == "scaled" and doubled.message.endswith("2")  # 2, or n = 2, or n - 1 = 2
