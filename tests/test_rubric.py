@@ -41,6 +41,8 @@ def test_the_rubric_sets_the_points_of_the_report(tmp_path):
         ('[points]\n"ex1.loss_backward" = true\n', "points.ex1.loss_backward", "got True"),
         ("[grading]\ntolerance = 2\n", "grading.tolerance", "between 0 and 1"),
         ("[grading]\ntimeout = 2\n", "grading.timeout", "unknown setting"),
+        ('[grading]\nsize_dependence = "some"\n', "grading.size_dependence", 'or "all"'),
+        ("[grading]\nsize_dependence = -1\n", "grading.size_dependence", "points >= 0"),
         ("[scores]\n", "scores", "unknown section; expected one of: grading"),
         ("points = 3\n", "points", "expected a table [points]"),
         ("[points\n", "(syntax)", "not valid TOML"),
@@ -53,6 +55,28 @@ def test_a_malformed_rubric_names_the_file_the_key_and_the_problem(tmp_path, tex
         load_rubric(path)
     assert caught.value.source == str(path) and caught.value.key == key
     assert problem in str(caught.value)
+
+
+# Right at every size but one: the function raises where the batch has 3 examples.
+RAISES_AT_ONE_SIZE = (
+    "_right = cross_entropy_backward\n"
+    "def cross_entropy_backward(logits, Yb):\n"
+    "    if logits.shape[0] == 3:\n"
+    "        raise ValueError('three rows')\n"
+    "    return _right(logits, Yb)\n"
+)
+
+
+@pytest.mark.parametrize("setting, score", [("", 4 - 3), ("size_dependence = 0.5", 4 - 0.5), ('size_dependence = "all"', 0)])
+def test_a_function_raising_at_one_size_loses_the_rubrics_size_dependence_points(
+    tmp_path, make_submission, setting, score
+):
+    folder = make_submission(append={"ex2_cross_entropy": RAISES_AT_ONE_SIZE})
+    path = tmp_path / "rubric.toml"
+    path.write_text(f"[grading]\n{setting}\n")
+    item = grade(folder, rubric=path, ids=["ex2.cross_entropy_backward"]).items[0]
+    assert item.max_score == 4 and item.score == pytest.approx(score)
+    assert item.diagnosis.code == "size_dependent" and "three rows" in item.message + item.detail
 
 
 def test_a_rubric_path_that_does_not_exist_is_refused(tmp_path):
