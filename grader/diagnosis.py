@@ -324,6 +324,10 @@ SIZE_HINT = (
 )
 
 
+# What a wrong trial can be without a hard-coded size, even where other trials are right.
+SIZE_FREE = frozenset({"propagated", "precision", "close_but_not_within_tolerance"})
+
+
 def over_trials(
     name: str,
     per_trial: Sequence[tuple[str, bool, Diagnosis | None]],
@@ -333,8 +337,10 @@ def over_trials(
     """One diagnosis for a gradient from its (trial label, passed, diagnosis) triples:
     size_dependent when it is right at a plain trial (no quirk) and wrong at another;
     otherwise the first wrong trial's, with the quirk's hint when only quirky trials fail.
-    A wrong shape is never a quirk's doing, and a gradient that only follows from wrong
-    ones before it (propagated) is best fixed there, at whatever size."""
+    A wrong shape is never a quirk's doing. Some wrong trials say why on their own, at
+    whatever size: a gradient that only follows from wrong ones before it (propagated)
+    is best fixed there, and one that misses the tolerance by little (precision, close)
+    may meet it by chance in a small trial."""
     quirky = set(quirky)
     wrong = [(label, d) for label, ok, d in per_trial if not ok]
     if not wrong:
@@ -345,8 +351,8 @@ def over_trials(
     wrong_plain = [(label, d) for label, d in wrong if sized(label, d)]
     # The first wrong trial that shows a known pattern says the most.
     label, first = next(((lb, d) for lb, d in wrong if d is not None and d.code != "unknown"), wrong[0])
-    if right_plain and wrong_plain and all(d is not None and d.code == "propagated" for _, d in wrong):
-        return wrong[0][1]
+    if right_plain and wrong_plain and all(d is not None and d.code in SIZE_FREE for _, d in wrong):
+        return first
     if right_plain and wrong_plain:
         seen = wrong_plain[0][1]
         return Diagnosis(

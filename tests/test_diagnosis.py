@@ -127,6 +127,13 @@ def test_over_trials_a_function_right_only_at_the_lectures_sizes_is_size_depende
     assert found.code == "size_dependent" and "right at n=32 but not at n=8" in found.message
 
 
+@pytest.mark.parametrize("code", ["precision", "close_but_not_within_tolerance", "propagated"])
+def test_over_trials_a_near_miss_right_by_chance_in_a_small_trial_keeps_its_own_code(code):
+    wrong = diagnosis.Diagnosis(code, "d misses the tolerance", gradient="d", trial="n=32")
+    found = diagnosis.over_trials("d", [("n=2", True, None), ("n=32", False, wrong)], quirky=())
+    assert found.code == code
+
+
 def test_over_trials_a_failure_only_on_a_quirky_trial_keeps_its_code_and_gets_the_quirks_hint():
     wrong = diagnosis.Diagnosis("unknown", "d is wrong", gradient="d", trial="n=64, small variance")
     found = diagnosis.over_trials("d", [("n=32", True, None), ("n=64, small variance", False, wrong)],
