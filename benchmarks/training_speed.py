@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also time a whole 200,000-step run of the CLI")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    data = train.load(ROOT / "data" / "names.txt")
+    data = train.load(train.NAMES)
     g = torch.Generator().manual_seed(1)
     X, Y = data.train
     ix = torch.randint(0, len(X), (args.steps, 32), generator=g)
@@ -80,7 +80,7 @@ def main() -> None:
     if args.full:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "grader", "train", "--submission", str(ROOT / "solutions"),
-                        "--data", str(ROOT / "data" / "names.txt")], check=True, cwd=ROOT,
+                        "--data", str(train.NAMES)], check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         print(
             f"a full 200,000-step run of `backprop-ninja train`: {time.perf_counter() - start:.1f} s (target: at most 70 s)"

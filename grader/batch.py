@@ -1,5 +1,6 @@
-"""Grade a class in one batch: every submission of a folder (a folder or an archive
-each, as Gradescope's and GitHub Classroom's downloads lay them out), on every core.
+"""Grade a class in one batch: every submission of a folder (a folder, an archive or a
+notebook each, as Gradescope's and GitHub Classroom's downloads lay them out), on every
+core.
 
 Each job process imports torch once and grades one submission after another, each from
 a private copy, in confinement of its own (its own uid where the grader is root), with a
@@ -33,7 +34,7 @@ from typing import Any
 from grader.catalogue import IDS
 from grader.files import write_atomically
 from grader.rubric import Rubric
-from grader.submissions import SubmissionError, is_archive, locate, name_of, unpack
+from grader.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
 from grader.text import csv_cell
 from grader.trials import new_seed
 
@@ -52,12 +53,15 @@ class Outcome:
 
 
 def discover(root: Path) -> list[Path]:
-    """The submissions in `root`: its folders and archives, in name order (hidden entries
-    and loose files, such as Gradescope's submission_metadata.yml, are not submissions)."""
+    """The submissions in `root`: its folders, archives and notebooks, in name order
+    (hidden entries and other loose files, such as Gradescope's submission_metadata.yml,
+    are not submissions)."""
     if not root.is_dir():
-        raise SubmissionError(f"no folder {root}: give the folder that holds one folder or archive per submission")
+        raise SubmissionError(
+            f"no folder {root}: give the folder that holds one folder, archive or notebook per submission"
+        )
     entries = [p for p in sorted(root.iterdir()) if not p.name.startswith(".")]
-    return [p for p in entries if p.is_dir() or is_archive(p)]
+    return [p for p in entries if p.is_dir() or is_archive(p) or (p.is_file() and p.name.endswith(NOTEBOOK))]
 
 
 def students(root: Path) -> dict[str, str]:
@@ -86,8 +90,8 @@ def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool, seed: int, req
     source = Path(path)
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
         try:
-            folder = locate(unpack(source, Path(tmp)) if is_archive(source) else source)
-            report = grade(folder, rubric, sandbox=sandbox, seed=seed, require=require)
+            handed = unpack(source, Path(tmp)) if is_archive(source) else source
+            report = grade(handed, rubric, sandbox=sandbox, seed=seed, require=require)
             why = ""
         except SubmissionError as problem:
             report, why = ungraded(source, rubric, None, seed, "missing", str(problem)), str(problem)

@@ -28,7 +28,7 @@ T = TypeVar("T")
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdown")  # reports.FORMATS, without torch
 
-HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py (default: exercises)"
+HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py, or your notebook (.ipynb) (default: exercises)"
 HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
 HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
 HELP_TIMING = (
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser("batch", help="grade a folder of submissions into a gradebook, on every core")
     batch.add_argument("submissions", metavar="SUBMISSIONS",
-                       help="a folder holding one folder or archive (.zip, .tar.gz) per submission")  # fmt: skip
+                       help="a folder holding one folder, archive (.zip, .tar.gz) or notebook (.ipynb) per submission")  # fmt: skip
     batch.add_argument("--out", required=True, metavar="DIR", help="where gradebook.csv, summary.md and reports/ go")
     batch.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
                        help="processes grading at once (default: the number of cores)")  # fmt: skip
@@ -98,9 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr = commands.add_parser("train", help="train the lecture's network with your mlp_backward alone")
     tr.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     tr.add_argument("--steps", type=_positive(int), default=200_000, metavar="N", help="SGD steps (default: 200000)")
-    tr.add_argument(
-        "--data", default="data/names.txt", metavar="PATH", help="one name per line (default: data/names.txt)"
-    )
+    tr.add_argument("--data", metavar="PATH",
+                    help="one name per line (default: the package's names.txt, 29,910 US first names)")  # fmt: skip
     tr.add_argument(
         "--seed", type=int, default=2147483647, metavar="S", help="the generator's seed (the lecture's by default)"
     )
@@ -112,10 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stop the run after this long (default: 60 s + 3 ms per step)")  # fmt: skip
     tr.set_defaults(run=run_train, early_zygote=True)
 
-    rel = commands.add_parser("release", help="write the student repository from solutions/ and the rubric")
-    rel.add_argument("out", metavar="OUT_DIR", help="a new or empty folder")
+    rel = commands.add_parser("release", help="write the student repository (or notebook) from solutions/ and the rubric")
+    rel.add_argument("out", nargs="?", metavar="OUT_DIR", help="a new or empty folder for the repository")
+    rel.add_argument("--notebook", metavar="FILE.ipynb",
+                     help="write the students' notebook alone there (the repository holds it too, as backprop_ninja.ipynb)")  # fmt: skip
+    rel.add_argument("--install-from", default=None, metavar="SPEC",
+                     help="what the notebook's first cell has pip install where the grader is missing, as in Colab: "
+                     "the course repository's git+https URL, say (default: backprop-ninja)")  # fmt: skip
     rel.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
-    rel.add_argument("--data", default="data", metavar="DIR", help="the folder with names.txt (default: data)")
     rel.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; hidden checks stay out of the release")
     rel.set_defaults(run=run_release)
 
@@ -239,8 +242,8 @@ def run_train(args: argparse.Namespace) -> int:
     from grader import batch, train
     from grader.sandbox import open_runner
 
-    folder = _submission_folder(args)
-    data = Path(args.data).resolve()
+    folder = _submission(args)
+    data = Path(args.data).resolve() if args.data else train.NAMES
     try:
         words = train.read_words(data)
     except train.DataError as error:
@@ -255,6 +258,7 @@ def run_train(args: argparse.Namespace) -> int:
         call = runner.train(
             words, asdict(config), lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]), limits
         )
+        call = runner.handed.origins.relocated(call)
     finally:
         runner.close()
     return report_training(call, config, data, args.plot)
@@ -262,47 +266,47 @@ def run_train(args: argparse.Namespace) -> int:
 
 def report_training(call: object, config: object, data: Path, plot: str | None) -> int:
     """Print what a training run reached, and draw its curve."""
-    if call.failure:
-        print(f"training did not run: {call.failure.message}")
-        return EXIT_WRONG
-    result = call.value
-    if plot and result.get("curve"):
+    from grader import train
+
+    if plot and not call.failure and call.value.get("curve"):
         from grader import pictures
 
-        Path(plot).write_bytes(pictures.curve(result["curve"], config.every, f"log10 loss, {data.name}"))
+        Path(plot).write_bytes(pictures.curve(call.value["curve"], config.every, f"log10 loss, {data.name}"))
         print(f"wrote the loss curve to {plot}")
-    for check in result.get("checks", [])[-1:]:
-        largest = {k: max(c["parameters"][k]["max_abs_diff"] for c in result["checks"]) for k in check["parameters"]}
-        print(
-            f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest difference per parameter:"
-        )
-        print("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
-    stopped = result.get("stopped")
-    done = result["steps_done"]
-    print(f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)")
-    if stopped:
-        print(f"stopped at step {stopped['step']}: {stopped['message']}")
-        return EXIT_WRONG
-    print(f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
-          "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)")  # fmt: skip
-    if config.steps >= 100_000 and result["val_loss"] > 2.3:
-        print("that is far above what right gradients reach: run again with --check-every 1000 to find the wrong one")
-    print("samples: " + ", ".join(result["samples"]))
-    return EXIT_RIGHT
+    lines, reached = train.summary(call, config)
+    print("\n".join(lines))
+    return EXIT_RIGHT if reached else EXIT_WRONG
 
 
 def run_release(args: argparse.Namespace) -> int:
     from grader import release
     from grader.stubs import MarkerError
 
+    from grader import student_notebook
+    from grader.stubs import expected_stubs
+
+    if not args.out and not args.notebook:
+        raise UsageError("give the folder for the student repository (OUT_DIR), or --notebook FILE.ipynb, or both")
+    if args.notebook and not args.notebook.endswith(".ipynb"):
+        raise UsageError(f"--notebook {args.notebook}: expected a file name ending in .ipynb")
     rubric = _rubric(args.rubric)
+    install = args.install_from or student_notebook.INSTALL
     try:
-        written = release.release(Path(args.out), Path(args.solutions), Path(args.data), rubric)
-    except (release.ReleaseError, FileNotFoundError, MarkerError) as error:
+        stubs = expected_stubs(Path(args.solutions))
+        student_notebook.build(stubs, install)
+        if args.out:
+            written = release.release(Path(args.out), Path(args.solutions), rubric, install)
+        if args.notebook:
+            student_notebook.write(Path(args.notebook), stubs, install)
+    except (release.ReleaseError, FileNotFoundError, MarkerError, ValueError, OSError) as error:
         raise UsageError(str(error)) from None
-    hidden = len(rubric.hidden_items) + len(rubric.hidden_trials)
-    print(f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
-          + (f"; {hidden} hidden checks kept back and announced" if hidden else ""))  # fmt: skip
+    if args.out:
+        hidden = len(rubric.hidden_items) + len(rubric.hidden_trials)
+        print(f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
+              + (f"; {hidden} hidden checks kept back and announced" if hidden else ""))  # fmt: skip
+    if args.notebook:
+        print(f"wrote the students' notebook to {args.notebook}: the stubs, a check under each, no solution code; "
+              f"in Colab its first cell installs {install}")  # fmt: skip
     return EXIT_RIGHT
 
 
@@ -343,26 +347,7 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")
     (item_id,) = matches
     result = _graded(args, [item_id]).items[0]
-    print(f"{item_id}: {reports.points(result.score)}/{reports.points(result.max_score)} {result.status}")
-    if result.message:
-        print(f"  {result.message}")
-    for gradient in result.gradients:
-        for c in gradient.comparisons:
-            shapes = f"shape {c.shape}" + ("" if c.shape == c.expected_shape else f", expected {c.expected_shape}")
-            if c.error is None:
-                print(f"{c.name:15s} | {c.problem or 'right':13s} | {shapes} | {c.trial}")
-                continue
-            print(
-                f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
-                f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
-            )
-    if result.diagnosis:
-        print(
-            f"diagnosis: {result.diagnosis.code}"
-            + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else "")
-        )
-    if result.detail and result.status not in ("not_implemented", "missing"):
-        print(result.detail.rstrip())
+    print(reports.checked(result), end="")
     if args.plot:
         plot(result, Path(args.plot))
     return EXIT_RIGHT if result.status == "passed" else EXIT_WRONG
@@ -434,28 +419,31 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     return rubric
 
 
-def _submission_folder(args: argparse.Namespace) -> Path:
-    """The folder of --submission, or the one below it that holds the modules."""
-    from grader.submissions import locate
+def _submission(args: argparse.Namespace) -> Path:
+    """What --submission names: a notebook, or a folder of modules or notebooks (the
+    folder below it that holds the modules is found when grading)."""
+    from grader.catalogue import MODULES
+    from grader.submissions import NOTEBOOK, find_notebooks, locate
 
-    folder = Path(args.submission)
-    if not folder.is_dir():
-        raise UsageError(
-            f"no folder {folder}: give the folder that holds your ex1_atomic.py ... ex4_train.py with --submission DIR"
-        )
-    return locate(folder)
+    path = Path(args.submission)
+    if path.is_file() and path.name.endswith(NOTEBOOK):
+        return path
+    if not path.is_dir():
+        raise UsageError(f"no folder or notebook {path}: give the folder that holds your ex1_atomic.py ... "
+                         f"ex4_train.py, or your notebook ({NOTEBOOK}), with --submission")  # fmt: skip
+    folder = locate(path)
+    if not any((folder / f"{module}.py").is_file() for module in MODULES) and not find_notebooks(path):
+        print(f"backprop-ninja: warning: {path} holds none of {', '.join(MODULES)} (.py), nor a notebook; "
+              "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
+    return path
 
 
 def _graded(args: argparse.Namespace, only: Sequence[str] | None) -> Report:
     """The report of --submission on the ids `only` names (all the rubric grades by
     default): graded with the command line's rubric, limits, seed and confinement."""
-    from grader.catalogue import MODULES
     from grader.grading import grade
 
-    folder = _submission_folder(args)
-    if not any((folder / f"{module}.py").is_file() for module in MODULES):
-        print(f"backprop-ninja: warning: {folder} holds none of {', '.join(MODULES)} (.py); "
-              "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
+    folder = _submission(args)
     rubric = _rubric(args.rubric, args)
     ids = select(only, rubric.graded)
     return _sandboxed(lambda: grade(folder, rubric, ids, not args.no_sandbox, args.seed, _required(args)))

@@ -33,6 +33,7 @@ from grader.sandbox.execution import uses_autograd
 from grader.sandbox.limits import Limits
 from grader.sandbox.zygote import SandboxLost
 from grader.scoring import score_item
+from grader.submissions import Handed
 from grader.timing import Speed
 from grader.trials import Trial, TrialData, new_seed
 
@@ -53,14 +54,14 @@ class Grader:
     """Grades one submission folder against the catalogue, on trials drawn from this
     run's secret seed (`seed` repeats a run)."""
 
-    def __init__(self, submission: Runner | Path | str, rubric: Rubric | None = None, sandbox: bool = True,
+    def __init__(self, submission: Runner | Handed | Path | str, rubric: Rubric | None = None, sandbox: bool = True,
                  seed: int | None = None, require: tuple[str, ...] | None | bool = False):  # fmt: skip
         # The tensors are tiny: one thread is fastest, and with more, a busy machine makes
         # torch's threads wait on each other (measured: 0.5 s against 13 s on 2 loaded cores).
         torch.set_num_threads(1)
         self.rubric = rubric or load_rubric()
         self.seed = new_seed() if seed is None else seed
-        if isinstance(submission, Path | str):
+        if isinstance(submission, Path | str | Handed):
             submission = open_runner(submission, self.rubric.widest_limits, sandbox, require)
         self.submission = submission
         self._outcomes: dict[str, ExerciseOutcome] = {}
@@ -89,13 +90,14 @@ class Grader:
                 f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all"
             )
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
-        speeds = self.speeds(wanted) if self.rubric.timing.enabled else ()
+        speeds = self.submission.handed.origins.relocated(self.speeds(wanted)) if self.rubric.timing.enabled else ()
         if self.rubric.timing.penalty > 0:
             items = penalised(items, speeds, self.rubric.timing.penalty)
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
         announced = (self.rubric.at_submission_items, self.rubric.at_submission_trials)
-        return Report(str(self.submission.source), items, self.rubric.tolerance, self.submission.sandboxed, speeds,
-                      announced, self.seed, self.submission.confinement.layers)  # fmt: skip
+        handed = self.submission.handed
+        return Report(handed.name, items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced,
+                      self.seed, self.submission.confinement.layers, handed.notes)  # fmt: skip
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
@@ -127,7 +129,7 @@ class Grader:
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
             try:
-                self._results[item_id] = self._grade(item_id)
+                self._results[item_id] = self.submission.handed.origins.relocated(self._grade(item_id))
             except SandboxLost:
                 raise  # the whole submission is graded again, with a new zygote
             except Exception as error:  # noqa: BLE001 - a bug of the grader's own must not cost the report
@@ -476,9 +478,10 @@ def _kind(value: Any) -> str:
     return "None: did the function forget to return?" if value is None else f"a {type(value).__name__}"
 
 
-def grade(submission: Path | str, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
+def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
           sandbox: bool = True, seed: int | None = None, require: tuple[str, ...] | None | bool = False) -> Report:  # fmt: skip
-    """Grade the folder `submission` and return its report. Should the sandbox's zygote
+    """Grade a submission (a folder, a notebook, or what was handed in) and return its
+    report. Should the sandbox's zygote
     die or stop answering meanwhile, the submission is graded again, once, with a new
     one; then the report says it could not be graded."""
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
@@ -495,10 +498,11 @@ def grade(submission: Path | str, rubric: Path | str | Rubric | None = None, ids
             return once()
         except SandboxLost as lost:
             why = f"the grading sandbox failed twice on this submission: {lost}"
-            return ungraded(Path(submission), rubric, ids, seed, "error", why)
+            name = submission.name if isinstance(submission, Handed) else str(submission)
+            return ungraded(name, rubric, ids, seed, "error", why)
 
 
-def ungraded(submission: Path, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str) -> Report:
+def ungraded(submission: Path | str, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str) -> Report:
     """A report for a submission that could not be graded: every id zero, with why."""
     wanted = set(rubric.graded if ids is None else ids)
     items = tuple(ItemResult(i, 0.0, rubric.points[i], status, why) for i in catalogue.IDS if i in wanted)

@@ -137,7 +137,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
     grader = state.grader
     runner = grader.submission
-    report = Report(str(runner.source), tuple(state.results), grader.rubric.tolerance, runner.sandboxed,
-                    seed=grader.seed, confinement=runner.confinement.layers)  # fmt: skip
+    report = Report(runner.handed.name, tuple(state.results), grader.rubric.tolerance, runner.sandboxed,
+                    seed=grader.seed, confinement=runner.confinement.layers, notes=runner.handed.notes)  # fmt: skip
     terminalreporter.section("backprop-ninja scores")
     terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))

@@ -1,8 +1,9 @@
 """What an instructor hands out from the one source of truth (solutions/ and the rubric):
 the student repository, and Gradescope's autograder zip.
 
-The student repository holds the stubs, the grader with the students' rubric (the hidden
-checks replaced by the news of them), the data, a README for students, its own
+The student repository holds the stubs (as modules, and in the notebook
+backprop_ninja.ipynb), the grader with the students' rubric (the hidden
+checks replaced by the news of them) and its data, a README for students, its own
 pyproject.toml, and a GitHub Actions workflow that grades every push for GitHub
 Classroom. The Gradescope zip holds the grader with the full rubric, hidden checks
 included, and the two scripts Gradescope runs.
@@ -17,31 +18,30 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from grader import __version__
+from grader import __version__, student_notebook
 from grader.rubric import Rubric, for_students, to_toml
 from grader.stubs import expected_stubs
 
 PACKAGE = Path(str(resources.files("grader")))
 TEMPLATES = PACKAGE / "templates"
-SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp")
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "build_names.py")
 
 
 class ReleaseError(ValueError):
     """A release that would overwrite something, or lacks what it needs."""
 
 
-def release(out: Path, solutions: Path, data: Path, rubric: Rubric) -> list[Path]:
+def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_notebook.INSTALL) -> list[Path]:
     """Write the student repository into `out`, which must be empty or new; the files
-    written."""
+    written. `install`: what the notebook's first cell has pip install in Colab."""
     _empty(out)
-    if not (data / "names.txt").is_file():
-        raise ReleaseError(f"{data / 'names.txt'} not found: give the data folder with --data DIR")
     stubs = expected_stubs(solutions)
+    student_notebook.build(stubs, install)  # refused before anything is written
     (out / "exercises").mkdir(parents=True)
     for name, text in stubs.items():
         (out / "exercises" / name).write_text(text, encoding="utf-8")
     _copy_grader(out / "grader", to_toml(for_students(rubric)))
-    shutil.copytree(data, out / "data", ignore=SKIPPED)
+    student_notebook.write(out / student_notebook.FILE, stubs, install)
     (out / "README.md").write_text((TEMPLATES / "README.students.md").read_text(encoding="utf-8"), encoding="utf-8")
     (out / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
     (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"), encoding="utf-8")

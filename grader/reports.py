@@ -38,7 +38,8 @@ COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_i
 def sanitized(report: Report) -> Report:
     """The report with every text a submission may have put into it (what its code raised
     or printed, its name) made safe for any output (text.clean): every format starts here."""
-    return replace(report, submission=clean(report.submission), items=tuple(_clean_item(i) for i in report.items))
+    return replace(report, submission=clean(report.submission), items=tuple(_clean_item(i) for i in report.items),
+                   notes=tuple(clean(note) for note in report.notes))  # fmt: skip
 
 
 def _clean_item(item: ItemResult) -> ItemResult:
@@ -71,7 +72,7 @@ def header(report: Report) -> list[str]:
         on = len(report.confinement) - len(off)
         lines.append(f"sandbox: {on} of {len(report.confinement)} confinement layers"
                      + (f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else ""))  # fmt: skip
-    return lines
+    return lines + [f"note: {note}" for note in report.notes]
 
 
 def points(score: float) -> str:
@@ -119,6 +120,37 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cmp_line(c: Comparison) -> str:
+    """One gradient in one trial, as the lecture's cmp prints it, with the shapes and the trial."""
+    shapes = f"shape {c.shape}" + ("" if c.shape == c.expected_shape else f", expected {c.expected_shape}")
+    if c.error is None:
+        return f"{c.name:15s} | {c.problem or 'right':13s} | {shapes} | {c.trial}"
+    return (f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
+            f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}")  # fmt: skip
+
+
+def checked(result: ItemResult, trials: bool = True) -> str:
+    """One id as `check` shows it: the verdict and the reason, a cmp line per gradient
+    (per trial, or the one that says the most), the diagnosis and, for an error, the
+    traceback."""
+    lines = [f"{result.id}: {points(result.score)}/{points(result.max_score)} {result.status}"]
+    if result.message:
+        lines.append(f"  {result.message}")
+    for gradient in result.gradients:
+        lines += [cmp_line(c) for c in (gradient.comparisons if trials else telling(gradient)[:1])]
+    waiting = result.status in ("not_implemented", "missing")
+    if result.diagnosis and not waiting:
+        lines.append(f"diagnosis: {result.diagnosis.code}" + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else ""))
+    if result.detail and not waiting:
+        lines.append(result.detail.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def telling(gradient: GradientResult) -> list[Comparison]:
+    """A gradient's trials, the first wrong one first: the one that says the most."""
+    return sorted(gradient.comparisons, key=lambda c: c.passed)
+
+
 def to_json(report: Report) -> dict[str, Any]:
     """The project's own report: totals, then every id with every gradient's figures in
     every trial."""
@@ -133,6 +165,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "sandboxed": report.sandboxed,
         "seed": report.seed,
         "confinement": [asdict(layer) for layer in report.confinement],
+        "notes": list(report.notes),
         "items": [_item(item) for item in report.items],
         "speed": [
             {
@@ -191,6 +224,7 @@ def to_gradescope(report: Report) -> dict[str, Any]:
         "output": f"backprop-ninja {__version__}: {points(report.score)}/{points(report.max_score)} points"
         + ("" if report.sandboxed else " (graded with --no-sandbox)")
         + f" (seed {report.seed})"
+        + "".join(f"\n\nnote: {note}" for note in report.notes)
         + "".join(f"\n\nslow: {s.note}" for s in report.speed if s.slow),
         "tests": [
             {
@@ -245,6 +279,7 @@ def markdown(report: Report) -> str:
     lines = [
         f"## backprop-ninja: {points(report.score)}/{points(report.max_score)} points",
         "",
+        *(f"> note: {cell(note)}\n" for note in report.notes),
         "| id | points | status | reason |",
         "|---|---:|---|---|",
     ]
@@ -294,6 +329,13 @@ def html(report: Report) -> str:
     """One self-contained HTML page: the score table, then for every wrong id its
     diagnosis and, for each wrong gradient, the heatmaps of the student's tensor, the
     reference and their difference. Nothing is fetched from the network."""
+    return PAGE.format(version=__version__, style=STYLE, body=html_body(report))
+
+
+def html_body(report: Report, lines: bool = False) -> str:
+    """The report as an HTML fragment (the page's body, and what a notebook's check
+    shows): the total, the table, the wrong ids with their pictures, then what is not
+    there yet. `lines`: a cmp line per gradient under the table."""
     from grader import pictures
 
     report = sanitized(report)
@@ -315,9 +357,8 @@ def html(report: Report) -> str:
     wrong.sort(key=lambda item: not any(g.example is not None for g in item.gradients))
     sections = [_section(item, pictures) for item in wrong]
     if waiting:
-        lines = "".join(f'<li id="{escape(i.id)}">{escape(i.id)}: {escape(i.message)}</li>' for i in waiting)
-        sections.append(f"<section><h2>not there yet</h2><ul>{lines}</ul></section>")
-    sandbox = "" if report.sandboxed else "<p><b>sandbox off</b>: student code ran in the grader's process.</p>"
+        listed = "".join(f'<li id="{escape(i.id)}">{escape(i.id)}: {escape(i.message)}</li>' for i in waiting)
+        sections.append(f"<section><h2>not there yet</h2><ul>{listed}</ul></section>")
     if report.speed:
         timed = "".join(
             f'<tr class="{"failed" if s.slow else "passed"}"><td>{escape(s.function)}</td>'
@@ -327,14 +368,17 @@ def html(report: Report) -> str:
         )
         sections.append(f"<section><h2>speed at n = {BIG_N}</h2><table><thead><tr><th>function</th><th>yours</th>"
                         f"<th>autograd</th><th>ratio</th><th>note</th></tr></thead><tbody>{timed}</tbody></table></section>")  # fmt: skip
-    return HTML.format(
-        version=__version__,
-        submission=escape(report.submission),
-        total=f"{points(report.score)}/{points(report.max_score)}",
-        sandbox=sandbox,
-        rows="\n".join(rows),
-        sections="\n".join(sections),
-    )
+    head = [f"<p>{escape(report.submission)}: <b>{points(report.score)}/{points(report.max_score)}</b> points</p>"]
+    if not report.sandboxed:
+        head.append("<p><b>sandbox off</b>: student code ran in the grader's process.</p>")
+    head += [f'<p class="note">note: {escape(note)}</p>' for note in report.notes]
+    cmp = ""
+    if lines:
+        shown = [cmp_line(c) for item in report.items for g in item.gradients for c in telling(g)[:1]]
+        cmp = f'<pre class="cmp">{escape(chr(10).join(shown))}</pre>' if shown else ""
+    table = (f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
 
 
 def _section(item: ItemResult, pictures: Any) -> str:
@@ -356,27 +400,25 @@ def _section(item: ItemResult, pictures: Any) -> str:
             f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
 
 
-HTML = """<!DOCTYPE html>
+# Scoped to the report's own element, so that a notebook's check output styles nothing else.
+STYLE = """<style>
+.bpn {{ font-family: system-ui, sans-serif; color: #222; }}
+.bpn table {{ border-collapse: collapse; }} .bpn td, .bpn th {{ padding: 2px 10px; text-align: left; vertical-align: top; }}
+.bpn tr.passed td:nth-child(3) {{ color: #1a7f37; }} .bpn tr.partial td:nth-child(3) {{ color: #9a6700; }}
+.bpn tr.failed td:nth-child(3), .bpn tr.error td:nth-child(3) {{ color: #cf222e; }}
+.bpn tr.not_implemented td:nth-child(3), .bpn tr.missing td:nth-child(3) {{ color: #6e7781; }}
+.bpn td.points {{ text-align: right; }} .bpn .hint {{ color: #555; font-size: 90%; }} .bpn .note {{ color: #555; }}
+.bpn .code {{ font-family: monospace; background: #eee; padding: 1px 4px; }} .bpn pre.cmp {{ font-size: 85%; }}
+.bpn figure {{ margin: 1em 0; }} .bpn figcaption {{ color: #555; }}
+.bpn section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }} .bpn img {{ max-width: 100%; }}
+</style>""".replace("{{", "{").replace("}}", "}")
+
+PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>backprop-ninja report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px; text-align: left; vertical-align: top; }}
-tr.passed td:nth-child(3) {{ color: #1a7f37; }} tr.partial td:nth-child(3) {{ color: #9a6700; }}
-tr.failed td:nth-child(3), tr.error td:nth-child(3) {{ color: #cf222e; }}
-tr.not_implemented td:nth-child(3), tr.missing td:nth-child(3) {{ color: #6e7781; }}
-td.points {{ text-align: right; }} .hint {{ color: #555; font-size: 90%; }}
-.code {{ font-family: monospace; background: #eee; padding: 1px 4px; }}
-figure {{ margin: 1em 0; }} figcaption {{ color: #555; }} section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }}
-</style></head>
-<body>
+{style}</head>
+<body style="margin: 2em">
 <h1>backprop-ninja {version}</h1>
-<p>{submission}: <b>{total}</b> points</p>
-{sandbox}
-<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-{sections}
+{body}
 </body></html>
 """
 

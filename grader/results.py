@@ -45,7 +45,7 @@ class ItemResult:
 class Report:
     """The grade of one submission."""
 
-    submission: str  # the folder that was graded
+    submission: str  # the folder or notebook that was graded
     items: tuple[ItemResult, ...]
     tolerance: float
     sandboxed: bool = True  # whether student code ran in worker processes
@@ -55,6 +55,7 @@ class Report:
     at_submission: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     seed: int = 0  # the run's secret seed, which drew every trial: --seed repeats the run
     confinement: tuple[Layer, ...] = ()  # the layers that confined student code
+    notes: tuple[str, ...] = ()  # what the grader took from notebooks, and what it left behind
 
     @property
     def score(self) -> float:

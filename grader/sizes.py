@@ -33,7 +33,7 @@ class Hardcoded:
     """A size written into a student's code."""
 
     value: int
-    where: str  # "line 12 (emb.view(32*3, 10))" or "the module-level n = 32"
+    where: str  # "ex1_atomic.py, line 12 (emb.view(32*3, 10))" or "the global n = 32"
 
 
 def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
@@ -54,11 +54,11 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     for node in ast.walk(body):
         if _size(node) and (not line or node.lineno == line) and _counted(node, body):
             text = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
-            found.append(Hardcoded(node.value, f"line {node.lineno} ({text[:60]})"))
+            found.append(Hardcoded(node.value, f"{path.name}, line {node.lineno} ({text[:60]})"))
     used = {node.id for node in ast.walk(body) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     for name, value in _constants(tree).items():
         if name in used:
-            found.append(Hardcoded(value, f"the module-level {name} = {value}"))
+            found.append(Hardcoded(value, f"the global {name} = {value}"))
     return list({(h.value, h.where): h for h in found}.values())
 
 

@@ -1,18 +1,22 @@
 """Find the student modules in what a student hands in: a folder (its own, a copy of
-the course repository, a Gradescope upload) or an archive (.zip, .tar.gz), unpacked
-safely."""
+the course repository, a Gradescope upload), an archive (.zip, .tar.gz), unpacked
+safely, or notebooks (.ipynb), whose exercise functions become modules (cells.py)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import tarfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalogue import MODULES
+from grader.origins import Origins
 
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
+NOTEBOOK = ".ipynb"
 MAX_ARCHIVE = 16 * 2**20  # bytes of an archive file: a submission is a few KB
 MAX_UNPACKED = 64 * 2**20  # bytes an archive may unpack to
 MAX_MEMBERS = 10_000
@@ -23,6 +27,54 @@ SAFE_TAR = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 class SubmissionError(ValueError):
     """A submission that cannot be unpacked, with the reason."""
+
+
+@dataclass
+class Handed:
+    """What a student handed in, and the folder of modules graded from it: the folder
+    itself, or modules written from notebooks, with where their lines came from."""
+
+    name: str  # how reports name it: the path given
+    folder: Path
+    origins: Origins = field(default_factory=Origins)
+    notes: tuple[str, ...] = ()  # what the grader took from notebooks, and what it left
+    written: bool = False  # the grader wrote `folder`, and removes it on close()
+
+    def close(self) -> None:
+        if self.written:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def hand_in(path: Path | str) -> Handed:
+    """The modules of a submission: a folder's (or the folder below it that holds them),
+    or those written from its notebooks when it holds notebooks and no module."""
+    from grader import cells
+
+    path = Path(path)
+    if path.is_file() and path.name.endswith(NOTEBOOK):
+        notebooks = [path]
+    elif path.is_dir():
+        folder = locate(path)
+        notebooks = find_notebooks(path)
+        if any((folder / f"{m}.py").is_file() for m in MODULES) or not notebooks:
+            also = f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules are graded"
+            return Handed(str(folder), folder, notes=(also,) if notebooks else ())
+    else:
+        raise SubmissionError(
+            f"{path} is neither a folder nor a notebook: give the folder that holds your ex1_atomic.py ... "
+            f"ex4_train.py, or your notebook ({NOTEBOOK})"
+        )
+    assembly = cells.from_notebooks(notebooks)
+    return Handed(str(path), assembly.written(), assembly.origins, assembly.notes, written=True)
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    """The notebooks under `folder`, in path order, but Jupyter's checkpoints and hidden
+    folders."""
+    return sorted(
+        p for p in folder.rglob(f"*{NOTEBOOK}")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )  # fmt: skip
 
 
 def locate(folder: Path) -> Path:
@@ -46,8 +98,8 @@ def is_archive(path: Path) -> bool:
 
 
 def name_of(path: Path) -> str:
-    """A submission's name: the folder's, or the archive's without its suffix."""
-    for suffix in ARCHIVES:
+    """A submission's name: the folder's, or the archive's or notebook's without its suffix."""
+    for suffix in (*ARCHIVES, NOTEBOOK):
         if path.name.endswith(suffix):
             return path.name[: -len(suffix)]
     return path.name

@@ -27,6 +27,7 @@ from grader.compare import compare
 from grader.guard import AutogradGuard, AutogradUnavailable
 from grader.model import EPS, PARAMETERS, Shape
 
+NAMES = Path(__file__).resolve().parent / "data" / "names.txt"  # the project's data set, shipped in the package
 SEED = 2147483647  # the lecture's generator seed
 SPLIT_SEED = 42  # random.seed(42) before shuffling the words, as in the lecture
 END = "."  # the token that starts and ends every name
@@ -50,6 +51,32 @@ class Config:
     samples: int = 20
 
 
+def summary(call: Any, config: Config) -> tuple[list[str], bool]:
+    """What a training run (a sandbox's Call) reached, in lines for a student, and
+    whether it ran to the end."""
+    if call.failure:
+        return [f"training did not run: {call.failure.message}"], False
+    result, lines = call.value, []
+    for check in result.get("checks", [])[-1:]:
+        largest = {k: max(c["parameters"][k]["max_abs_diff"] for c in result["checks"]) for k in check["parameters"]}
+        lines.append(f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest "
+                     "difference per parameter:")  # fmt: skip
+        lines.append("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
+    done, stopped = result["steps_done"], result.get("stopped")
+    lines.append(f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)")
+    if stopped and stopped.get("kind") == "not_implemented":
+        return [f"training did not run: {stopped['message']}"], False
+    if stopped:
+        return [*lines, f"stopped at step {stopped['step']}: {stopped['message']}"], False
+    lines.append(f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
+                 "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)")  # fmt: skip
+    if config.steps >= 100_000 and result["val_loss"] > 2.3:
+        lines.append("that is far above what right gradients reach: train again, comparing with autograd every 1000 "
+                     "steps (--check-every 1000, or check_every=1000), to find the wrong gradient")  # fmt: skip
+    lines.append("samples: " + ", ".join(result["samples"]))
+    return lines, True
+
+
 class DataError(ValueError):
     """A names file that cannot be trained on, with what to do."""
 
@@ -68,7 +95,8 @@ def read_words(path: Path | str) -> list[str]:
     """The names of a names file, one per line, checked for what training needs."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"no names file {path}: give one name per line with --data PATH (default data/names.txt)")
+        raise DataError(f"no names file {path}: give a file of one name per line with --data PATH (by default the "
+                        "package's own names.txt)")  # fmt: skip
     words = [w.strip() for w in path.read_text(encoding="utf-8", errors="replace").splitlines() if w.strip()]
     if len(words) < 10:
         raise DataError(f"{path} holds {len(words)} names: training needs thousands, one per line")
@@ -152,6 +180,8 @@ def run(
                         fwd, grads = forward_backward(params, Xs[j], Ys[j], backward)
                     except AutogradUnavailable:
                         raise
+                    except NotImplementedError:
+                        raise Stop(step, "mlp_backward is not implemented yet", kind="not_implemented") from None
                     except Exception as error:  # noqa: BLE001 - the student's code stops the run, not the grader
                         raise Stop(step, f"mlp_backward raised {describe(error)}", kind="exception") from None
                     if step == 0:

@@ -1,5 +1,6 @@
 """Shared fixtures: the repository's folders and throwaway submissions built from them."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -77,3 +78,56 @@ def mixed_report(tmp_path_factory):
     with open(folder / "ex1_atomic.py", "a") as f:
         f.write("\n\n" + MIXED["ex1_atomic"])
     return grade(folder)
+
+
+def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = ()) -> dict:
+    """The students' notebook with these modules' functions in its exercise cells (the
+    solutions' by default), some functions' cells replaced by other code, and more code
+    cells at its end."""
+    from grader import student_notebook
+
+    nb = student_notebook.build(modules)
+    for cell in nb["cells"]:
+        for name, code in (replace or {}).items():
+            if cell["source"].startswith(f"def {name}("):
+                cell["source"] = code
+    nb["cells"] += [{"cell_type": "code", "id": f"more-{i}", "metadata": {}, "execution_count": None,
+                     "outputs": [], "source": code} for i, code in enumerate(cells)]  # fmt: skip
+    return nb
+
+
+@pytest.fixture
+def make_notebook(tmp_path):
+    """A notebook file like a student's: the solutions in the released notebook, with
+    some functions' cells replaced and more cells appended."""
+    import json
+
+    def make(replace=None, cells=(), name="backprop_ninja.ipynb", folder=None):
+        modules = {p.name: p.read_text(encoding="utf-8") for p in SOLUTIONS.glob("*.py")}
+        path = (folder or tmp_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(notebook_of(modules, replace, cells)), encoding="utf-8")
+        return path
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium, driven by selenium (CI installs both: .ci/run)."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium and chromium-driver (see .ci/run)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    yield driver
+    driver.quit()

@@ -27,7 +27,7 @@ def test_grading_the_stubs_exits_1(capsys):
 def test_a_missing_submission_folder_exits_2_and_says_what_to_give(capsys, tmp_path):
     assert main(["grade", "--submission", str(tmp_path / "nope")]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert "no folder" in err and "--submission DIR" in err
+    assert "no folder or notebook" in err and "your notebook (.ipynb), with --submission" in err
 
 
 @pytest.mark.parametrize("fmt", ["json", "gradescope", "junit", "table", "html"])

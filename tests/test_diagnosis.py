@@ -66,7 +66,7 @@ CASES = {
     "propagated": ("ex1_atomic", "def counts_sum_backward(dcounts_sum, counts):\n    return 0 * counts\n",
                    "ex1.manual_backward.norm_logits", "propagated", "follows correctly from your counts"),
     "size_dependent": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) * logits.shape[0] / 32\n",
-                       "ex2.cross_entropy_backward", "size_dependent", "hard-coded: 32 (n, the batch size) in line"),
+                       "ex2.cross_entropy_backward", "size_dependent", "hard-coded: 32 (n, the batch size) in ex2_cross_entropy.py, line"),
     "size_dependent_exception": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n"
                                  "    return _ce(logits, Yb) + torch.zeros(32, 27)\n",
                                  "ex2.cross_entropy_backward", "size_dependent", "RuntimeError"),

@@ -1,17 +1,12 @@
 """The HTML report: one self-contained file that a real browser (headless Debian
 chromium) loads, with every id and every image rendered."""
 
-import os
 import re
-import shutil
 
 import pytest
 
 from grader import reports
 from grader.grading import grade
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
 
 @pytest.fixture(scope="module")
 def page(mixed_report, tmp_path_factory):
@@ -30,25 +25,6 @@ def test_every_wrong_gradient_of_the_right_shape_has_a_picture(mixed_report, pag
     text = page.read_text()
     drawn = [g for i in mixed_report.items for g in i.gradients if g.example is not None]
     assert drawn and text.count('src="data:image/png;base64,') == len(drawn)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium and chromium-driver (see .ci/run)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_a_headless_browser_shows_every_id_and_renders_every_image(browser, page, mixed_report):

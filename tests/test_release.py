@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
+from grader import train
 from grader.cli import main
 from grader.release import ReleaseError, gradescope, release
 from grader.rubric import load_rubric
@@ -66,7 +67,7 @@ def instructor_rubric(tmp_path_factory):
 @pytest.fixture(scope="module")
 def released(tmp_path_factory, instructor_rubric):
     out = tmp_path_factory.mktemp("release") / "student-repo"
-    release(out, SOLUTIONS, ROOT / "data", load_rubric(instructor_rubric))
+    release(out, SOLUTIONS, load_rubric(instructor_rubric))
     return out
 
 
@@ -85,7 +86,7 @@ def test_no_hidden_line_of_the_solutions_appears_anywhere_in_the_release(release
 def test_the_release_holds_the_stubs_the_grader_the_data_and_a_workflow(released):
     for name, text in expected_stubs(SOLUTIONS).items():
         assert (released / "exercises" / name).read_text() == text
-    assert (released / "data" / "names.txt").read_bytes() == (ROOT / "data" / "names.txt").read_bytes()
+    assert (released / "grader" / "data" / "names.txt").read_bytes() == train.NAMES.read_bytes()
     for part in ("grader/cli.py", "README.md", "pyproject.toml", ".gitignore", ".github/workflows/classroom.yml"):
         assert (released / part).is_file(), part
     assert not (released / "solutions").exists() and not (released / "tests").exists()
@@ -101,8 +102,8 @@ def test_hidden_checks_stay_out_of_the_release_and_are_announced(released):
 def test_release_never_overwrites_a_folder_that_holds_files(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(ReleaseError, match="not empty"):
-        release(tmp_path, SOLUTIONS, ROOT / "data", load_rubric())
-    assert main(["release", str(tmp_path), "--solutions", str(SOLUTIONS), "--data", str(ROOT / "data")]) == 2
+        release(tmp_path, SOLUTIONS, load_rubric())
+    assert main(["release", str(tmp_path), "--solutions", str(SOLUTIONS)]) == 2
     assert "nothing is overwritten" in capsys.readouterr().err and (tmp_path / "keep.txt").read_text() == "mine"
 
 

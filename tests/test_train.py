@@ -13,7 +13,7 @@ from grader.sandbox.client import Sandbox
 from grader.sandbox.inprocess import InProcess
 from tests.conftest import ROOT, SOLUTIONS
 
-NAMES = ROOT / "data" / "names.txt"
+NAMES = train.NAMES
 LECTURE_NAMES = ROOT.parent / "shared" / "data" / "names.txt"
 WRONG = ROOT / "tests" / "formulations" / "wrong"
 WORDS = train.read_words(NAMES)

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.calls import Call
 from grader.sandbox.confinement import Confinement
 from grader.sandbox.limits import Limits
 
+if TYPE_CHECKING:
+    from grader.submissions import Handed
+
 
 class Runner(Protocol):
     """Runs one submission's code and gives back what each call returned."""
 
-    source: Path  # the submission as handed in
+    handed: Handed  # the submission as handed in
+    source: Path  # the folder of its modules
     folder: Path  # the copy of it that is graded (its source is read from there)
     limits: Limits
     sandboxed: bool
@@ -48,13 +52,14 @@ class Runner(Protocol):
         """Stop everything the submission started."""
 
 
-def open_runner(folder: Path | str, limits: Limits, sandboxed: bool = True,
+def open_runner(submission: Path | str | Handed, limits: Limits, sandboxed: bool = True,
                 require: tuple[str, ...] | None | bool = False) -> Runner:  # fmt: skip
-    """The runner of a submission folder: confined workers, or this process."""
+    """The runner of a submission (a folder, a notebook, or what was handed in):
+    confined workers, or this process."""
     if not sandboxed:
         from grader.sandbox.inprocess import InProcess
 
-        return InProcess(folder, limits)
+        return InProcess(submission, limits)
     from grader.sandbox.client import Sandbox
 
-    return Sandbox(folder, limits, require)
+    return Sandbox(submission, limits, require)

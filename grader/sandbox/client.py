@@ -42,6 +42,7 @@ from grader.sandbox.confinement import (
 from grader.sandbox.limits import Limits
 from grader.sandbox.worker import OUTPUT_FILE, WORKER_ERROR
 from grader.sandbox.zygote import zygote
+from grader.submissions import Handed, hand_in
 from grader.text import clean
 
 START_SECONDS = 30.0  # for a new worker to confine itself and say so
@@ -79,14 +80,17 @@ class Sandbox:
 
     sandboxed = True
 
-    def __init__(self, folder: Path | str, limits: Limits, require: tuple[str, ...] | None | bool = False,
+    def __init__(self, submission: Path | str | Handed, limits: Limits, require: tuple[str, ...] | None | bool = False,
                  without: tuple[str, ...] = ()):  # fmt: skip
-        """`require`: False to grade whatever layers this machine gives, None for the
+        """`submission`: a folder or notebook (handed in here, and closed with the
+        sandbox), or what was handed in. `require`: False to grade whatever layers this machine gives, None for the
         default set of --require-confinement, or the names of the layers required.
         `without`: layers to leave out (identity, seccomp, landlock, pid_namespace), for
         the tests that show what each of the others holds on its own."""
-        self.source = Path(folder).resolve()
         self.limits = limits
+        self._owned = not isinstance(submission, Handed)
+        self.handed = hand_in(submission) if self._owned else submission
+        self.source = self.handed.folder.resolve()
         self._zygote = zygote()
         self._base = Path(tempfile.mkdtemp(prefix="backprop-ninja-"))
         try:
@@ -302,6 +306,8 @@ class Sandbox:
                 self._zygote.kill(getattr(self, "_uid", None), set())
         finally:
             shutil.rmtree(self._base, ignore_errors=True)
+            if self._owned:
+                self.handed.close()
 
 
 MAX_REPLY_DEFAULT = 64 * 2**20

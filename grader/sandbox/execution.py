@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from grader.calls import Call, Failure
-from grader.catalogue import TRAINING, Values
+from grader.catalogue import EXERCISES, TRAINING, Values
 from grader.guard import ADVICE, AutogradGuard
 from grader.sandbox.limits import Limits
 
@@ -93,7 +93,7 @@ class StudentCode:
                 spec.loader.exec_module(module)
         except SyntaxError as error:
             where = f"{Path(error.filename or path).name}, line {error.lineno}"
-            return Failure("import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error))
+            return Failure("import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error, self.folder))
         except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
             failure = self._failure(error)
             return Failure(
@@ -201,7 +201,8 @@ class StudentCode:
             return loaded
         fn = getattr(loaded, function, None)
         if not callable(fn):
-            near = difflib.get_close_matches(function, [k for k, v in vars(loaded).items() if callable(v)], 1, 0.85)
+            others = [k for k, v in vars(loaded).items() if callable(v) and k not in FUNCTIONS]
+            near = difflib.get_close_matches(function, others, 1, 0.85)
             spelled = f" (it has {near[0]}: a misspelling?)" if near else ""
             return Failure("missing_function", f"{module}.py has no function {function}{spelled}")
         return fn
@@ -225,7 +226,7 @@ class StudentCode:
 
     def _failure(self, error: BaseException, limits: Limits | None = None) -> Failure:
         limits = limits or self.limits
-        detail = _traceback(error)
+        detail = _traceback(error, self.folder)
         if isinstance(error, NotImplementedError):
             return Failure("not_implemented", "not implemented yet", detail)
         if (
@@ -244,6 +245,9 @@ class StudentCode:
         if isinstance(error, OSError) and error.errno in (errno.EPERM, errno.EACCES):
             message += ": the grader runs your code without files, processes or network; a backward pass needs none"
         return Failure("exception", message, detail, student_line(error, self.folder))
+
+
+FUNCTIONS = frozenset(e.function for e in EXERCISES)  # what a misspelling is never taken for
 
 
 def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
@@ -297,5 +301,10 @@ def _students_frames(error: BaseException, folder: Path) -> list[traceback.Frame
     return [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().parent == folder]
 
 
-def _traceback(error: BaseException) -> str:
-    return "".join(traceback.format_exception(error))
+def _traceback(error: BaseException, folder: Path | None = None) -> str:
+    """The exception's traceback from the student's first frame on: the grader's own
+    frames that called it say nothing to a student."""
+    tb = error.__traceback__
+    while folder is not None and tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().parent != folder:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb or error.__traceback__))

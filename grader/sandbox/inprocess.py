@@ -11,6 +11,7 @@ from grader.calls import Call
 from grader.sandbox.confinement import Confinement
 from grader.sandbox.execution import StudentCode
 from grader.sandbox.limits import Limits
+from grader.submissions import Handed, hand_in
 
 NOT_CONFINED = "--no-sandbox: student code runs in the grader's own process"
 
@@ -21,8 +22,10 @@ class InProcess:
     sandboxed = False
     confinement = Confinement.none(NOT_CONFINED)
 
-    def __init__(self, folder: Path | str, limits: Limits):
-        self.source = self.folder = Path(folder).resolve()
+    def __init__(self, submission: Path | str | Handed, limits: Limits):
+        self._owned = not isinstance(submission, Handed)
+        self.handed = hand_in(submission) if self._owned else submission
+        self.source = self.folder = self.handed.folder.resolve()
         self.limits = limits
         self._code = StudentCode(self.folder, limits)
 
@@ -45,4 +48,6 @@ class InProcess:
         return self._code.train(words, config, progress, limits)
 
     def close(self) -> None:
-        """Nothing to release: student code ran in this process."""
+        """Student code ran in this process: only modules written from notebooks go."""
+        if self._owned:
+            self.handed.close()

@@ -1,0 +1,208 @@
+"""From what a notebook defines to the modules the grader grades.
+
+A notebook, read from its file (cells.py) or from a running kernel (live.py), is a set
+of definitions: functions, imports and plain values, each with the cell it came from.
+`assemble` takes the exercise functions among them and everything they read, directly
+or through their helpers, and writes each student module as a module of .py files
+would hold it, with the origins of its lines (origins.py) and notes on what it had to
+leave behind: grading then goes on as for any folder of modules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import symtable
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalogue import EXERCISES, MODULES
+from grader.origins import Origins, Span
+
+HEADER = "# Written by backprop-ninja from {name}: its exercise functions and what they read.\n"
+# Exercise function -> its module, for every function a student writes.
+FUNCTIONS: dict[str, str] = {e.function: e.module for e in EXERCISES}
+KINDS = ("import", "value", "function")  # the order a module holds them in
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One name a notebook defines at its top level, as source that defines it again."""
+
+    name: str
+    kind: str  # one of KINDS
+    source: str  # complete statements that bind `name`
+    place: str = ""  # the cell it came from ("cell 7", "Cell In[5]"); "" when it has none
+    line: int = 1  # the line of that cell where `source` begins
+    reads: frozenset[str] = frozenset()  # the global names it reads
+
+
+@dataclass(frozen=True)
+class Left:
+    """A name an exercise function reads that cannot travel with it, and why."""
+
+    name: str
+    why: str  # "a tensor computed in cell 4", ...
+
+
+Resolve = Callable[[str], "Definition | Left | None"]
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The modules written from a notebook, where their lines came from, and what the
+    grader noticed on the way."""
+
+    texts: dict[str, str]  # module -> source
+    origins: Origins
+    notes: tuple[str, ...]
+    found: tuple[str, ...]  # the exercise functions it holds
+
+    def write(self, folder: Path) -> Path:
+        """Write the modules into `folder`; the folder."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for module, text in self.texts.items():
+            (folder / f"{module}.py").write_text(text, encoding="utf-8")
+        return folder
+
+    def written(self) -> Path:
+        """The modules, in a new temporary folder (the caller removes it)."""
+        return self.write(Path(tempfile.mkdtemp(prefix="backprop-ninja-notebook-")))
+
+
+def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, notes: Iterable[str] = (),
+             candidates: Iterable[str] = ()) -> Assembly:  # fmt: skip
+    """The student modules holding `functions` (exercise function -> the definition that
+    becomes it, which may go by another name), each with every definition it reads
+    through `resolve`. `name` is how messages name the notebook; `candidates` are the
+    other functions it defines, offered where an exercise function is misspelled."""
+    unknown = sorted(set(functions) - set(FUNCTIONS))
+    if unknown:
+        raise ValueError(f"not exercise functions: {', '.join(unknown)}")
+    notes = list(notes)
+    left: dict[str, list[str]] = {}
+    candidates = [c for c in candidates if c not in FUNCTIONS]
+    texts, spans = {}, {}
+    renamed = {f: d.name for f, d in functions.items() if f != d.name}
+    for module in MODULES:
+        mine = {f: d for f, d in functions.items() if FUNCTIONS[f] == module}
+        missing = [f for f, m in FUNCTIONS.items() if m == module and f not in mine]
+        near = {c for f in missing for c in difflib.get_close_matches(f, candidates, 1, 0.85)}
+        taken = _closure([*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve,
+                         left, set(mine))  # fmt: skip
+        texts[module], spans[module] = _render(module, name, mine, taken)
+    for what, readers in left.items():
+        notes.append(f"{what}, read by {', '.join(sorted(set(readers)))}, stays behind: the grader runs your "
+                     "functions without the rest of the notebook, so use the function's arguments instead")  # fmt: skip
+    return Assembly(texts, Origins(name, spans, renamed), tuple(notes), tuple(sorted(functions)))
+
+
+def _definition(resolve: Resolve, name: str) -> Definition | None:
+    found = resolve(name)
+    return found if isinstance(found, Definition) else None
+
+
+def _closure(roots: list[Definition], resolve: Resolve, left: dict[str, list[str]],
+             exported: set[str]) -> list[Definition]:  # fmt: skip
+    """The roots and every definition they read, directly or through others."""
+    taken: dict[str, Definition] = {}
+    queue = [(d, "") for d in roots]
+    while queue:
+        definition, reader = queue.pop(0)
+        if definition.name in taken:
+            continue
+        taken[definition.name] = definition
+        for read in sorted(definition.reads - taken.keys()):
+            found = resolve(read)
+            if isinstance(found, Definition):
+                queue.append((found, definition.name))
+            elif isinstance(found, Left):
+                left.setdefault(f"{found.name} ({found.why})", []).append(definition.name)
+    return list(taken.values())
+
+
+def _render(module: str, name: str, mine: dict[str, Definition],
+            taken: list[Definition]) -> tuple[str, tuple[Span, ...]]:  # fmt: skip
+    """The module's text: its imports, values and functions in that order (each kind in
+    the notebook's order), then the exercise functions that go by another name bound
+    to theirs; and the spans of the lines that came from cells."""
+    lines = HEADER.format(name=name).splitlines()
+    spans = []
+    ordered = sorted(taken, key=lambda d: KINDS.index(d.kind))
+    for d in ordered:
+        source = d.source
+        exported = [f for f, m in mine.items() if m is d and f != d.name]
+        if exported and d.kind == "function":
+            source = _renamed(source, d.name, exported[0])  # so that the source scans find the def by its name
+        lines.append("")
+        start = len(lines) + 1
+        lines += source.rstrip("\n").splitlines()
+        if d.place:
+            spans.append(Span(start, len(lines), d.place, d.line))
+        for other in exported[1:] if d.kind == "function" else exported:
+            lines.append(f"{other} = {d.name}")
+        if exported and d.kind == "function":
+            lines.append(f"{d.name} = {exported[0]}")  # the function may call itself by its own name
+    return "\n".join(lines) + "\n", tuple(spans)
+
+
+def _renamed(source: str, old: str, new: str) -> str:
+    return re.sub(rf"^(\s*(?:async\s+)?def\s+){re.escape(old)}\b", rf"\g<1>{new}", source, count=1, flags=re.M)
+
+
+MAX_LITERAL = 64 * 1024  # characters of a plain value's source
+
+
+def literal(value: object) -> str | None:
+    """Source that evaluates to `value`, for plain data (numbers, strings, bytes, None,
+    and tuples, lists, sets and dicts of them); None for anything else, or too large."""
+    text = _literal(value, 0)
+    return text if text is not None and len(text) <= MAX_LITERAL else None
+
+
+def _literal(value: object, depth: int) -> str | None:
+    if depth > 10:
+        return None
+    if value is None or type(value) in (bool, int, str, bytes):
+        return repr(value)
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else f'float("{value}")'
+    if type(value) is complex:
+        return repr(value) if all(map(math.isfinite, (value.real, value.imag))) else None
+    if type(value) in (tuple, list, set, frozenset) and len(value) <= MAX_LITERAL:
+        items = [_literal(v, depth + 1) for v in value]
+        if None in items:
+            return None
+        inner = ", ".join(items)
+        if type(value) is tuple:
+            return f"({inner}{',' if len(items) == 1 else ''})"
+        if type(value) is list:
+            return f"[{inner}]"
+        return f"{type(value).__name__}([{inner}])"
+    if type(value) is dict and len(value) <= MAX_LITERAL:
+        pairs = [(_literal(k, depth + 1), _literal(v, depth + 1)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    return None
+
+
+def global_reads(source: str) -> frozenset[str]:
+    """The global names that top-level `source` (a def, a class) reads when it runs and
+    when it is defined (decorators, defaults), builtins included: a notebook may rebind
+    them."""
+    try:
+        table = symtable.symtable(source, "<cell>", "exec")
+    except SyntaxError:
+        return frozenset()
+    bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    found = {s.get_name() for s in table.get_symbols() if s.is_referenced()} - bound
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        found |= {s.get_name() for s in scope.get_symbols() if s.is_global() and (s.is_referenced() or s.is_assigned())}
+        stack += scope.get_children()
+    return frozenset(found - bound)

@@ -1,0 +1,287 @@
+"""A notebook file (.ipynb) handed in: its code cells, read without running any of them.
+
+The exercise functions, the helpers they call, the imports they use and the plain values
+they read (`n = batch_size = 32`, `vocab_size = 27`) are taken from the cells' top
+level; shell lines and magics are skipped, and nothing else runs: no training loop, no
+download. A name that a later cell binds again takes its last binding, as when the
+notebook runs top to bottom; one that only code the grader does not run binds (a
+tensor, a loop's variable) stays behind, and the report says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.assembly import FUNCTIONS, Assembly, Definition, Left, assemble, global_reads, literal
+from grader.submissions import SubmissionError
+
+SUFFIX = ".ipynb"
+MAX_NOTEBOOK = 64 * 2**20  # bytes: its outputs (pictures) may be large; the grader reads only its code
+# Cell magics whose body is Python; the body of any other (%%bash, %%writefile) is not.
+PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")
+_SHELL = re.compile(r"^(\s*)(?:[%!]|[\w.]+\?\??\s*$|[\w.,\s\[\]()*]+=\s*[%!])")
+MAX_VALUE = 10_000  # elements of a plain value the grader evaluates
+
+
+class NotebookError(SubmissionError):
+    """A file that is not a notebook the grader can read, with what to do."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int  # 1-based, counting every cell from the top, text cells too
+    source: str
+
+
+def read(path: Path) -> list[Cell]:
+    """The code cells of the notebook at `path`."""
+    advice = "hand in the .ipynb file as Jupyter or Colab saves it (in Colab: File > Download > Download .ipynb)"
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK:
+            raise NotebookError(f"{path.name} is {size:,} bytes, more than a notebook of exercises needs (at most "
+                                f"{MAX_NOTEBOOK:,}): clear its outputs (Edit > Clear outputs of all cells) and save it")  # fmt: skip
+        data = json.loads(path.read_bytes())
+    except json.JSONDecodeError as error:
+        raise NotebookError(
+            f"{path.name} is not a notebook: it is not valid JSON ({error.msg}, line {error.lineno}): {advice}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NotebookError(f"{path.name} cannot be read: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        found = "an nbformat 3 notebook" if isinstance(data, dict) and "worksheets" in data else "JSON without cells"
+        raise NotebookError(f"{path.name} is not a notebook the grader can read: it is {found}; {advice}")
+    cells = []
+    for index, cell in enumerate(data["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"{path.name}: cell {index} has no source text the grader can read; {advice}")
+        cells.append(Cell(index, source))
+    return cells
+
+
+def python(source: str) -> str | None:
+    """A cell's Python with its shell lines and line magics made `pass`, line for line;
+    None for a cell whose magic runs something other than Python."""
+    lines = source.splitlines()
+    if lines and lines[0].startswith("%%"):
+        if lines[0][2:].split(maxsplit=1)[:1] not in ([m] for m in PYTHON_CELL_MAGICS):
+            return None
+        lines[0] = ""
+    shell = [_SHELL.match(line) for line in lines]
+    return "\n".join(f"{m[1]}pass" if m else line for m, line in zip(shell, lines)) + "\n"
+
+
+class Namespace:
+    """What the top level of a notebook's code cells binds, each name to its last
+    binding: a Definition the grader can take along, or why it cannot."""
+
+    def __init__(self, cells: list[tuple[Cell, str]]):
+        self.bound: dict[str, Definition | Left] = {}
+        self.defined: dict[str, list[str]] = {}  # function -> the cells that define it, in order
+        self.notes: list[str] = []
+        self._plain: dict[str, Any] = {}  # the values of the names bound to plain values
+        self._stars: list[str] = []
+        for cell, place in cells:
+            self._read(cell, place)
+
+    def resolve(self, name: str) -> Definition | Left | None:
+        if name in self.bound:
+            return self.bound[name]
+        if self._stars:
+            return Definition(name, "import", "\n".join(self._stars))
+        if hasattr(builtins, name):
+            return None
+        return Left(name, "not defined at the top level of any code cell")
+
+    def functions(self) -> dict[str, Definition]:
+        """The exercise functions the notebook defines, each by its last definition."""
+        return {n: d for n, d in self.bound.items() if n in FUNCTIONS and _is_function(d)}
+
+    def _read(self, cell: Cell, place: str) -> None:
+        text = python(cell.source)
+        if text is None:
+            return
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError) as error:
+            self._broken(text, place, error)
+            return
+        lines = text.splitlines(keepends=True)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                source = "".join(lines[first - 1 : node.end_lineno])
+                self._bind(Definition(node.name, "function", source, place, first, global_reads(source)))
+                self.defined.setdefault(node.name, []).append(place)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                self._imports(node, place)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and self._values(node, place):
+                continue
+            else:
+                for name in _bound_names(node):
+                    self._bind(Left(name, f"set in {place} by code the grader does not run"))
+
+    def _bind(self, found: Definition | Left, value: Any = None) -> None:
+        self.bound[found.name] = found
+        self._plain.pop(found.name, None)
+        if isinstance(found, Definition) and found.kind == "value":
+            self._plain[found.name] = value
+
+    def _imports(self, node: ast.Import | ast.ImportFrom, place: str) -> None:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module == "__future__"):
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                self._stars.append(ast.unparse(node))
+                continue
+            single = ast.Import([alias]) if isinstance(node, ast.Import) else ast.ImportFrom(node.module, [alias], 0)
+            name = alias.asname or alias.name.split(".")[0]
+            self._bind(Definition(name, "import", ast.unparse(single), place, node.lineno))
+
+    def _values(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, place: str) -> bool:
+        """Bind the names of an assignment of plain values (numbers, strings, tuples of
+        them, arithmetic on the values bound before); False when it is not one."""
+        values = self._plain
+        try:
+            if isinstance(node, ast.AugAssign):
+                if not isinstance(node.target, ast.Name):
+                    return False
+                value = _evaluate(ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), values)
+                targets = [node.target]
+            else:
+                if node.value is None:
+                    return False
+                value = _evaluate(node.value, values)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            pairs = [pair for target in targets for pair in _unpacked(target, value)]
+        except _NotPlain:
+            return False
+        texts = [literal(item) for _, item in pairs]
+        if None in texts:
+            return False
+        for (name, item), text in zip(pairs, texts):
+            self._bind(Definition(name, "value", f"{name} = {text}", place, node.lineno), item)
+        return True
+
+    def _broken(self, text: str, place: str, error: SyntaxError | ValueError) -> None:
+        """A cell that does not compile: each function it would define raises, at its
+        first call, what is wrong with it; nothing else of it is taken."""
+        line = getattr(error, "lineno", None) or 1
+        why = getattr(error, "msg", None) or str(error)
+        self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded")
+        for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.M):
+            message = f"{place} does not compile: {why}"
+            stand_in = f"def {match[1]}(*args, **kwargs): raise SyntaxError({message!r})\n"
+            self._bind(Definition(match[1], "function", stand_in, place, line))
+            self.defined.setdefault(match[1], []).append(place)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}  # fmt: skip
+
+
+def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
+    """The value of a plain expression, or _NotPlain: constants, the names of plain
+    values, arithmetic, and tuples, lists, sets and dicts of them, all small."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in values:
+            raise _NotPlain
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+        operand = _evaluate(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else +operand if isinstance(node.op, ast.UAdd) else not operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _evaluate(node.left, values), _evaluate(node.right, values)
+        _small_enough(node.op, left, right)
+        try:
+            return _OPERATORS[type(node.op)](left, right)
+        except (ArithmeticError, TypeError, ValueError):
+            raise _NotPlain from None
+    if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) <= MAX_VALUE:
+        items = [_evaluate(e, values) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items if isinstance(node, ast.List) else set(items)
+    if isinstance(node, ast.Dict) and None not in node.keys and len(node.keys) <= MAX_VALUE:
+        return {_evaluate(k, values): _evaluate(v, values) for k, v in zip(node.keys, node.values)}
+    raise _NotPlain
+
+
+def _small_enough(op: ast.operator, left: Any, right: Any) -> None:
+    """_NotPlain where an operation would make a value too large to evaluate."""
+    if isinstance(op, ast.Pow):
+        if not isinstance(right, int | float) or abs(right) > 64:
+            raise _NotPlain
+        if isinstance(left, int) and abs(left).bit_length() * abs(right) > 4096:
+            raise _NotPlain
+    if isinstance(op, ast.Mult):
+        sizes = [len(v) for v in (left, right) if isinstance(v, str | bytes | tuple | list)]
+        counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+        if sizes and counts and sizes[0] * counts[0] > MAX_VALUE:
+            raise _NotPlain
+
+
+def _is_function(found: Definition | Left | None) -> bool:
+    return isinstance(found, Definition) and found.kind == "function"
+
+
+def _unpacked(target: ast.expr, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, ast.Tuple | ast.List) and isinstance(value, tuple | list) and len(target.elts) == len(value):
+        if not any(isinstance(e, ast.Starred) for e in target.elts):
+            return [pair for e, v in zip(target.elts, value) for pair in _unpacked(e, v)]
+    raise _NotPlain
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The global names a top-level statement binds, outside the functions and classes in it."""
+    found, stack = [], [node]
+    while stack:
+        sub = stack.pop()
+        if sub is not node and isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            if not isinstance(sub, ast.Lambda):
+                found.append(sub.name)
+            continue
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            found.append(sub.id)
+        elif isinstance(sub, ast.alias):
+            found.append(sub.asname or sub.name.split(".")[0])
+        elif isinstance(sub, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and getattr(sub, "name", None):
+            found.append(sub.name)
+        stack += [c for c in ast.iter_child_nodes(sub) if not isinstance(c, ast.comprehension)]
+    return list(dict.fromkeys(found))
+
+
+def from_notebooks(paths: list[Path]) -> Assembly:
+    """The student modules the notebooks at `paths` define, read in the order given."""
+    many = len(paths) > 1
+    placed = [(cell, f"{path.name} cell {cell.index}" if many else f"cell {cell.index}")
+              for path in paths for cell in read(path)]  # fmt: skip
+    namespace = Namespace(placed)
+    notes = list(namespace.notes)
+    for function, where in namespace.defined.items():
+        if function in FUNCTIONS and len(where) > 1:
+            notes.append(f"{function} is defined in {', '.join(where[:-1])} and {where[-1]}: {where[-1]}'s is graded, "
+                         "the last, as when the notebook runs top to bottom")  # fmt: skip
+    others = [n for n, d in namespace.bound.items() if _is_function(d)]
+    return assemble(namespace.functions(), namespace.resolve, ", ".join(p.name for p in paths), notes, others)

@@ -1,0 +1,244 @@
+"""Notebooks handed in (.ipynb): their exercise functions, and the plain values and helpers
+those use, are taken from the code cells without running any cell, then graded as
+modules; what a student reads names their cells."""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import reports
+from grader.batch import run as run_batch
+from grader.cells import from_notebooks, python
+from grader.cli import main
+from grader.grading import grade
+from grader.origins import Origins, Span
+from grader.rubric import load_rubric
+from grader.submissions import SubmissionError
+from tests.conftest import ROOT
+
+RIGHT_CE = (
+    "def cross_entropy_backward(logits, Yb):\n"
+    "    d = torch.softmax(logits, 1)\n"
+    "    d[torch.arange(logits.shape[0]), Yb] -= 1\n"
+    "    return d / logits.shape[0]\n"
+)
+
+
+def item(report, item_id):
+    return next(i for i in report.items if i.id == item_id)
+
+
+def test_a_notebook_holding_the_solutions_gets_full_marks_without_any_cell_running(make_notebook):
+    # The set-up cells read data, build tensors and call check(): none of it runs.
+    path = make_notebook(cells=("import os\nos._exit(3)", "while True:\n    pass"))
+    report = grade(path)
+    assert report.passed and report.score == report.max_score == 78
+    assert report.submission == str(path) and report.notes == ()
+
+
+def test_shell_lines_and_magics_are_skipped_line_for_line():
+    cell = "!pip install torch\n%matplotlib inline\nfiles = !ls\nimport torch\nif True:\n    %time x = 1\nhelp?\n"
+    assert python(cell) == "pass\npass\npass\nimport torch\nif True:\n    pass\npass\n"
+    assert python("%%time\ndef f():\n    return 1\n") == "\ndef f():\n    return 1\n"
+    assert python("%%bash\nls\n") is None
+
+
+def test_a_function_in_a_timed_cell_is_taken_and_one_in_a_shell_cell_is_not(make_notebook):
+    timed = "%%time\n" + RIGHT_CE
+    path = make_notebook(replace={"cross_entropy_backward": timed, "h_backward": "%%bash\ndef h_backward(dh, h):"})
+    report = grade(path, ids=["ex2.cross_entropy_backward", "ex1.h_backward"])
+    assert item(report, "ex2.cross_entropy_backward").status == "passed"
+    assert item(report, "ex1.h_backward").status == "missing"
+
+
+def test_plain_globals_travel_with_a_function_and_a_hard_coded_size_is_named_in_its_cell(make_notebook):
+    # The set-up cell's n = batch_size = 32 is plain: it travels, and is right at n = 32 only.
+    wrong = RIGHT_CE.replace("return d / logits.shape[0]", "return d / n")
+    path = make_notebook(replace={"cross_entropy_backward": wrong})
+    found = item(grade(path, ids=["ex2.cross_entropy_backward"]), "ex2.cross_entropy_backward")
+    assert found.diagnosis.code == "size_dependent" and "the global n = 32" in found.diagnosis.hint
+    assert "ex2_cross_entropy.py" not in found.message + found.detail + found.diagnosis.hint
+
+
+def test_a_global_the_notebook_computes_stays_behind_and_its_reader_is_told_why(make_notebook):
+    # vocab_size = len(itos) in the set-up cell: only running the notebook would give it.
+    reads = RIGHT_CE.replace("d = torch.softmax(logits, 1)", "d = torch.softmax(logits, 1) + 0 * vocab_size")
+    path = make_notebook(replace={"cross_entropy_backward": reads})
+    report = grade(path, ids=["ex2.cross_entropy_backward"])
+    assert "NameError: name 'vocab_size' is not defined" in item(report, "ex2.cross_entropy_backward").message
+    assert any(n.startswith("vocab_size (set in cell") and "read by cross_entropy_backward" in n for n in report.notes)
+
+
+def test_values_computed_by_code_that_does_not_run_stay_behind_and_the_report_says_so(make_notebook):
+    reads = "def h_backward(dh, h):\n    return dh * (1 - h**2) * scale + Xtr.sum() * 0\n"
+    path = make_notebook(replace={"h_backward": reads}, cells=("scale = 2 / 2",))
+    report = grade(path, ids=["ex1.h_backward"])
+    found = item(report, "ex1.h_backward")
+    assert "NameError: name 'Xtr' is not defined" in found.message
+    cell = next(n for n in report.notes if n.startswith("Xtr"))
+    assert "set in cell" in cell and "read by h_backward" in cell and "arguments" in cell
+    assert not any(n.startswith("scale") for n in report.notes)  # 2 / 2 is plain: it travelled
+
+
+def test_the_last_definition_of_a_function_is_graded_and_the_report_names_both_cells(make_notebook):
+    path = make_notebook(replace={"cross_entropy_backward": RIGHT_CE.replace("/ logits.shape[0]", "")},
+                         cells=(RIGHT_CE,))  # fmt: skip
+    report = grade(path, ids=["ex2.cross_entropy_backward"])
+    assert report.passed
+    (note,) = [n for n in report.notes if n.startswith("cross_entropy_backward is defined in")]
+    assert "the last" in note
+
+
+def test_a_cell_that_does_not_compile_costs_its_own_functions_only(make_notebook):
+    broken = "def logits_backward(dlogits, h, W2)\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0)\n"
+    path = make_notebook(replace={"logits_backward": broken})
+    report = grade(path, ids=["ex1.logits_backward", "ex1.h_backward"])
+    found = item(report, "ex1.logits_backward")
+    assert found.status == "error" and "does not compile: expected ':'" in found.message
+    assert item(report, "ex1.h_backward").status == "passed"
+    assert any("does not compile" in n for n in report.notes)
+
+
+def test_a_missing_function_names_the_notebook_and_a_misspelling(make_notebook):
+    misspelt = "def logit_backward(dlogits, h, W2):\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0)\n"
+    path = make_notebook(replace={"logits_backward": misspelt})
+    found = item(grade(path, ids=["ex1.logits_backward"]), "ex1.logits_backward")
+    assert found.status == "missing"
+    assert found.message == "backprop_ninja.ipynb has no function logits_backward (it has logit_backward: a misspelling?)"
+
+
+def test_helpers_imports_and_renamed_imports_travel_with_the_function(make_notebook):
+    helper = "from torch.nn import functional as Fn\n\ndef dtanh(h):\n    return 1 - h**2\n"
+    uses = "def h_backward(dh, h):\n    return dh * dtanh(h) + Fn.relu(h) * 0\n"
+    path = make_notebook(replace={"h_backward": uses}, cells=(helper,))
+    assert grade(path, ids=["ex1.h_backward"]).passed
+
+
+def test_the_line_a_function_raised_on_is_named_by_its_cell(make_notebook):
+    raising = "def h_backward(dh, h):\n    x = 1\n    raise ValueError('here')\n"
+    path = make_notebook(replace={"h_backward": raising})
+    nb = json.loads(path.read_text())
+    index = next(i for i, c in enumerate(nb["cells"], start=1) if c["source"] == raising)
+    found = item(grade(path, ids=["ex1.h_backward"]), "ex1.h_backward")
+    assert f"ValueError: here (cell {index}, line 3, in h_backward)" in found.message
+    assert f'File "cell {index}", line 3, in h_backward' in found.detail
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"worksheets": [], "nbformat": 3}', "nbformat 3"),
+        ('{"metadata": {}}', "JSON without cells"),
+        ('{"cells": [{"cell_type": "code", "source": 42}]}', "cell 1 has no source text"),
+    ],
+)
+def test_a_file_that_is_not_a_notebook_is_refused_with_what_to_do(tmp_path, capsys, content, words):
+    path = tmp_path / "mine.ipynb"
+    path.write_text(content)
+    with pytest.raises(SubmissionError, match=words):
+        grade(path)
+    assert main(["grade", "--submission", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Download .ipynb" in err or words in err and "nbformat" in words
+
+
+def test_the_command_line_grades_and_checks_a_notebook_and_a_folder_holding_one(make_notebook, tmp_path, capsys):
+    path = make_notebook(folder=tmp_path / "upload")
+    assert main(["grade", "--submission", str(path), "--only", "ex2"]) == 0
+    assert main(["grade", "--submission", str(tmp_path / "upload"), "--only", "ex3"]) == 0
+    assert main(["check", "ex1.logits_backward", "--submission", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ex2.cross_entropy_backward" in out and "dW2             | exact:" in out
+
+
+def test_the_report_of_a_notebook_carries_its_notes_in_every_format(make_notebook):
+    path = make_notebook(cells=(RIGHT_CE,))
+    report = grade(path, ids=["ex2.cross_entropy_backward"])
+    data = json.loads(reports.dumps(reports.to_json(report)))
+    jsonschema.validate(data, json.loads((ROOT / "grader" / "report.schema.json").read_text()))
+    assert data["notes"] == list(report.notes) and report.notes
+    assert "note: cross_entropy_backward is defined in" in reports.table(report)
+    assert "cross_entropy_backward is defined in" in reports.to_gradescope(report)["output"]
+    assert "note: cross_entropy_backward is defined in" in reports.markdown(report)
+    assert "note: cross_entropy_backward is defined in" in reports.html(report)
+
+
+def test_a_batch_grades_notebooks_loose_in_folders_and_in_archives(make_notebook, tmp_path):
+    root = tmp_path / "class"
+    make_notebook(name="ada.ipynb", folder=root)
+    make_notebook(name="work.ipynb", folder=root / "bob")
+    carol = make_notebook(name="carol.ipynb", folder=tmp_path / "zips")
+    with zipfile.ZipFile(root / "carol.zip", "w") as z:
+        z.write(carol, "nested/carol.ipynb")
+    (root / "dan.ipynb").write_text("{broken")
+    outcomes = {o.name: o for o in run_batch(root, tmp_path / "out", load_rubric(), jobs=2)}
+    assert set(outcomes) == {"ada", "bob", "carol", "dan"}
+    assert "not valid JSON" in outcomes["dan"].error
+    rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
+    scores = {row.split(",")[0]: row for row in rows[1:]}
+    for name in ("ada", "bob", "carol"):
+        assert ",78," in scores[name] or ",78.0," in scores[name], scores[name]
+
+
+def test_a_folder_with_modules_and_a_notebook_grades_the_modules_and_says_so(make_notebook, tmp_path):
+    folder = tmp_path / "both"
+    shutil.copytree(ROOT / "solutions", folder)
+    make_notebook(replace={"cross_entropy_backward": "def cross_entropy_backward(logits, Yb):\n    return 0\n"},
+                  folder=folder)  # fmt: skip
+    report = grade(folder, ids=["ex2.cross_entropy_backward"])
+    assert report.passed and report.notes == ("the folder also holds backprop_ninja.ipynb: its .py modules are graded",)
+
+
+def test_several_notebooks_are_read_in_name_order_the_later_definition_winning(make_notebook, tmp_path):
+    folder = tmp_path / "two"
+    make_notebook(name="a.ipynb", folder=folder)
+    make_notebook(name="b.ipynb", folder=folder, replace={"h_backward": "def h_backward(dh, h):\n    return dh\n"})
+    assembly = from_notebooks(sorted(folder.glob("*.ipynb")))
+    assert "return dh\n" in assembly.texts["ex1_atomic"]
+    assert any(n.startswith("h_backward is defined in a.ipynb cell") and "b.ipynb cell" in n for n in assembly.notes)
+
+
+def test_origins_name_each_line_of_a_generated_module_by_its_cell():
+    origins = Origins("nb.ipynb", {"ex1_atomic": (Span(3, 6, "cell 7", 1), Span(8, 8, "cell 9", 4))})
+    text = (
+        'Traceback:\n  File "/tmp/x/ex1_atomic.py", line 5, in h_backward\n'
+        "ValueError (ex1_atomic.py, line 8, in f); ex1_atomic.py has no function g; "
+        "hard-coded: 32 in ex1_atomic.py, line 4 (return d / 32); ex2_cross_entropy.py, line 2"
+    )
+    assert origins.relocate(text) == (
+        'Traceback:\n  File "cell 7", line 3, in h_backward\n'
+        "ValueError (cell 9, line 4, in f); nb.ipynb has no function g; "
+        "hard-coded: 32 in cell 7, line 2 (return d / 32); nb.ipynb"
+    )
+    assert Origins().relocate(text) == text  # a .py submission keeps its own names
+
+
+def test_plain_values_are_evaluated_without_running_anything_else(tmp_path):
+    cells = [
+        "n = batch_size = 32\nn_embd, block_size = 10, 3\nemb_dim = n_embd * block_size\nlr = 1e-1\nlr *= 2",
+        "big = 'a' * 10**9\nhuge = 10**10**10\nwords = open('names.txt').read()",
+        "def f():\n    return n + emb_dim + lr",
+        "for step in range(3):\n    n = step",
+    ]
+    path = tmp_path / "v.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": c} for c in cells]}))
+    from grader.cells import Namespace, read
+
+    namespace = Namespace([(cell, f"cell {cell.index}") for cell in read(path)])
+    sources = {name: getattr(found, "source", getattr(found, "why", "")) for name, found in namespace.bound.items()}
+    assert sources["batch_size"] == "batch_size = 32" and sources["emb_dim"] == "emb_dim = 30"
+    assert sources["lr"] == "lr = 0.2"
+    for name in ("big", "huge", "words", "n", "step"):  # too large, not plain, or last bound by a loop
+        assert "code the grader does not run" in sources[name], name
+
+
+def test_a_notebook_refuses_nothing_a_student_wrote_and_leaves_the_file_as_it_was(make_notebook):
+    path = make_notebook()
+    before = path.read_bytes()
+    grade(path, ids=["ex2.cross_entropy_backward"])
+    assert path.read_bytes() == before and not (Path(path).parent / "ex2_cross_entropy.py").exists()
