@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from grader import train
+from grader import catalogue, train
 from grader.cli import main
 from grader.release import ReleaseError, gradescope, release
 from grader.rubric import load_rubric
@@ -81,6 +81,29 @@ def test_no_hidden_line_of_the_solutions_appears_anywhere_in_the_release(release
         lines = {line.strip() for line in text.splitlines()}
         leaked = [h for h in hidden if h in lines or (len(h) >= 20 and h in text)]
         assert leaked == [], f"{path.relative_to(released)} holds solution lines: {leaked[:3]}"
+
+
+def test_the_students_notebook_holds_every_stub_and_its_check_and_no_solution_line(released):
+    cells = json.loads((released / "backprop_ninja.ipynb").read_text())["cells"]
+    code = "\n".join(c["source"] for c in cells if c["cell_type"] == "code")
+    lines = {line.strip() for line in code.splitlines()}
+    assert [h for h in hidden_lines() if h in lines or (len(h) >= 20 and h in code)] == []
+    for exercise in catalogue.EXERCISES:
+        assert f"def {exercise.function}(" in code and f"check({exercise.function})" in code
+    assert code.count('raise NotImplementedError("write this function') == len(catalogue.EXERCISES)
+    assert "train_network(mlp_backward)" in code and cells[-1]["source"] == "check()"
+    assert '"pip", "install", "--quiet", "backprop-ninja"' in cells[1]["source"]
+
+
+def test_release_of_the_notebook_alone_writes_that_file_with_the_install_asked_for(tmp_path, capsys):
+    path = tmp_path / "course.ipynb"
+    spec = "git+https://github.com/course/backprop-ninja"
+    assert main(["release", "--notebook", str(path), "--install-from", spec, "--solutions", str(SOLUTIONS)]) == 0
+    assert list(tmp_path.iterdir()) == [path] and spec in path.read_text()
+    assert main(["release", "--notebook", str(tmp_path / "x.ipynb"), "--install-from", "a; rm -rf /",
+                 "--solutions", str(SOLUTIONS)]) == 2  # fmt: skip
+    assert "expected what pip install takes" in capsys.readouterr().err and not (tmp_path / "x.ipynb").exists()
+    assert main(["release"]) == 2
 
 
 def test_the_release_holds_the_stubs_the_grader_the_data_and_a_workflow(released):
@@ -226,6 +249,15 @@ def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_rea
     assert (root / "source" / "run_autograder").read_text() == script
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 78 - 4 and len(results["tests"]) == 50
+
+
+def test_gradescope_grades_an_uploaded_notebook(tmp_path, instructor_rubric, make_notebook):
+    root = autograder(tmp_path, instructor_rubric)
+    make_notebook(folder=root / "submission")
+    run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 78 and len(results["tests"]) == 50
 
 
 def test_gradescope_still_gets_results_json_when_the_grader_cannot_run(tmp_path, instructor_rubric):
