@@ -91,8 +91,9 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
         mine = {f: d for f, d in functions.items() if FUNCTIONS[f] == module}
         missing = [f for f, m in FUNCTIONS.items() if m == module and f not in mine]
         near = {c for f in missing for c in difflib.get_close_matches(f, candidates, 1, 0.85)}
-        taken = _closure([*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve,
-                         left, set(mine))  # fmt: skip
+        taken = _closure(
+            [*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve, left
+        )
         texts[module], spans[module] = _render(module, name, mine, taken)
     for what, readers in left.items():
         notes.append(f"{what}, read by {', '.join(sorted(set(readers)))}, stays behind: the grader runs your "
@@ -105,20 +106,20 @@ def _definition(resolve: Resolve, name: str) -> Definition | None:
     return found if isinstance(found, Definition) else None
 
 
-def _closure(roots: list[Definition], resolve: Resolve, left: dict[str, list[str]],
-             exported: set[str]) -> list[Definition]:  # fmt: skip
-    """The roots and every definition they read, directly or through others."""
+def _closure(roots: list[Definition], resolve: Resolve, left: dict[str, list[str]]) -> list[Definition]:
+    """The roots and every definition they read, directly or through others; what they
+    read that cannot travel goes into `left`, with its readers."""
     taken: dict[str, Definition] = {}
-    queue = [(d, "") for d in roots]
+    queue = list(roots)
     while queue:
-        definition, reader = queue.pop(0)
+        definition = queue.pop(0)
         if definition.name in taken:
             continue
         taken[definition.name] = definition
         for read in sorted(definition.reads - taken.keys()):
             found = resolve(read)
             if isinstance(found, Definition):
-                queue.append((found, definition.name))
+                queue.append(found)
             elif isinstance(found, Left):
                 left.setdefault(f"{found.name} ({found.why})", []).append(definition.name)
     return list(taken.values())
@@ -150,7 +151,7 @@ def _render(module: str, name: str, mine: dict[str, Definition],
 
 
 def _renamed(source: str, old: str, new: str) -> str:
-    return re.sub(rf"^(\s*(?:async\s+)?def\s+){re.escape(old)}\b", rf"\g<1>{new}", source, count=1, flags=re.M)
+    return re.sub(rf"^(\s*(?:async\s+)?def\s+){re.escape(old)}\b", rf"\g<1>{new}", source, count=1, flags=re.MULTILINE)
 
 
 MAX_LITERAL = 64 * 1024  # characters of a plain value's source
@@ -166,6 +167,8 @@ def literal(value: object) -> str | None:
 def _literal(value: object, depth: int) -> str | None:
     if depth > 10:
         return None
+    if type(value) is int and value.bit_length() > 4096:
+        return None  # Python writes no int past 4,300 digits
     if value is None or type(value) in (bool, int, str, bytes):
         return repr(value)
     if type(value) is float:
@@ -196,7 +199,7 @@ def global_reads(source: str) -> frozenset[str]:
     them."""
     try:
         table = symtable.symtable(source, "<cell>", "exec")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
     found = {s.get_name() for s in table.get_symbols() if s.is_referenced()} - bound

@@ -116,7 +116,7 @@ class Namespace:
             return
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError) as error:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:  # nested too deep for the parser
             self._broken(text, place, error)
             return
         lines = text.splitlines(keepends=True)
@@ -167,7 +167,7 @@ class Namespace:
                 value = _evaluate(node.value, values)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             pairs = [pair for target in targets for pair in _unpacked(target, value)]
-        except _NotPlain:
+        except (_NotPlain, RecursionError):
             return False
         texts = [literal(item) for _, item in pairs]
         if None in texts:
@@ -176,13 +176,13 @@ class Namespace:
             self._bind(Definition(name, "value", f"{name} = {text}", place, node.lineno), item)
         return True
 
-    def _broken(self, text: str, place: str, error: SyntaxError | ValueError) -> None:
+    def _broken(self, text: str, place: str, error: Exception) -> None:
         """A cell that does not compile: each function it would define raises, at its
         first call, what is wrong with it; nothing else of it is taken."""
         line = getattr(error, "lineno", None) or 1
-        why = getattr(error, "msg", None) or str(error)
+        why = getattr(error, "msg", None) or str(error) or "nested too deeply for Python's parser"
         self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded")
-        for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.M):
+        for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.MULTILINE):
             message = f"{place} does not compile: {why}"
             stand_in = f"def {match[1]}(*args, **kwargs): raise SyntaxError({message!r})\n"
             self._bind(Definition(match[1], "function", stand_in, place, line))
@@ -215,9 +215,12 @@ def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
         left, right = _evaluate(node.left, values), _evaluate(node.right, values)
         _small_enough(node.op, left, right)
         try:
-            return _OPERATORS[type(node.op)](left, right)
+            result = _OPERATORS[type(node.op)](left, right)
         except (ArithmeticError, TypeError, ValueError):
             raise _NotPlain from None
+        if isinstance(result, str | bytes | tuple | list) and len(result) > MAX_VALUE:
+            raise _NotPlain
+        return result
     if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) <= MAX_VALUE:
         items = [_evaluate(e, values) for e in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else items if isinstance(node, ast.List) else set(items)
@@ -247,9 +250,9 @@ def _is_function(found: Definition | Left | None) -> bool:
 def _unpacked(target: ast.expr, value: Any) -> list[tuple[str, Any]]:
     if isinstance(target, ast.Name):
         return [(target.id, value)]
-    if isinstance(target, ast.Tuple | ast.List) and isinstance(value, tuple | list) and len(target.elts) == len(value):
-        if not any(isinstance(e, ast.Starred) for e in target.elts):
-            return [pair for e, v in zip(target.elts, value) for pair in _unpacked(e, v)]
+    sequence = isinstance(target, ast.Tuple | ast.List) and isinstance(value, tuple | list)
+    if sequence and len(target.elts) == len(value) and not any(isinstance(e, ast.Starred) for e in target.elts):
+        return [pair for e, v in zip(target.elts, value) for pair in _unpacked(e, v)]
     raise _NotPlain
 
 

@@ -28,7 +28,9 @@ T = TypeVar("T")
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdown")  # reports.FORMATS, without torch
 
-HELP_SUBMISSION = "the folder holding your ex1_atomic.py ... ex4_train.py, or your notebook (.ipynb) (default: exercises)"
+HELP_SUBMISSION = (
+    "the folder holding your ex1_atomic.py ... ex4_train.py, or your notebook (.ipynb) (default: exercises)"
+)
 HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
 HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
 HELP_TIMING = (
@@ -111,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stop the run after this long (default: 60 s + 3 ms per step)")  # fmt: skip
     tr.set_defaults(run=run_train, early_zygote=True)
 
-    rel = commands.add_parser("release", help="write the student repository (or notebook) from solutions/ and the rubric")
+    rel = commands.add_parser(
+        "release", help="write the student repository (or notebook) from solutions/ and the rubric"
+    )
     rel.add_argument("out", nargs="?", metavar="OUT_DIR", help="a new or empty folder for the repository")
     rel.add_argument("--notebook", metavar="FILE.ipynb",
                      help="write the students' notebook alone there (the repository holds it too, as backprop_ninja.ipynb)")  # fmt: skip
@@ -249,7 +253,7 @@ def run_train(args: argparse.Namespace) -> int:
     except train.DataError as error:
         raise UsageError(str(error)) from None
     rubric = _rubric(None)
-    seconds = args.timeout or 60 + 0.003 * args.steps
+    seconds = args.timeout or train.time_limit(args.steps)
     limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
     config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
     runner = _sandboxed(lambda: open_runner(folder, limits, not args.no_sandbox))
@@ -279,11 +283,8 @@ def report_training(call: object, config: object, data: Path, plot: str | None) 
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from grader import release
-    from grader.stubs import MarkerError
-
-    from grader import student_notebook
-    from grader.stubs import expected_stubs
+    from grader import release, student_notebook
+    from grader.stubs import MarkerError, expected_stubs
 
     if not args.out and not args.notebook:
         raise UsageError("give the folder for the student repository (OUT_DIR), or --notebook FILE.ipynb, or both")

@@ -28,7 +28,11 @@ MAX_TENSORS = 8 * 2**20  # bytes of all of them
 # Where installed modules live: a function imported from there is imported again in the
 # grader's worker; one from anywhere else (a file beside the notebook) is not readable there.
 INSTALLED = tuple(
-    {str(Path(p).resolve()) for key in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_paths().get(key))}
+    {
+        str(Path(p).resolve())
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    }
     | {str(Path(sys.base_prefix).resolve()), str(Path(sys.prefix).resolve())}
 )
 

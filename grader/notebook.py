@@ -104,15 +104,8 @@ def check(what: Callable[..., Any] | str | None = None, function: Callable[..., 
     namespace = _caller_namespace()
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     functions = _chosen(what, function, namespace)
-    live = Namespace(namespace)
-    try:
-        definitions = {name: live.function(name, fn) for name, fn in functions.items()}
-    except SourceError as error:
-        raise CheckError(str(error)) from None
-    others = [n for n, v in namespace.items() if callable(v) and getattr(v, "__module__", None) == "__main__"]
-    assembly = assemble(definitions, live.resolve, NAME, candidates=others)
     ids = _ids(what, functions, rubric)
-    handed = Handed(NAME, assembly.written(), assembly.origins, assembly.notes, written=True)
+    handed = _handed(functions, namespace)
     try:
         with _kernel_kept():
             report = grade(handed, rubric, ids, sandbox, _SEED if seed is None else seed)
@@ -128,17 +121,10 @@ def train_network(function: Callable[..., Any] | None = None, steps: int = 200_0
     the loss curve, the losses and names sampled from the model. `check_every=1000`
     compares the gradients with autograd's as it goes, and stops at the first wrong one."""
     namespace = _caller_namespace()
-    functions = _chosen("ex4.mlp_backward", function, namespace)
-    live = Namespace(namespace)
-    try:
-        definitions = {name: live.function(name, fn) for name, fn in functions.items()}
-    except SourceError as error:
-        raise CheckError(str(error)) from None
-    assembly = assemble(definitions, live.resolve, NAME)
+    handed = _handed(_chosen("ex4.mlp_backward", function, namespace), namespace)
     config = training.Config(steps=steps, seed=seed, check_every=check_every)
-    seconds = 60 + 0.003 * steps
+    seconds = training.time_limit(steps)
     limits = replace(load_rubric().limits, wall_time=seconds, cpu_time=seconds)
-    handed = Handed(NAME, assembly.written(), assembly.origins, assembly.notes, written=True)
     show = _progress_printer()
     try:
         with _kernel_kept():
@@ -151,7 +137,7 @@ def train_network(function: Callable[..., Any] | None = None, steps: int = 200_0
                 runner.close()
     finally:
         handed.close()
-    return Trained(assembly.origins.relocated(call), config, assembly.notes)
+    return Trained(handed.origins.relocated(call), config, handed.notes)
 
 
 class Trained:
@@ -182,11 +168,23 @@ class Trained:
         return f'{reports.STYLE}<div class="bpn">{notes}{lines}{image}</div>'
 
 
+def _handed(functions: dict[str, Any], namespace: dict[str, Any]) -> Handed:
+    """The functions to grade, with what they read, written as modules for grading."""
+    live = Namespace(namespace)
+    try:
+        definitions = {name: live.function(name, fn) for name, fn in functions.items()}
+    except SourceError as error:
+        raise CheckError(str(error)) from None
+    others = [n for n, v in namespace.items() if callable(v) and getattr(v, "__module__", None) == "__main__"]
+    assembly = assemble(definitions, live.resolve, NAME, candidates=others)
+    return Handed(NAME, assembly.written(), assembly.origins, assembly.notes, written=True)
+
+
 def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, Any]:
     """Exercise function name -> the function object to grade as it."""
     if callable(what):
         if function is not None:
-            raise CheckError("give the function once: check(fn), or check(\"ex2.cross_entropy_backward\", fn)")
+            raise CheckError('give the function once: check(fn), or check("ex2.cross_entropy_backward", fn)')
         name = getattr(what, "__name__", "")
         if name not in FUNCTIONS:
             near = difflib.get_close_matches(name, list(FUNCTIONS), 1, 0.6)

@@ -21,7 +21,9 @@ _MODULE = "|".join(MODULES)
 # A traceback's frame, then a place as describe() and the size hints write it, then any
 # other mention of a module's file.
 _FRAME = re.compile(rf'File "[^"\n]*?(?P<module>{_MODULE})\.py", line (?P<line>\d+)(?:, in (?P<function>\w+))?')
-_PLACE = re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{_MODULE})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?")
+_PLACE = re.compile(
+    rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{_MODULE})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?"
+)
 _FILE = re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{_MODULE})\.py\b")
 
 

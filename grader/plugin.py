@@ -38,9 +38,10 @@ class GradingState:
 
             base = self.config.invocation_params.dir
             folder = base / self.config.getoption("backprop_ninja_submission")
-            if not folder.is_dir():
+            if not folder.is_dir() and not (folder.is_file() and folder.name.endswith(".ipynb")):
                 raise pytest.UsageError(
-                    f"--submission: no folder {folder}: give the folder that holds ex1_atomic.py ..."
+                    f"--submission: no folder or notebook {folder}: give the folder that holds ex1_atomic.py ... "
+                    "or your notebook (.ipynb)"
                 )
             from grader.sandbox.client import ConfinementError, SandboxError
             from grader.sandbox.confinement import parse_required
@@ -52,7 +53,7 @@ class GradingState:
                 require = False if required is None else parse_required("" if required == "all" else required)
                 self._grader = Grader(folder, load_rubric(base / rubric if rubric else None), sandbox,
                                       self.config.getoption("backprop_ninja_seed"), require)  # fmt: skip
-            except (RubricError, ConfinementError, SandboxError, ValueError) as error:
+            except (RubricError, ConfinementError, SandboxError, ValueError) as error:  # a SubmissionError too
                 raise pytest.UsageError(str(error)) from None
         return self._grader
 

@@ -140,7 +140,10 @@ def checked(result: ItemResult, trials: bool = True) -> str:
         lines += [cmp_line(c) for c in (gradient.comparisons if trials else telling(gradient)[:1])]
     waiting = result.status in ("not_implemented", "missing")
     if result.diagnosis and not waiting:
-        lines.append(f"diagnosis: {result.diagnosis.code}" + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else ""))
+        lines.append(
+            f"diagnosis: {result.diagnosis.code}"
+            + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else "")
+        )
     if result.detail and not waiting:
         lines.append(result.detail.rstrip())
     return "\n".join(lines) + "\n"

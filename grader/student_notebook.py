@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 FILE = "backprop_ninja.ipynb"
 INSTALL = "backprop-ninja"  # what pip installs in Colab; `release --install-from` names the course's own
 EXERCISES = "exercises"  # the template's marker cell, where the exercise cells go
-_CELL = re.compile(r"^# %%(?: \[(markdown)\]| (\w+))?$", re.M)
+_CELL = re.compile(r"^# %%(?: \[(markdown)\]| (\w+))?$", re.MULTILINE)
 # The set-up cell imports these; the exercise cells need not repeat them.
 SET_UP_IMPORTS = ("import torch", "import torch.nn.functional as F")
 TRAINING_CELL = (
@@ -68,7 +68,12 @@ def _split(template: str) -> list[tuple[str, str]]:
     for mark, following in zip(marks, [*marks[1:], None]):
         body = template[mark.end() : following.start() if following else len(template)].strip("\n")
         if mark[1] == "markdown":
-            cells.append(("markdown", "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())))
+            cells.append(
+                (
+                    "markdown",
+                    "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines()),
+                )
+            )
         elif mark[2]:
             cells.append((mark[2], ""))
         else:

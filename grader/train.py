@@ -51,6 +51,12 @@ class Config:
     samples: int = 20
 
 
+def time_limit(steps: int) -> float:
+    """The seconds a run of `steps` may take: a minute of set-up and calibration, and
+    3 ms a step (a right mlp_backward takes well under 1 ms)."""
+    return 60 + 0.003 * steps
+
+
 def summary(call: Any, config: Config) -> tuple[list[str], bool]:
     """What a training run (a sandbox's Call) reached, in lines for a student, and
     whether it ran to the end."""
@@ -63,7 +69,9 @@ def summary(call: Any, config: Config) -> tuple[list[str], bool]:
                      "difference per parameter:")  # fmt: skip
         lines.append("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
     done, stopped = result["steps_done"], result.get("stopped")
-    lines.append(f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)")
+    lines.append(
+        f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)"
+    )
     if stopped and stopped.get("kind") == "not_implemented":
         return [f"training did not run: {stopped['message']}"], False
     if stopped:

@@ -8,6 +8,7 @@ import pytest
 from grader import reports
 from grader.grading import grade
 
+
 @pytest.fixture(scope="module")
 def page(mixed_report, tmp_path_factory):
     path = tmp_path_factory.mktemp("html") / "report.html"

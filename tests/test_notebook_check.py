@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from grader.assembly import FUNCTIONS
-from grader.notebook import CheckError, Checked
+from grader.notebook import Checked, CheckError
 from tests.conftest import SOLUTIONS
 
 
@@ -44,7 +44,7 @@ def kernel(tmp_path):
 def solution(name):
     """A solution function's source, as a student would write it in a cell."""
     text = (SOLUTIONS / f"{FUNCTIONS[name]}.py").read_text()
-    return "import torch\n" + re.search(rf"^def {name}\(.*?(?=^def |\Z)", text, re.S | re.M)[0]
+    return "import torch\n" + re.search(rf"^def {name}\(.*?(?=^def |\Z)", text, re.DOTALL | re.MULTILINE)[0]
 
 
 def test_check_of_a_function_grades_it_by_its_name_with_a_cmp_line_per_gradient(kernel):

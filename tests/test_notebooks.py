@@ -108,7 +108,9 @@ def test_a_missing_function_names_the_notebook_and_a_misspelling(make_notebook):
     path = make_notebook(replace={"logits_backward": misspelt})
     found = item(grade(path, ids=["ex1.logits_backward"]), "ex1.logits_backward")
     assert found.status == "missing"
-    assert found.message == "backprop_ninja.ipynb has no function logits_backward (it has logit_backward: a misspelling?)"
+    assert (
+        found.message == "backprop_ninja.ipynb has no function logits_backward (it has logit_backward: a misspelling?)"
+    )
 
 
 def test_helpers_imports_and_renamed_imports_travel_with_the_function(make_notebook):
@@ -242,3 +244,13 @@ def test_a_notebook_refuses_nothing_a_student_wrote_and_leaves_the_file_as_it_wa
     before = path.read_bytes()
     grade(path, ids=["ex2.cross_entropy_backward"])
     assert path.read_bytes() == before and not (Path(path).parent / "ex2_cross_entropy.py").exists()
+
+
+def test_a_hostile_notebook_costs_its_own_grade_only(make_notebook, tmp_path):
+    deep = "x = " + "(" * 200_000 + ")" * 200_000
+    growing = "a = (0,) * 9000\nb = a + a\nc = 10**4000 * 10**4000\nd = [[[[[[[[[[[[1]]]]]]]]]]]]"
+    path = make_notebook(cells=(deep, growing, "def h_backward(dh, h):\n    return " + "-" * 100_000 + "dh"))
+    report = grade(path, ids=["ex1.h_backward", "ex2.cross_entropy_backward"])
+    assert [i.status for i in report.items] == ["error", "passed"]
+    assert "does not compile: nested too deeply" in report.items[0].message
+    assert sum("does not compile" in n for n in report.notes) == 2

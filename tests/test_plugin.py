@@ -59,3 +59,11 @@ def test_submission_defaults_to_exercises_and_failures_carry_the_reason(tmp_path
 def test_a_missing_submission_folder_is_a_usage_error(tmp_path):
     run = run_pytest("--submission", str(tmp_path / "nope"), "-k", "ex2")
     assert run.returncode != 0 and "no folder" in run.stdout + run.stderr
+
+
+def test_pytest_grades_a_notebook_and_names_its_cells(make_notebook):
+    wrong = "def h_backward(dh, h):\n    raise ValueError('here')\n"
+    path = make_notebook(replace={"h_backward": wrong})
+    run = run_pytest("--submission", str(path), "-k", "h_backward or cross_entropy")
+    assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
+    assert "ValueError: here (cell" in run.stdout and "backprop_ninja.ipynb" in run.stdout

@@ -23,7 +23,7 @@ from grader.cli import main
 from grader.release import ReleaseError, gradescope, release
 from grader.rubric import load_rubric
 from grader.stubs import BEGIN, END, expected_stubs
-from tests.conftest import ROOT, SOLUTIONS
+from tests.conftest import SOLUTIONS
 
 INSTRUCTOR = """
 [exercises."ex4.training"]

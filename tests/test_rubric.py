@@ -67,7 +67,9 @@ RAISES_AT_ONE_SIZE = (
 )
 
 
-@pytest.mark.parametrize("setting, score", [("", 4 - 3), ("size_dependence = 0.5", 4 - 0.5), ('size_dependence = "all"', 0)])
+@pytest.mark.parametrize(
+    "setting, score", [("", 4 - 3), ("size_dependence = 0.5", 4 - 0.5), ('size_dependence = "all"', 0)]
+)
 def test_a_function_raising_at_one_size_loses_the_rubrics_size_dependence_points(
     tmp_path, make_submission, setting, score
 ):
