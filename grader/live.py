@@ -47,6 +47,7 @@ class Namespace:
     def __init__(self, namespace: dict[str, Any]):
         self.namespace = namespace
         self._closures: dict[str, Any] = {}  # the values of enclosing functions' variables the taken functions read
+        self._modules: list[dict[str, Any]] = []  # the globals of taken functions defined in a module of their own
         self._tensor_bytes = 0
 
     def function(self, name: str, fn: Any) -> Definition:
@@ -62,8 +63,9 @@ class Namespace:
     def resolve(self, name: str) -> Definition | Left | None:
         if name in self._closures:
             return self._definition(name, self._closures[name])
-        if name in self.namespace:
-            return self._definition(name, self.namespace[name])
+        for scope in (self.namespace, *self._modules):
+            if name in scope:
+                return self._definition(name, scope[name])
         if hasattr(builtins, name):
             return None
         return Left(name, "not defined in the notebook: run the cell that defines it")
@@ -112,6 +114,8 @@ class Namespace:
                 return None
         elif fn.__code__.co_name != name:
             source += f"\n{name} = {fn.__code__.co_name}\n"
+        if fn.__globals__ is not self.namespace and all(fn.__globals__ is not m for m in self._modules):
+            self._modules.append(fn.__globals__)  # a function imported from a .py file reads that file's globals
         for variable, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
                 self._closures.setdefault(variable, cell.cell_contents)

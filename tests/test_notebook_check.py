@@ -156,3 +156,10 @@ def test_train_network_with_a_stub_says_it_did_not_run(kernel):
     kernel.run("def mlp_backward(fwd):\n    raise NotImplementedError('write this function')\n")
     trained = kernel.eval("train_network(mlp_backward, steps=300)")
     assert not trained.reached and repr(trained) == "training did not run: mlp_backward is not implemented yet"
+
+
+def test_a_function_imported_from_a_file_takes_that_files_globals_along(kernel, tmp_path):
+    (tmp_path / "mine.py").write_text("import torch as T\nSCALE = 1.0\n\ndef h_backward(dh, h):\n    return SCALE * dh * (1 - T.square(h))\n")
+    kernel.run(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nfrom mine import h_backward\n")
+    result = kernel.eval("check(h_backward)")
+    assert result.passed, repr(result)
