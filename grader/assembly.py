@@ -38,6 +38,9 @@ class Definition:
     place: str = ""  # the cell it came from ("cell 7", "Cell In[5]"); "" when it has none
     line: int = 1  # the line of that cell where `source` begins
     reads: frozenset[str] = frozenset()  # the global names it reads
+    aliased: Definition | None = None  # for `f = g`: g's definition
+    order: int = 0  # where it stands in the notebook: a module holds its functions in that order
+    remark: str = ""  # what a student should know of it where it travels ("a tensor of the notebook")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,11 @@ class Left:
     """A name an exercise function reads that cannot travel with it, and why."""
 
     name: str
-    why: str  # "a tensor computed in cell 4", ...
+    why: str  # "set in cell 4 by code the grader does not run", ...
+    fix: str = "take it from the function's arguments: the grader runs your functions without the rest of the notebook"
 
+
+ARGUMENTS_FIX = Left("", "").fix
 
 Resolve = Callable[[str], "Definition | Left | None"]
 
@@ -83,7 +89,7 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
     if unknown:
         raise ValueError(f"not exercise functions: {', '.join(unknown)}")
     notes = list(notes)
-    left: dict[str, list[str]] = {}
+    left: dict[Definition | Left, list[str]] = {}  # what travelled with a remark, or stayed behind -> its readers
     candidates = [c for c in candidates if c not in FUNCTIONS]
     texts, spans = {}, {}
     renamed = {f: d.name for f, d in functions.items() if f != d.name}
@@ -95,10 +101,36 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
             [*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve, left
         )
         texts[module], spans[module] = _render(module, name, mine, taken)
-    for what, readers in left.items():
-        notes.append(f"{what}, read by {', '.join(sorted(set(readers)))}, stays behind: the grader runs your "
-                     "functions without the rest of the notebook, so use the function's arguments instead")  # fmt: skip
+    notes += _remarks(left)
     return Assembly(texts, Origins(name, spans, renamed), tuple(notes), tuple(sorted(functions)))
+
+
+def _remarks(found: dict[Definition | Left, list[str]]) -> list[str]:
+    """One note per reason and readers: the names that stayed behind (or travelled with a
+    remark), why, who reads them, and what to do."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for what, readers in found.items():
+        why, fix = (what.why, what.fix) if isinstance(what, Left) else (what.remark, "")
+        groups.setdefault((why, fix, tuple(sorted(set(readers)))), []).append(what.name)
+    notes = []
+    for (why, fix, readers), names in groups.items():
+        verb = (
+            ("travel" if len(names) > 1 else "travels")
+            if not fix
+            else "stay behind"
+            if len(names) > 1
+            else "stays behind"
+        )
+        if fix == ARGUMENTS_FIX and set(readers) <= {"manual_backward", "mlp_backward"}:
+            fix = f"take {'them' if len(names) > 1 else 'it'} from fwd ({', '.join(f'fwd.{n}' for n in names[:4])}{', ...' if len(names) > 4 else ''})"
+        notes.append(f"{', '.join(names)} ({why}), read by {', '.join(readers)}, {verb}" + (f": {fix}" if fix else ""))
+    return notes
+
+
+def stand_in(name: str, error: Exception, place: str = "", line: int = 1) -> Definition:
+    """A function the grader cannot take as written (its cell does not compile, its
+    source cannot be read): called, it raises what is wrong with it."""
+    return Definition(name, "function", f"def {name}(*args, **kwargs):\n    raise {error!r}\n", place, line)
 
 
 def _definition(resolve: Resolve, name: str) -> Definition | None:
@@ -106,7 +138,7 @@ def _definition(resolve: Resolve, name: str) -> Definition | None:
     return found if isinstance(found, Definition) else None
 
 
-def _closure(roots: list[Definition], resolve: Resolve, left: dict[str, list[str]]) -> list[Definition]:
+def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | Left, list[str]]) -> list[Definition]:
     """The roots and every definition they read, directly or through others; what they
     read that cannot travel goes into `left`, with its readers."""
     taken: dict[str, Definition] = {}
@@ -120,8 +152,10 @@ def _closure(roots: list[Definition], resolve: Resolve, left: dict[str, list[str
             found = resolve(read)
             if isinstance(found, Definition):
                 queue.append(found)
+                if found.remark:
+                    left.setdefault(found, []).append(definition.name)
             elif isinstance(found, Left):
-                left.setdefault(f"{found.name} ({found.why})", []).append(definition.name)
+                left.setdefault(found, []).append(definition.name)
     return list(taken.values())
 
 
@@ -132,7 +166,7 @@ def _render(module: str, name: str, mine: dict[str, Definition],
     to theirs; and the spans of the lines that came from cells."""
     lines = HEADER.format(name=name).splitlines()
     spans = []
-    ordered = sorted(taken, key=lambda d: KINDS.index(d.kind))
+    ordered = sorted(taken, key=lambda d: (KINDS.index(d.kind), d.order))
     for d in ordered:
         source = d.source
         exported = [f for f, m in mine.items() if m is d and f != d.name]

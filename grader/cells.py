@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 import json
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.assembly import FUNCTIONS, Assembly, Definition, Left, assemble, global_reads, literal
+from grader.assembly import FUNCTIONS, Assembly, Definition, Left, assemble, global_reads, literal, stand_in
 from grader.submissions import SubmissionError
 
 SUFFIX = ".ipynb"
@@ -94,6 +95,7 @@ class Namespace:
         self.notes: list[str] = []
         self._plain: dict[str, Any] = {}  # the values of the names bound to plain values
         self._stars: list[str] = []
+        self._order = itertools.count()
         for cell, place in cells:
             self._read(cell, place)
 
@@ -104,11 +106,17 @@ class Namespace:
             return Definition(name, "import", "\n".join(self._stars))
         if hasattr(builtins, name):
             return None
-        return Left(name, "not defined at the top level of any code cell")
+        return Left(name, "not defined at the top level of any code cell", "define it at the top level of a cell")
 
     def functions(self) -> dict[str, Definition]:
-        """The exercise functions the notebook defines, each by its last definition."""
-        return {n: d for n, d in self.bound.items() if n in FUNCTIONS and _is_function(d)}
+        """The exercise functions the notebook defines, each by its last definition (one
+        bound to another function, by `f = g` or by `check("id", g)`, is that function)."""
+        found = {n: d for n, d in self.bound.items() if n in FUNCTIONS and _is_function(d)}
+        for name, definition in found.items():
+            while definition.aliased is not None:
+                definition = definition.aliased
+            found[name] = definition
+        return found
 
     def _read(self, cell: Cell, place: str) -> None:
         text = python(cell.source)
@@ -128,13 +136,43 @@ class Namespace:
                 self.defined.setdefault(node.name, []).append(place)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 self._imports(node, place)
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and self._values(node, place):
-                continue
-            else:
+            elif not (self._alias(node, place) or self._lambda(node, place, lines) or self._values(node, place)):
                 for name in _bound_names(node):
                     self._bind(Left(name, f"set in {place} by code the grader does not run"))
 
+    def _alias(self, node: ast.stmt, place: str) -> bool:
+        """`f = g` or `check("ex2.cross_entropy_backward", g)` where g is a function the
+        notebook defines: f (or the id's function) is g, under another name."""
+        target = value = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        call = node.value if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else None
+        if call is not None and getattr(call.func, "id", getattr(call.func, "attr", None)) == "check":
+            first = call.args[0] if call.args else None
+            function = _function_of(first.value) if isinstance(first, ast.Constant) else None
+            target, value = function, call.args[1] if len(call.args) == 2 else None
+        found = self.bound.get(value.id) if isinstance(value, ast.Name) and target else None
+        if not _is_function(found) or found.name == target:
+            return False
+        if target in FUNCTIONS:
+            self.defined.setdefault(target, []).append(place)
+        self._bind(Definition(target, "function", f"{target} = {found.name}\n", place, node.lineno,
+                              frozenset({found.name}), found))  # fmt: skip
+        return True
+
+    def _lambda(self, node: ast.stmt, place: str, lines: list[str]) -> bool:
+        """`f = lambda ...`: a function, as a def is."""
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and len(node.targets) == 1):
+            return False
+        if not isinstance(node.targets[0], ast.Name):
+            return False
+        source = "".join(lines[node.lineno - 1 : node.end_lineno])
+        self._bind(Definition(node.targets[0].id, "function", source, place, node.lineno, global_reads(source)))
+        return True
+
     def _bind(self, found: Definition | Left, value: Any = None) -> None:
+        if isinstance(found, Definition):
+            found = replace(found, order=next(self._order))
         self.bound[found.name] = found
         self._plain.pop(found.name, None)
         if isinstance(found, Definition) and found.kind == "value":
@@ -151,9 +189,11 @@ class Namespace:
             name = alias.asname or alias.name.split(".")[0]
             self._bind(Definition(name, "import", ast.unparse(single), place, node.lineno))
 
-    def _values(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, place: str) -> bool:
+    def _values(self, node: ast.stmt, place: str) -> bool:
         """Bind the names of an assignment of plain values (numbers, strings, tuples of
         them, arithmetic on the values bound before); False when it is not one."""
+        if not isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            return False
         values = self._plain
         try:
             if isinstance(node, ast.AugAssign):
@@ -182,10 +222,12 @@ class Namespace:
         line = getattr(error, "lineno", None) or 1
         why = getattr(error, "msg", None) or str(error) or "nested too deeply for Python's parser"
         self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded")
+        lines = text.splitlines()
+        shown = lines[line - 1] if 0 < line <= len(lines) else ""
         for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.MULTILINE):
-            message = f"{place} does not compile: {why}"
-            stand_in = f"def {match[1]}(*args, **kwargs): raise SyntaxError({message!r})\n"
-            self._bind(Definition(match[1], "function", stand_in, place, line))
+            self._bind(
+                stand_in(match[1], SyntaxError(why, (place, line, getattr(error, "offset", None), shown)), place)
+            )
             self.defined.setdefault(match[1], []).append(place)
 
 
@@ -241,6 +283,15 @@ def _small_enough(op: ast.operator, left: Any, right: Any) -> None:
         counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
         if sizes and counts and sizes[0] * counts[0] > MAX_VALUE:
             raise _NotPlain
+
+
+def _function_of(item_id: object) -> str | None:
+    """The exercise function of an id, if it is one."""
+    from grader.catalogue import ITEM_BY_ID, TRAINING
+
+    if item_id == TRAINING.id:
+        return TRAINING.function
+    return ITEM_BY_ID[item_id].exercise.function if item_id in ITEM_BY_ID else None
 
 
 def _is_function(found: Definition | Left | None) -> bool:

@@ -21,16 +21,17 @@ class Kind:
 
 
 CRASH_HINT = "return the gradient; do not exit or kill the process"
-EXCEPTION_HINT = "run it on the trial's shapes yourself, e.g. backprop-ninja check ID --no-sandbox"
+EXCEPTION_HINT = "see every trial, and debug it in this process: backprop-ninja check {id} --no-sandbox"
 TIMEOUT_HINT = "look for an endless loop, or a loop over every entry"
 
 KINDS: dict[str, Kind] = {
     "missing_module": Kind("the module file is not in the submission", "missing", "missing",
-                           "keep the module and function names of the stubs", final_at_import=True),
-    "import_error": Kind("the module does not compile or import", "exception", "error", EXCEPTION_HINT,
+                           "name each module and function as the stubs do", final_at_import=True),
+    "import_error": Kind("the code does not compile, or its module does not import", "exception", "error",
+                         "fix the line it names: the code must run before its functions can be graded",
                          final_at_import=True),
     "missing_function": Kind("the module has no such function", "missing", "missing",
-                             "keep the module and function names of the stubs"),
+                             "name each function as its stub does"),
     "not_implemented": Kind("the function still raises NotImplementedError", "not_implemented", "not_implemented",
                             ""),
     "exception": Kind("the function raised an exception", "exception", "error", EXCEPTION_HINT, retried=True),

@@ -194,10 +194,9 @@ class Grader:
         ):
             scores = {item.id: self._score(item, []).score for item in exercise.items}
             cost = min(self.rubric.size_dependence, sum(scores.values()))
-            total = sum(scores.values()) or 1.0
             trial, failure = outcome.failures[0]
             found = SizeDependence(exercise.function, trial, failure, self._size_hint(exercise), cost,
-                                   {i: cost * s / total for i, s in scores.items()}, exercise.items[0].id)  # fmt: skip
+                                   _shares(cost, scores), exercise.items[0].id)  # fmt: skip
         self._sized[key] = found
         return found
 
@@ -311,6 +310,17 @@ class Grader:
         return diagnose_trial(name, got.detach().double(), run.reference[key], clue)
 
 
+def _shares(cost: float, scores: dict[str, float]) -> dict[str, float]:
+    """`cost` split among ids in proportion to their scores, to the 6 decimals a score
+    keeps, the last taking what rounding left so that the shares add up to it."""
+    total = sum(scores.values()) or 1.0
+    shares = {i: round(cost * s / total, 6) for i, s in scores.items()}
+    if shares:
+        last = list(shares)[-1]
+        shares[last] = round(cost - sum(v for i, v in shares.items() if i != last), 6)
+    return shares
+
+
 @dataclass(frozen=True)
 class SizeDependence:
     """A function that raised at some sizes and returned at others: the points it loses
@@ -330,8 +340,11 @@ class SizeDependence:
         score = round(max(result.score - taken, 0.0), 6)
         if result.id == self.first:
             shared = f", shared among its {len(self.charged)} ids ({taken:.2g} here)" if len(self.charged) > 1 else ""
+            lost = (
+                f", it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}" if self.cost else ""
+            )
             message = (f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
-                       f"returned, it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}")  # fmt: skip
+                       f"returned{lost}")  # fmt: skip
         else:
             message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
         if result.status != "passed":
@@ -452,6 +465,8 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
             keys = [k for k in value if isinstance(k, str) and k not in names]
             near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
             spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
+            if not near and name in exercise.zero_scale:
+                spelled = f" (its gradient is zero, and still needs its key: torch.zeros_like(fwd.{name}))"
             return NotReturned(
                 name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
             )
@@ -502,7 +517,9 @@ def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = 
             return ungraded(name, rubric, ids, seed, "error", why)
 
 
-def ungraded(submission: Path | str, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str) -> Report:
+def ungraded(
+    submission: Path | str, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str
+) -> Report:
     """A report for a submission that could not be graded: every id zero, with why."""
     wanted = set(rubric.graded if ids is None else ids)
     items = tuple(ItemResult(i, 0.0, rubric.points[i], status, why) for i in catalogue.IDS if i in wanted)

@@ -68,7 +68,7 @@ class Namespace:
                 return self._definition(name, scope[name])
         if hasattr(builtins, name):
             return None
-        return Left(name, "not defined in the notebook: run the cell that defines it")
+        return Left(name, "not defined in the notebook", "run the cell that defines it")
 
     def _definition(self, name: str, value: Any) -> Definition | Left:
         if isinstance(value, types.ModuleType):
@@ -102,26 +102,30 @@ class Namespace:
         return Left(name, f"a {type(value).__name__} the grader cannot take along")
 
     def _source(self, name: str, fn: types.FunctionType) -> Definition | None:
-        """`fn` as the source that defines it under `name`, from its cell."""
+        """`fn` as the source that defines it under `name`, from its cell (decorators
+        included), or from the notebook's history where its cell ran under a magic."""
+        base = inspect.unwrap(fn)
         try:
             lines, first = inspect.getsourcelines(fn)
+            place = _place(base.__code__.co_filename)
         except (OSError, TypeError):
+            lines, first, place = _from_history(base.__code__.co_name)
+        if not lines:
             return None
         source = textwrap.dedent("".join(lines))
-        if fn.__code__.co_name == "<lambda>":
+        if base.__code__.co_name == "<lambda>":
             source = _lambda(source, name)
             if source is None:
                 return None
-        elif fn.__code__.co_name != name:
-            source += f"\n{name} = {fn.__code__.co_name}\n"
-        if fn.__globals__ is not self.namespace and all(fn.__globals__ is not m for m in self._modules):
-            self._modules.append(fn.__globals__)  # a function imported from a .py file reads that file's globals
-        for variable, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        elif base.__code__.co_name != name:
+            source += f"\n{name} = {base.__code__.co_name}\n"
+        if base.__globals__ is not self.namespace and all(base.__globals__ is not m for m in self._modules):
+            self._modules.append(base.__globals__)  # a function imported from a .py file reads that file's globals
+        for variable, cell in zip(base.__code__.co_freevars, base.__closure__ or ()):
             try:
                 self._closures.setdefault(variable, cell.cell_contents)
             except ValueError:  # an enclosing variable not bound yet
                 continue
-        place = _place(fn.__code__.co_filename)
         return Definition(name, "function", source, place, first if place else 1, global_reads(source))
 
     def _tensor(self, name: str, value: Any) -> Definition | Left:
@@ -136,7 +140,11 @@ class Namespace:
         sys.modules["torch"].save(value.detach().cpu().contiguous().clone(), buffer)
         data = base64.b64encode(buffer.getvalue()).decode()
         load = f'__import__("torch").load(__import__("io").BytesIO(__import__("base64").b64decode("{data}")), weights_only=True)'
-        return Definition(name, "value", f"{name} = {load}")
+        remark = ""
+        if value.numel() > 1:  # a constant is harmless; a batch's tensor fits one size only
+            remark = (f"a tensor of the notebook, {' x '.join(map(str, value.shape))}: a backward function that "
+                      "reads it is right at its sizes only; take what it needs from the arguments")  # fmt: skip
+        return Definition(name, "value", f"{name} = {load}", remark=remark)
 
 
 def _lambda(source: str, name: str) -> str | None:
@@ -149,6 +157,30 @@ def _lambda(source: str, name: str) -> str | None:
     if len(found) != 1:
         return None
     return f"{name} = {ast.get_source_segment(source, found[0])}\n"
+
+
+def _from_history(function: str) -> tuple[list[str], int, str]:
+    """The lines of the def of `function` in the last cell of IPython's history that
+    defines it, the line it starts on, and the cell ("Cell In[7]"): for a cell that ran
+    under a magic (%%time), whose code Python cannot find again."""
+    from grader.cells import python
+
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    history = getattr(shell, "history_manager", None)
+    inputs = getattr(history, "input_hist_raw", None) or []  # as typed: In holds the cells as IPython rewrote them
+    for count in range(len(inputs) - 1, 0, -1):
+        text = python(inputs[count] or "")
+        if not text or f"def {function}" not in text:
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in reversed(tree.body):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                return text.splitlines(keepends=True)[first - 1 : node.end_lineno], first, f"Cell In[{count}]"
+    return [], 1, ""
 
 
 def _place(filename: str) -> str:

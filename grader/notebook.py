@@ -30,7 +30,7 @@ import torch
 
 from grader import catalogue, reports
 from grader import train as training
-from grader.assembly import FUNCTIONS, assemble
+from grader.assembly import FUNCTIONS, assemble, stand_in
 from grader.grading import grade
 from grader.live import Namespace, SourceError
 from grader.results import ItemResult, Report
@@ -80,8 +80,10 @@ class Checked:
         report = reports.sanitized(self.report)
         if not self._one:
             return reports.table(report).rstrip("\n")
-        lines = [f"note: {note}" for note in report.notes]
-        lines += [reports.checked(item, trials=False).rstrip("\n") for item in report.items]
+        lines, shown = [f"note: {note}" for note in report.notes], set()
+        for item in report.items:  # one traceback, shown once: the 26 keys of manual_backward may share it
+            lines.append(reports.checked(item, trials=False, detail=item.detail not in shown).rstrip("\n"))
+            shown.add(item.detail)
         if len(report.items) > 1:
             right = sum(item.status == "passed" for item in report.items)
             lines.append(f"{self.functions[0]}: {reports.points(report.score)}/{reports.points(report.max_score)} "
@@ -105,7 +107,7 @@ def check(what: Callable[..., Any] | str | None = None, function: Callable[..., 
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     functions = _chosen(what, function, namespace)
     ids = _ids(what, functions, rubric)
-    handed = _handed(functions, namespace)
+    handed = _handed(functions, namespace, lenient=what is None)
     try:
         with _kernel_kept():
             report = grade(handed, rubric, ids, sandbox, _SEED if seed is None else seed)
@@ -168,13 +170,19 @@ class Trained:
         return f'{reports.STYLE}<div class="bpn">{notes}{lines}{image}</div>'
 
 
-def _handed(functions: dict[str, Any], namespace: dict[str, Any]) -> Handed:
-    """The functions to grade, with what they read, written as modules for grading."""
+def _handed(functions: dict[str, Any], namespace: dict[str, Any], lenient: bool = False) -> Handed:
+    """The functions to grade, with what they read, written as modules for grading. A
+    function whose source cannot be read stops the check, or (`lenient`, when checking
+    everything) fails its own ids with the reason."""
     live = Namespace(namespace)
-    try:
-        definitions = {name: live.function(name, fn) for name, fn in functions.items()}
-    except SourceError as error:
-        raise CheckError(str(error)) from None
+    definitions = {}
+    for name, fn in functions.items():
+        try:
+            definitions[name] = live.function(name, fn)
+        except SourceError as error:
+            if not lenient:
+                raise CheckError(str(error)) from None
+            definitions[name] = stand_in(name, RuntimeError(str(error)))
     others = [n for n, v in namespace.items() if callable(v) and getattr(v, "__module__", None) == "__main__"]
     assembly = assemble(definitions, live.resolve, NAME, candidates=others)
     return Handed(NAME, assembly.written(), assembly.origins, assembly.notes, written=True)

@@ -129,7 +129,7 @@ def cmp_line(c: Comparison) -> str:
             f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}")  # fmt: skip
 
 
-def checked(result: ItemResult, trials: bool = True) -> str:
+def checked(result: ItemResult, trials: bool = True, detail: bool = True) -> str:
     """One id as `check` shows it: the verdict and the reason, a cmp line per gradient
     (per trial, or the one that says the most), the diagnosis and, for an error, the
     traceback."""
@@ -144,7 +144,7 @@ def checked(result: ItemResult, trials: bool = True) -> str:
             f"diagnosis: {result.diagnosis.code}"
             + (f"; hint: {result.diagnosis.hint}" if result.diagnosis.hint else "")
         )
-    if result.detail and not waiting:
+    if detail and result.detail and not waiting:
         lines.append(result.detail.rstrip())
     return "\n".join(lines) + "\n"
 
@@ -358,7 +358,10 @@ def html_body(report: Report, lines: bool = False) -> str:
     waiting = [i for i in report.items if i.status in ("not_implemented", "missing", "not_graded")]
     wrong = [i for i in report.items if i.status != "passed" and i not in waiting]
     wrong.sort(key=lambda item: not any(g.example is not None for g in item.gradients))
-    sections = [_section(item, pictures) for item in wrong]
+    sections, shown = [], set()  # one traceback, shown once: the 26 keys of manual_backward may share it
+    for item in wrong:
+        sections.append(_section(item, pictures, item.detail not in shown))
+        shown.add(item.detail)
     if waiting:
         listed = "".join(f'<li id="{escape(i.id)}">{escape(i.id)}: {escape(i.message)}</li>' for i in waiting)
         sections.append(f"<section><h2>not there yet</h2><ul>{listed}</ul></section>")
@@ -384,7 +387,7 @@ def html_body(report: Report, lines: bool = False) -> str:
     return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
 
 
-def _section(item: ItemResult, pictures: Any) -> str:
+def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
     """One wrong id: its diagnosis, the picture of each wrong gradient, its details."""
     d = item.diagnosis
     figures = []
@@ -398,7 +401,11 @@ def _section(item: ItemResult, pictures: Any) -> str:
                        f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
     code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
     hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
-    detail = f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>" if item.detail else ""
+    detail = (
+        f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>"
+        if detail and item.detail
+        else ""
+    )
     return (f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
             f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
 

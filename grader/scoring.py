@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from grader.calls import Failure
@@ -49,7 +50,8 @@ def score_item(
         if seen is not None and diagnosis.code == "size_dependent":  # both: neither hides the other
             diagnosis = Diagnosis(seen.code, f"{seen.message} [{seen.trial}]; and {diagnosis.message}",
                                   f"{seen.hint}; and {diagnosis.hint}", seen.gradient, trial)  # fmt: skip
-        located = status in ("missing", "not_implemented", "not_graded")
+        located = status in ("missing", "not_implemented", "not_graded") or failure.kind == "import_error"
+        diagnosis = replace(diagnosis, hint=diagnosis.hint.replace("{id}", item_id))
         message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)

@@ -196,3 +196,11 @@ def test_arguments_holding_nan_that_a_function_leaves_alone_are_not_called_modif
         "ex2_cross_entropy", "cross_entropy_backward", {"logits": logits, "Yb": torch.zeros(4, dtype=torch.long)}
     )
     assert call.failure is None
+
+
+def test_a_zero_gradient_left_out_of_the_dict_is_told_it_still_needs_its_key(make_submission):
+    left_out = (
+        "_manual = manual_backward\ndef manual_backward(fwd):\n    g = _manual(fwd)\n    del g['b1']\n    return g\n"
+    )
+    report = grade(make_submission(append={"ex1_atomic": left_out}), ids=["ex1.manual_backward.b1"])
+    assert "its gradient is zero, and still needs its key: torch.zeros_like(fwd.b1)" in report.items[0].message

@@ -91,6 +91,14 @@ def test_globals_helpers_lambdas_and_small_tensors_travel_with_the_function(kern
     assert result.passed and result.report.notes == ()
 
 
+def test_a_tensor_of_the_notebook_travels_and_the_check_says_it_fits_one_size(kernel):
+    kernel.run("h_seen = torch.rand(32, 64)\ndef h_backward(dh, h):\n    return dh * (1 - h_seen**2)\n")
+    result = kernel.eval("check(h_backward)")
+    (note,) = result.report.notes
+    assert note.startswith("h_seen (a tensor of the notebook, 32 x 64: a backward function that reads it is right")
+    assert note.endswith("read by h_backward, travels") and not result.passed
+
+
 def test_what_cannot_travel_stays_behind_and_the_check_says_so(kernel):
     kernel.run("Xtr = torch.zeros(1000, 1000)\ng = torch.Generator()\n"
                "def h_backward(dh, h):\n    return dh * (1 - h**2) + 0 * Xtr.sum() + 0 * torch.rand(1, generator=g)\n")  # fmt: skip
@@ -159,7 +167,21 @@ def test_train_network_with_a_stub_says_it_did_not_run(kernel):
 
 
 def test_a_function_imported_from_a_file_takes_that_files_globals_along(kernel, tmp_path):
-    (tmp_path / "mine.py").write_text("import torch as T\nSCALE = 1.0\n\ndef h_backward(dh, h):\n    return SCALE * dh * (1 - T.square(h))\n")
+    (tmp_path / "mine.py").write_text(
+        "import torch as T\nSCALE = 1.0\n\ndef h_backward(dh, h):\n    return SCALE * dh * (1 - T.square(h))\n"
+    )
     kernel.run(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nfrom mine import h_backward\n")
     result = kernel.eval("check(h_backward)")
     assert result.passed, repr(result)
+
+
+def test_a_decorated_function_is_checked_as_written_decorator_and_all(kernel):
+    kernel.run("@torch.no_grad()\n" + solution("h_backward").replace("import torch\n", ""))
+    assert kernel.eval("check(h_backward)").passed
+
+
+def test_one_error_under_every_key_of_manual_backward_is_shown_once(kernel):
+    kernel.run("def manual_backward(fwd):\n    raise ValueError('not yet')\n")
+    result = kernel.eval("check(manual_backward)")
+    assert len(result.items) == 26 and repr(result).count("Traceback") == 1
+    assert result._repr_html_().count("<details>") == 1

@@ -25,6 +25,7 @@ MISTAKE = (
 )
 RAISES = "def h_raises(dh, h):\n    scale = 2\n    raise ValueError('not yet')\n"
 STUCK = "def stuck(dh, h):\n    while True:\n        pass\n"
+TIMED = "%%time\ndef timed_h(dh, h):\n    return dh * (1 - h**2)\n"  # a cell magic: Python cannot find its source
 
 
 def execute(nb: dict, folder: Path) -> nbformat.NotebookNode:
@@ -66,7 +67,8 @@ def with_solutions(tmp_path_factory):
     (folder / "quick.toml").write_text("[limits]\nwall_time = 2\ncpu_time = 2\n")
     modules = {p.name: p.read_text() for p in SOLUTIONS.glob("*.py")}
     more = (MISTAKE, 'check("ex2.cross_entropy_backward", my_dlogits)', RAISES, 'check("ex1.h_backward", h_raises)',
-            STUCK, 'check("ex1.h_backward", stuck, rubric="quick.toml")', "print('the kernel runs on')")  # fmt: skip
+            STUCK, 'check("ex1.h_backward", stuck, rubric="quick.toml")', TIMED, 'check("ex1.h_backward", timed_h)',
+            "print('the kernel runs on')")  # fmt: skip
     return execute(notebook_of(modules, cells=more), folder)
 
 
@@ -109,6 +111,11 @@ def test_an_endless_loop_is_stopped_at_the_time_limit_and_the_kernel_runs_on(wit
     cell = next(c for c in with_solutions.cells if c.source.endswith('rubric="quick.toml")'))
     assert "time limit" in text(cell)
     assert "the kernel runs on" in text(with_solutions.cells[-1])
+
+
+def test_a_function_defined_under_a_cell_magic_is_checked_from_the_cells_history(with_solutions):
+    cell = next(c for c in with_solutions.cells if c.source.endswith("timed_h)"))
+    assert "ex1.h_backward: 1/1 passed" in text(cell)
 
 
 def test_a_check_renders_in_a_browser_as_the_readme_shows_it(with_solutions, browser, tmp_path):

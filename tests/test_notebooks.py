@@ -98,7 +98,11 @@ def test_a_cell_that_does_not_compile_costs_its_own_functions_only(make_notebook
     path = make_notebook(replace={"logits_backward": broken})
     report = grade(path, ids=["ex1.logits_backward", "ex1.h_backward"])
     found = item(report, "ex1.logits_backward")
-    assert found.status == "error" and "does not compile: expected ':'" in found.message
+    nb = json.loads(path.read_text())
+    index = next(i for i, c in enumerate(nb["cells"], start=1) if c["source"] == broken)
+    assert found.status == "error" and found.message == f"SyntaxError: expected ':' (cell {index}, line 1)"
+    assert found.detail.startswith(f'  File "cell {index}", line 1\n    def logits_backward(dlogits, h, W2)\n')
+    assert "fix the line it names" in found.diagnosis.hint
     assert item(report, "ex1.h_backward").status == "passed"
     assert any("does not compile" in n for n in report.notes)
 
@@ -252,5 +256,26 @@ def test_a_hostile_notebook_costs_its_own_grade_only(make_notebook, tmp_path):
     path = make_notebook(cells=(deep, growing, "def h_backward(dh, h):\n    return " + "-" * 100_000 + "dh"))
     report = grade(path, ids=["ex1.h_backward", "ex2.cross_entropy_backward"])
     assert [i.status for i in report.items] == ["error", "passed"]
-    assert "does not compile: nested too deeply" in report.items[0].message
+    assert "SyntaxError: nested too deeply for Python's parser (cell" in report.items[0].message
     assert sum("does not compile" in n for n in report.notes) == 2
+
+
+def test_a_lambda_and_another_name_for_a_function_travel_as_functions(make_notebook):
+    helpers = "ones = lambda t: torch.ones_like(t)\n\ndef dtanh(h):\n    return ones(h) - h**2\n\nderivative = dtanh\n"
+    uses = "def h_backward(dh, h):\n    return dh * derivative(h)\n"
+    path = make_notebook(replace={"h_backward": uses}, cells=(helpers,))
+    report = grade(path, ids=["ex1.h_backward"])
+    assert report.passed and report.notes == ()
+
+
+def test_a_check_cell_naming_a_function_grades_that_function_in_place_of_the_stub(make_notebook):
+    stub = "def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n"
+    mine = RIGHT_CE.replace("def cross_entropy_backward(", "def my_dlogits(")
+    path = make_notebook(replace={"cross_entropy_backward": stub},
+                         cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)'))  # fmt: skip
+    assert grade(path, ids=["ex2.cross_entropy_backward"]).passed
+    later = make_notebook(replace={"cross_entropy_backward": stub}, name="later.ipynb",
+                          cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)', stub))  # fmt: skip
+    assert (
+        item(grade(later, ids=["ex2.cross_entropy_backward"]), "ex2.cross_entropy_backward").status == "not_implemented"
+    )

@@ -93,7 +93,9 @@ class StudentCode:
                 spec.loader.exec_module(module)
         except SyntaxError as error:
             where = f"{Path(error.filename or path).name}, line {error.lineno}"
-            return Failure("import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error, self.folder))
+            return Failure(
+                "import_error", f"{name}.py does not compile: {error.msg} ({where})", _traceback(error, self.folder)
+            )
         except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
             failure = self._failure(error)
             return Failure(
@@ -239,6 +241,8 @@ class StudentCode:
             ), detail)  # fmt: skip
         if isinstance(error, SystemExit):
             return Failure("exited", f"called sys.exit({error.code!r}): return the gradient instead", detail)
+        if isinstance(error, SyntaxError):  # code that does not compile, whatever the sizes: as at import
+            return Failure("import_error", describe(error, self.folder), detail)
         if isinstance(error, KeyboardInterrupt):
             return Failure("exited", f"raised KeyboardInterrupt ({describe(error, self.folder)})", detail)
         message = describe(error, self.folder)
@@ -285,7 +289,7 @@ def describe(error: BaseException, folder: Path) -> str:
     """The exception and the line of the student's code it came from."""
     text = f"{type(error).__name__}: {error}".rstrip(": ")
     frames = _students_frames(error, folder)
-    if frames:
+    if frames and not (isinstance(error, SyntaxError) and error.filename):  # it names its own place
         last = frames[-1]
         text += f" ({Path(last.filename).name}, line {last.lineno}, in {last.name})"
     return text
@@ -303,7 +307,10 @@ def _students_frames(error: BaseException, folder: Path) -> list[traceback.Frame
 
 def _traceback(error: BaseException, folder: Path | None = None) -> str:
     """The exception's traceback from the student's first frame on: the grader's own
-    frames that called it say nothing to a student."""
+    frames that called it say nothing to a student. Code that does not compile shows its
+    line, not the frames that compiled it."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return "".join(traceback.format_exception_only(type(error), error))
     tb = error.__traceback__
     while folder is not None and tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().parent != folder:
         tb = tb.tb_next
