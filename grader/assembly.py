@@ -22,10 +22,12 @@ from pathlib import Path
 from grader.catalogue import EXERCISES, MODULES
 from grader.origins import Origins, Span
 
-HEADER = "# Written by backprop-ninja from {name}: its exercise functions and what they read.\n"
+HEADER = "# Written by backprop-ninja from a notebook: its exercise functions and what they read.\n"
 # Exercise function -> its module, for every function a student writes.
 FUNCTIONS: dict[str, str] = {e.function: e.module for e in EXERCISES}
 KINDS = ("import", "value", "function")  # the order a module holds them in
+MAX_VALUES = 2**20  # characters of the plain values a notebook's functions may take along, in all
+MAX_NOTES = 20
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
         raise ValueError(f"not exercise functions: {', '.join(unknown)}")
     notes = list(notes)
     left: dict[Definition | Left, list[str]] = {}  # what travelled with a remark, or stayed behind -> its readers
+    budget = [MAX_VALUES]  # characters of plain values all the modules may still take
     candidates = [c for c in candidates if c not in FUNCTIONS]
     texts, spans = {}, {}
     renamed = {f: d.name for f, d in functions.items() if f != d.name}
@@ -98,10 +101,12 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
         missing = [f for f, m in FUNCTIONS.items() if m == module and f not in mine]
         near = {c for f in missing for c in difflib.get_close_matches(f, candidates, 1, 0.85)}
         taken = _closure(
-            [*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve, left
+            [*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve, left, budget
         )
         texts[module], spans[module] = _render(module, name, mine, taken)
     notes += _remarks(left)
+    if len(notes) > MAX_NOTES:
+        notes = [*notes[:MAX_NOTES], f"and {len(notes) - MAX_NOTES:,} more notes like these"]
     return Assembly(texts, Origins(name, spans, renamed), tuple(notes), tuple(sorted(functions)))
 
 
@@ -138,9 +143,11 @@ def _definition(resolve: Resolve, name: str) -> Definition | None:
     return found if isinstance(found, Definition) else None
 
 
-def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | Left, list[str]]) -> list[Definition]:
+def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | Left, list[str]],
+             budget: list[int]) -> list[Definition]:  # fmt: skip
     """The roots and every definition they read, directly or through others; what they
-    read that cannot travel goes into `left`, with its readers."""
+    read that cannot travel (plain values past the `budget` of characters among them)
+    goes into `left`, with its readers."""
     taken: dict[str, Definition] = {}
     queue = list(roots)
     while queue:
@@ -150,6 +157,11 @@ def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | 
         taken[definition.name] = definition
         for read in sorted(definition.reads - taken.keys()):
             found = resolve(read)
+            if isinstance(found, Definition) and found.kind == "value":
+                budget[0] -= len(found.source)
+                if budget[0] < 0:
+                    found = Left(found.name, f"a value too large to travel with a function, with the others: "
+                                 f"{MAX_VALUES:,} characters at most", "compute it in the function")  # fmt: skip
             if isinstance(found, Definition):
                 queue.append(found)
                 if found.remark:
@@ -164,7 +176,7 @@ def _render(module: str, name: str, mine: dict[str, Definition],
     """The module's text: its imports, values and functions in that order (each kind in
     the notebook's order), then the exercise functions that go by another name bound
     to theirs; and the spans of the lines that came from cells."""
-    lines = HEADER.format(name=name).splitlines()
+    lines = HEADER.splitlines()
     spans = []
     ordered = sorted(taken, key=lambda d: (KINDS.index(d.kind), d.order))
     for d in ordered:
@@ -174,13 +186,12 @@ def _render(module: str, name: str, mine: dict[str, Definition],
             source = _renamed(source, d.name, exported[0])  # so that the source scans find the def by its name
         lines.append("")
         start = len(lines) + 1
-        lines += source.rstrip("\n").splitlines()
+        lines += source.rstrip("\n").split("\n")  # Python's line ends only: U+2028 in a comment is no line end
         if d.place:
             spans.append(Span(start, len(lines), d.place, d.line))
-        for other in exported[1:] if d.kind == "function" else exported:
-            lines.append(f"{other} = {d.name}")
         if exported and d.kind == "function":
             lines.append(f"{d.name} = {exported[0]}")  # the function may call itself by its own name
+        lines += [f"{other} = {d.name}" for other in (exported[1:] if d.kind == "function" else exported)]
     return "\n".join(lines) + "\n", tuple(spans)
 
 

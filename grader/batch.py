@@ -35,7 +35,7 @@ from grader.catalogue import IDS
 from grader.files import write_atomically
 from grader.rubric import Rubric
 from grader.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
-from grader.text import csv_cell
+from grader.text import csv_cell, one_line
 from grader.trials import new_seed
 
 REPORTS = "reports"
@@ -140,7 +140,7 @@ def run(
     if sandbox and require is not False:
         _check_confinement(require)
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
-    names = [name_of(p) for p in submissions]
+    names = [one_line(name_of(p)) for p in submissions]  # as the gradebook shows them
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     if duplicates:
         raise SubmissionError(f"two submissions would share the report name {duplicates[0]!r}: rename one of them")

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import errno
 import itertools
 import json
 import operator
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,12 +27,16 @@ from typing import Any
 from grader.assembly import FUNCTIONS, Assembly, Definition, Left, assemble, global_reads, literal, stand_in
 from grader.submissions import SubmissionError
 
-SUFFIX = ".ipynb"
-MAX_NOTEBOOK = 64 * 2**20  # bytes: its outputs (pictures) may be large; the grader reads only its code
+MAX_NOTEBOOK = 32 * 2**20  # bytes: its outputs (pictures) may be large; the grader reads only its code
+MAX_CODE = 2 * 2**20  # characters of code in all its cells: a notebook of exercises holds a few hundred lines
 # Cell magics whose body is Python; the body of any other (%%bash, %%writefile) is not.
 PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")
-_SHELL = re.compile(r"^(\s*)(?:[%!]|[\w.]+\?\??\s*$|[\w.,\s\[\]()*]+=\s*[%!])")
+# After the indentation: a magic or shell line, `help?`, or `files = !ls`.
+_SHELL = re.compile(r"[%!]|[\w.]+\?\??[ \t]*$|[\w.,\[\]()* \t]+=[ \t]*[%!]")
+_LINE_END = re.compile(r"\r\n|\r|\n")  # Python's, not str.splitlines's (U+2028 in a comment is no line end)
 MAX_VALUE = 10_000  # elements of a plain value the grader evaluates
+MAX_INT_BITS = 65_536  # of an int the grader computes
+ADVICE = "hand in the .ipynb file as Jupyter or Colab saves it (in Colab: File > Download > Download .ipynb)"
 
 
 class NotebookError(SubmissionError):
@@ -43,24 +50,12 @@ class Cell:
 
 
 def read(path: Path) -> list[Cell]:
-    """The code cells of the notebook at `path`."""
-    advice = "hand in the .ipynb file as Jupyter or Colab saves it (in Colab: File > Download > Download .ipynb)"
-    try:
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK:
-            raise NotebookError(f"{path.name} is {size:,} bytes, more than a notebook of exercises needs (at most "
-                                f"{MAX_NOTEBOOK:,}): clear its outputs (Edit > Clear outputs of all cells) and save it")  # fmt: skip
-        data = json.loads(path.read_bytes())
-    except json.JSONDecodeError as error:
-        raise NotebookError(
-            f"{path.name} is not a notebook: it is not valid JSON ({error.msg}, line {error.lineno}): {advice}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise NotebookError(f"{path.name} cannot be read: {error}") from None
+    """The code cells of the notebook at `path`, a regular file (not a link)."""
+    data = _load(path)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         found = "an nbformat 3 notebook" if isinstance(data, dict) and "worksheets" in data else "JSON without cells"
-        raise NotebookError(f"{path.name} is not a notebook the grader can read: it is {found}; {advice}")
-    cells = []
+        raise NotebookError(f"{path.name} is not a notebook the grader can read: it is {found}; {ADVICE}")
+    cells, code = [], 0
     for index, cell in enumerate(data["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -68,21 +63,58 @@ def read(path: Path) -> list[Cell]:
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise NotebookError(f"{path.name}: cell {index} has no source text the grader can read; {advice}")
+            raise NotebookError(f"{path.name}: cell {index} has no source text the grader can read; {ADVICE}")
+        code += len(source)
+        if code > MAX_CODE:
+            raise NotebookError(f"{path.name} holds more than {MAX_CODE:,} characters of code, far more than the "
+                                "exercises need: hand in the notebook of the exercises")  # fmt: skip
         cells.append(Cell(index, source))
     return cells
 
 
+def _load(path: Path) -> Any:
+    """The JSON of a notebook file, read without following a link and within its cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        link = error.errno == errno.ELOOP
+        raise NotebookError(f"{path.name} is a link: hand in the notebook itself" if link else
+                            f"{path.name} cannot be read: {error.strerror}") from None  # fmt: skip
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise NotebookError(f"{path.name} is not a file: hand in the notebook itself")
+        text = f.read(MAX_NOTEBOOK + 1)
+    if len(text) > MAX_NOTEBOOK:
+        raise NotebookError(f"{path.name} is more than {MAX_NOTEBOOK:,} bytes, more than a notebook of exercises "
+                            "needs: clear its outputs (Edit > Clear outputs of all cells) and save it")  # fmt: skip
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotebookError(
+            f"{path.name} is not a notebook: it is not valid JSON ({error.msg}, line {error.lineno}): {ADVICE}"
+        ) from None
+    except (ValueError, RecursionError, MemoryError):  # a number past 4,300 digits, nesting past the stack
+        raise NotebookError(
+            f"{path.name} is not a notebook the grader can read: its JSON is malformed; {ADVICE}"
+        ) from None
+
+
 def python(source: str) -> str | None:
-    """A cell's Python with its shell lines and line magics made `pass`, line for line;
-    None for a cell whose magic runs something other than Python."""
-    lines = source.splitlines()
+    """A cell's Python with its shell lines and line magics made `pass`, line for line,
+    every line ended by a newline; None for a cell whose magic runs something other than
+    Python."""
+    lines = _LINE_END.split(source)
+    if lines and not lines[-1]:
+        lines.pop()  # the line end of the last line
     if lines and lines[0].startswith("%%"):
         if lines[0][2:].split(maxsplit=1)[:1] not in ([m] for m in PYTHON_CELL_MAGICS):
             return None
         lines[0] = ""
-    shell = [_SHELL.match(line) for line in lines]
-    return "\n".join(f"{m[1]}pass" if m else line for m, line in zip(shell, lines)) + "\n"
+    out = []
+    for line in lines:
+        code = line.lstrip(" \t")
+        out.append(f"{line[: len(line) - len(code)]}pass" if _SHELL.match(code) else line)
+    return "\n".join(out) + "\n"
 
 
 class Namespace:
@@ -127,7 +159,7 @@ class Namespace:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:  # nested too deep for the parser
             self._broken(text, place, error)
             return
-        lines = text.splitlines(keepends=True)
+        lines = [line + "\n" for line in text.split("\n")]
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
@@ -207,7 +239,7 @@ class Namespace:
                 value = _evaluate(node.value, values)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             pairs = [pair for target in targets for pair in _unpacked(target, value)]
-        except (_NotPlain, RecursionError):
+        except (_NotPlain, RecursionError, MemoryError):
             return False
         texts = [literal(item) for _, item in pairs]
         if None in texts:
@@ -220,9 +252,9 @@ class Namespace:
         """A cell that does not compile: each function it would define raises, at its
         first call, what is wrong with it; nothing else of it is taken."""
         line = getattr(error, "lineno", None) or 1
-        why = getattr(error, "msg", None) or str(error) or "nested too deeply for Python's parser"
+        why = getattr(error, "msg", None) or str(error) or "too large or nested too deeply for Python's parser"
         self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded")
-        lines = text.splitlines()
+        lines = text.split("\n")
         shown = lines[line - 1] if 0 < line <= len(lines) else ""
         for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.MULTILINE):
             self._bind(
@@ -243,46 +275,71 @@ _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
 
 def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
     """The value of a plain expression, or _NotPlain: constants, the names of plain
-    values, arithmetic, and tuples, lists, sets and dicts of them, all small."""
-    if isinstance(node, ast.Constant):
+    values, arithmetic on numbers, sequences joined or repeated, and tuples, lists, sets
+    and dicts of them; all small."""
+    if isinstance(node, ast.Constant) and type(node.value) in (*_NUMBERS, str, bytes, type(None)):
         return node.value
-    if isinstance(node, ast.Name):
-        if node.id not in values:
-            raise _NotPlain
+    if isinstance(node, ast.Name) and node.id in values:
         return values[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+    if isinstance(node, ast.UnaryOp):
         operand = _evaluate(node.operand, values)
-        return -operand if isinstance(node.op, ast.USub) else +operand if isinstance(node.op, ast.UAdd) else not operand
+        if isinstance(node.op, ast.Not):
+            return not operand
+        if type(operand) in _NUMBERS and isinstance(node.op, ast.USub | ast.UAdd):
+            return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left, right = _evaluate(node.left, values), _evaluate(node.right, values)
-        _small_enough(node.op, left, right)
-        try:
-            result = _OPERATORS[type(node.op)](left, right)
-        except (ArithmeticError, TypeError, ValueError):
-            raise _NotPlain from None
-        if isinstance(result, str | bytes | tuple | list) and len(result) > MAX_VALUE:
-            raise _NotPlain
-        return result
+        return _binary(node.op, _evaluate(node.left, values), _evaluate(node.right, values))
     if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) <= MAX_VALUE:
         items = [_evaluate(e, values) for e in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else items if isinstance(node, ast.List) else set(items)
+        if isinstance(node, ast.Set):
+            return _hashed(lambda: set(items))
+        return tuple(items) if isinstance(node, ast.Tuple) else items
     if isinstance(node, ast.Dict) and None not in node.keys and len(node.keys) <= MAX_VALUE:
-        return {_evaluate(k, values): _evaluate(v, values) for k, v in zip(node.keys, node.values)}
+        pairs = [(_evaluate(k, values), _evaluate(v, values)) for k, v in zip(node.keys, node.values)]
+        return _hashed(lambda: dict(pairs))
     raise _NotPlain
 
 
-def _small_enough(op: ast.operator, left: Any, right: Any) -> None:
-    """_NotPlain where an operation would make a value too large to evaluate."""
-    if isinstance(op, ast.Pow):
-        if not isinstance(right, int | float) or abs(right) > 64:
+_NUMBERS = (bool, int, float, complex)
+_SEQUENCES = (str, bytes, tuple, list)
+
+
+def _binary(op: ast.operator, left: Any, right: Any) -> Any:
+    """Arithmetic on two numbers, or a sequence joined to one of its kind or repeated a
+    whole number of times; _NotPlain for anything else (str % formatting among them) and
+    for what would be too large."""
+    numbers = type(left) in _NUMBERS and type(right) in _NUMBERS
+    if numbers and isinstance(op, ast.Pow):
+        if type(right) not in (bool, int, float) or abs(right) > 64:
             raise _NotPlain
-        if isinstance(left, int) and abs(left).bit_length() * abs(right) > 4096:
+        if type(left) in (bool, int) and abs(left).bit_length() * abs(right) > 4096:
             raise _NotPlain
-    if isinstance(op, ast.Mult):
-        sizes = [len(v) for v in (left, right) if isinstance(v, str | bytes | tuple | list)]
-        counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
-        if sizes and counts and sizes[0] * counts[0] > MAX_VALUE:
+    elif not numbers:
+        joined = isinstance(op, ast.Add) and type(left) is type(right) and type(left) in _SEQUENCES
+        repeats = [v for v in (left, right) if type(v) in (bool, int)]
+        sequence = [v for v in (left, right) if type(v) in _SEQUENCES]
+        repeated = isinstance(op, ast.Mult) and len(repeats) == len(sequence) == 1
+        if not (joined or repeated):
             raise _NotPlain
+        if len(sequence[0] if repeated else left) * (max(repeats[0], 0) if repeated else 2) > 2 * MAX_VALUE:
+            raise _NotPlain
+    try:
+        result = _OPERATORS[type(op)](left, right)
+    except (ArithmeticError, TypeError, ValueError):
+        raise _NotPlain from None
+    if type(result) is int and result.bit_length() > MAX_INT_BITS:
+        raise _NotPlain
+    if type(result) in _SEQUENCES and len(result) > MAX_VALUE:
+        raise _NotPlain
+    return result
+
+
+def _hashed(make: Callable[[], Any]) -> Any:
+    """A set or dict of these items, or _NotPlain where one cannot be a key."""
+    try:
+        return make()
+    except TypeError:
+        raise _NotPlain from None
 
 
 def _function_of(item_id: object) -> str | None:

@@ -78,7 +78,7 @@ class Origins:
         text = _FRAME.sub(self._frame, text)
         text = _PLACE.sub(self._place, text)
         text = _CHECK.sub(lambda m: f'check("{m["id"]}", sandbox=False) in the notebook', text)
-        return _FILE.sub(self.name, text)
+        return _FILE.sub(lambda _: self.name, text)  # a function: the name is text, not a template
 
     def relocated(self, value: Any) -> Any:
         """A result (any frozen dataclass of results) with every text in it relocated."""

@@ -25,7 +25,7 @@ from grader import __version__
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
 from grader.results import GradientResult, ItemResult, Report
-from grader.text import clean, markdown_cell
+from grader.text import clean, markdown_cell, one_line
 from grader.timing import BIG
 
 JSON_SCHEMA = "backprop-ninja/report/1"
@@ -38,8 +38,8 @@ COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_i
 def sanitized(report: Report) -> Report:
     """The report with every text a submission may have put into it (what its code raised
     or printed, its name) made safe for any output (text.clean): every format starts here."""
-    return replace(report, submission=clean(report.submission), items=tuple(_clean_item(i) for i in report.items),
-                   notes=tuple(clean(note) for note in report.notes))  # fmt: skip
+    return replace(report, submission=one_line(report.submission), items=tuple(_clean_item(i) for i in report.items),
+                   notes=tuple(one_line(note) for note in report.notes))  # fmt: skip
 
 
 def _clean_item(item: ItemResult) -> ItemResult:

@@ -69,12 +69,14 @@ def hand_in(path: Path | str) -> Handed:
 
 
 def find_notebooks(folder: Path) -> list[Path]:
-    """The notebooks under `folder`, in path order, but Jupyter's checkpoints and hidden
-    folders."""
-    return sorted(
-        p for p in folder.rglob(f"*{NOTEBOOK}")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )  # fmt: skip
+    """The notebooks under `folder`, in path order, but in Jupyter's checkpoints and
+    hidden folders; links to folders are not followed, and a link to a notebook is found
+    so that reading it refuses it."""
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(parent, n) for n in names if n.endswith(NOTEBOOK) and not n.startswith(".")]
+    return sorted(found)
 
 
 def locate(folder: Path) -> Path:

@@ -33,6 +33,12 @@ def clean(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def one_line(text: str) -> str:
+    """`text` cleaned, on one line: for a name or a note, which a line break in a file
+    name must not turn into lines of their own in a report."""
+    return " ".join(clean(text).split("\n"))
+
+
 _MARKDOWN = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;",
                            "&": "&amp;", "\n": " "})  # fmt: skip
 

@@ -57,7 +57,9 @@ def test_two_gradients_that_are_one_tensor_after_a_plus_equals_are_named_with_th
     assert diagnosis.code == "aliased" and "hprebn" in diagnosis.message and ".clone()" in diagnosis.hint
 
 
-@pytest.mark.parametrize("name", ["s01_lecture_verbatim", "s03_keepdim_everywhere", "s13_half_done", "s18_syntax_error"])
+@pytest.mark.parametrize(
+    "name", ["s01_lecture_verbatim", "s03_keepdim_everywhere", "s13_half_done", "s18_syntax_error"]
+)
 def test_a_shape_hint_goes_from_the_students_shape_to_the_expected_one(name, reports):
     for item_id, spec in expected(name).items():
         for gradient, annotation in spec["gradients"].items():
