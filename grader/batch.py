@@ -34,9 +34,9 @@ from typing import Any
 from grader.catalogue import IDS
 from grader.files import write_atomically
 from grader.rubric import Rubric
+from grader.seeds import new_seed
 from grader.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
 from grader.text import csv_cell, one_line
-from grader.trials import new_seed
 
 REPORTS = "reports"
 MANIFEST = "manifest.json"

@@ -161,12 +161,12 @@ class Namespace:
             return
         lines = [line + "\n" for line in text.split("\n")]
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 source = "".join(lines[first - 1 : node.end_lineno])
                 self._bind(Definition(node.name, "function", source, place, first, global_reads(source)))
                 self.defined.setdefault(node.name, []).append(place)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._imports(node, place)
             elif not (self._alias(node, place) or self._lambda(node, place, lines) or self._values(node, place)):
                 for name in _bound_names(node):
@@ -224,7 +224,7 @@ class Namespace:
     def _values(self, node: ast.stmt, place: str) -> bool:
         """Bind the names of an assignment of plain values (numbers, strings, tuples of
         them, arithmetic on the values bound before); False when it is not one."""
-        if not isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             return False
         values = self._plain
         try:
@@ -285,11 +285,11 @@ def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
         operand = _evaluate(node.operand, values)
         if isinstance(node.op, ast.Not):
             return not operand
-        if type(operand) in _NUMBERS and isinstance(node.op, ast.USub | ast.UAdd):
+        if type(operand) in _NUMBERS and isinstance(node.op, (ast.USub, ast.UAdd)):
             return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
         return _binary(node.op, _evaluate(node.left, values), _evaluate(node.right, values))
-    if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) <= MAX_VALUE:
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and len(node.elts) <= MAX_VALUE:
         items = [_evaluate(e, values) for e in node.elts]
         if isinstance(node, ast.Set):
             return _hashed(lambda: set(items))
@@ -358,7 +358,7 @@ def _is_function(found: Definition | Left | None) -> bool:
 def _unpacked(target: ast.expr, value: Any) -> list[tuple[str, Any]]:
     if isinstance(target, ast.Name):
         return [(target.id, value)]
-    sequence = isinstance(target, ast.Tuple | ast.List) and isinstance(value, tuple | list)
+    sequence = isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (tuple, list))
     if sequence and len(target.elts) == len(value) and not any(isinstance(e, ast.Starred) for e in target.elts):
         return [pair for e, v in zip(target.elts, value) for pair in _unpacked(e, v)]
     raise _NotPlain
@@ -369,7 +369,7 @@ def _bound_names(node: ast.stmt) -> list[str]:
     found, stack = [], [node]
     while stack:
         sub = stack.pop()
-        if sub is not node and isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        if sub is not node and isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             if not isinstance(sub, ast.Lambda):
                 found.append(sub.name)
             continue

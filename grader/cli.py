@@ -423,19 +423,14 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
 def _submission(args: argparse.Namespace) -> Path:
     """What --submission names: a notebook, or a folder of modules or notebooks (the
     folder below it that holds the modules is found when grading)."""
-    from grader.catalogue import MODULES
-    from grader.submissions import NOTEBOOK, find_notebooks, locate
+    from grader.submissions import SubmissionError, given
 
-    path = Path(args.submission)
-    if path.is_file() and path.name.endswith(NOTEBOOK):
-        return path
-    if not path.is_dir():
-        raise UsageError(f"no folder or notebook {path}: give the folder that holds your ex1_atomic.py ... "
-                         f"ex4_train.py, or your notebook ({NOTEBOOK}), with --submission")  # fmt: skip
-    folder = locate(path)
-    if not any((folder / f"{module}.py").is_file() for module in MODULES) and not find_notebooks(path):
-        print(f"backprop-ninja: warning: {path} holds none of {', '.join(MODULES)} (.py), nor a notebook; "
-              "every id will score 0: is --submission the right folder?", file=sys.stderr)  # fmt: skip
+    try:
+        path, warning = given(args.submission)
+    except SubmissionError as error:
+        raise UsageError(f"{error}, with --submission") from None
+    if warning:
+        print(f"backprop-ninja: warning: {warning}", file=sys.stderr)
     return path
 
 

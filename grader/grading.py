@@ -33,9 +33,10 @@ from grader.sandbox.execution import uses_autograd
 from grader.sandbox.limits import Limits
 from grader.sandbox.zygote import SandboxLost
 from grader.scoring import score_item
+from grader.seeds import new_seed
 from grader.submissions import Handed
 from grader.timing import Speed
-from grader.trials import Trial, TrialData, new_seed
+from grader.trials import Trial, TrialData
 
 
 class ExerciseOutcome:
@@ -61,7 +62,8 @@ class Grader:
         torch.set_num_threads(1)
         self.rubric = rubric or load_rubric()
         self.seed = new_seed() if seed is None else seed
-        if isinstance(submission, Path | str | Handed):
+        self._started = time.monotonic()
+        if isinstance(submission, (Path, str, Handed)):
             submission = open_runner(submission, self.rubric.widest_limits, sandbox, require)
         self.submission = submission
         self._outcomes: dict[str, ExerciseOutcome] = {}
@@ -97,7 +99,8 @@ class Grader:
         announced = (self.rubric.at_submission_items, self.rubric.at_submission_trials)
         handed = self.submission.handed
         return Report(handed.name, items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced,
-                      self.seed, self.submission.confinement.layers, handed.notes)  # fmt: skip
+                      self.seed, self.submission.confinement.layers, handed.notes,
+                      time.monotonic() - self._started)  # fmt: skip
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
@@ -159,7 +162,7 @@ class Grader:
             result = sized.charge(result)
         if outcome.output:
             printed = f"{item.exercise.function} printed:\n{outcome.output}"
-            result = replace(result, detail="\n".join(filter(None, [result.detail, printed])))
+            result = replace(result, detail="\n".join(filter(None, [result.detail, printed])), printed=outcome.output)
         return result
 
     def _score(self, item: catalogue.Item, failures: list[tuple[str, Failure]]) -> ItemResult:

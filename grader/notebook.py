@@ -36,8 +36,8 @@ from grader.live import Namespace, SourceError
 from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import open_runner
+from grader.seeds import new_seed
 from grader.submissions import Handed
-from grader.trials import new_seed
 
 NAME = "your notebook"  # how messages name it
 _SEED = new_seed()  # one per kernel: every check of a session draws the same trials, made once

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import torch
@@ -25,7 +25,8 @@ COLOURS = "RdBu_r"  # diverging: blue below zero, white at zero, red above
 PANEL = 3.6  # inches a panel takes across
 CAPTION = 150  # characters per line of the caption
 
-Drawn = tuple[str, torch.Tensor, torch.Tensor, str, Diagnosis | None]  # name, yours, autograd's, trial, why
+# Optional, not `| None`: this alias is evaluated at run time, on Python 3.9 too.
+Drawn = tuple[str, torch.Tensor, torch.Tensor, str, Optional[Diagnosis]]  # name, yours, autograd's, trial, why
 
 
 def as_matrix(t: torch.Tensor) -> np.ndarray:

@@ -1,14 +1,21 @@
 """The pytest plugin: `pytest grader` grades a submission as one test per exercise id.
 
-It adds the options (--submission, --rubric), gives grader/test_exercises.py its
-`backprop_ninja` fixture, puts each id's score into pytest-json-report's metadata, and
-ends the terminal summary with the score table. Grading itself lives in grading.py; torch
-is only imported when an exercise test actually runs, so the plugin costs nothing in
-other test runs.
+Installed with the package, it is loaded by every pytest run of the environment: its
+options are prefixed (--bpn-submission, ...) so that they meet no other plugin's, each
+has an ini-file key of the same name (bpn_submission, ...), and it does nothing, torch
+not even imported, unless the exercise tests are collected. It checks the submission once,
+at collection (a usage error, exit 4, when there is nothing to grade), gives
+grader/test_exercises.py its `backprop_ninja` fixture, puts each id's score and diagnosis
+into pytest-json-report's metadata, and ends the terminal summary with the score table,
+built from what the tests reported: under xdist, the workers' results reach the table, and
+they all draw the controller's seed.
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,39 +27,62 @@ if TYPE_CHECKING:
     from grader.results import ItemResult
 
 RESULT = pytest.StashKey["ItemResult"]()
+PROPERTY = "backprop_ninja"  # the user property that carries an id's result to the summary
+WORKER_SEED = "bpn_seed"  # the controller's seed, in each xdist worker's input
 
 
 class GradingState:
-    """The session's grader, made on first use, and the results in the order they ran."""
+    """The session's grader, made on first use, and the results the tests reported."""
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.results: list[ItemResult] = []
+        self.reported: list[dict[str, Any]] = []
         self._grader: Grader | None = None
+        self._seed: int | None = None
+        self._submission: Path | None = None
+
+    @property
+    def seed(self) -> int:
+        """The run's seed: the option's, the xdist controller's, or a new one."""
+        if self._seed is None:
+            from grader.seeds import new_seed
+
+            worker = getattr(self.config, "workerinput", {})
+            given = setting(self.config, "bpn_seed")[0]
+            self._seed = worker.get(WORKER_SEED) or (int(given) if given not in (None, "") else new_seed())
+        return self._seed
+
+    def submission(self) -> Path:
+        """The submission the options name, checked once as `backprop-ninja grade` checks it."""
+        from grader.submissions import SubmissionError, given
+
+        if self._submission is None:
+            name, base = setting(self.config, "bpn_submission")
+            try:
+                self._submission, warning = given(base / name)
+            except SubmissionError as error:
+                raise pytest.UsageError(
+                    f"{error}, with --bpn-submission (or bpn_submission in the pytest settings)"
+                ) from None
+            if warning:
+                warnings.warn(pytest.PytestConfigWarning(warning), stacklevel=2)
+        return self._submission
 
     @property
     def grader(self) -> Grader:
         if self._grader is None:
             from grader.grading import Grader
             from grader.rubric import RubricError, load_rubric
-
-            base = self.config.invocation_params.dir
-            folder = base / self.config.getoption("backprop_ninja_submission")
-            if not folder.is_dir() and not (folder.is_file() and folder.name.endswith(".ipynb")):
-                raise pytest.UsageError(
-                    f"--submission: no folder or notebook {folder}: give the folder that holds ex1_atomic.py ... "
-                    "or your notebook (.ipynb)"
-                )
             from grader.sandbox.client import ConfinementError, SandboxError
             from grader.sandbox.confinement import parse_required
 
-            rubric = self.config.getoption("backprop_ninja_rubric")
-            required = self.config.getoption("backprop_ninja_require")
+            rubric, rubric_base = setting(self.config, "bpn_rubric")
+            required = setting(self.config, "bpn_require_confinement")[0] or None
             try:
-                sandbox = not self.config.getoption("backprop_ninja_no_sandbox")
+                sandbox = not setting(self.config, "bpn_no_sandbox")[0]
                 require = False if required is None else parse_required("" if required == "all" else required)
-                self._grader = Grader(folder, load_rubric(base / rubric if rubric else None), sandbox,
-                                      self.config.getoption("backprop_ninja_seed"), require)  # fmt: skip
+                self._grader = Grader(self.submission(), load_rubric(rubric_base / rubric if rubric else None),
+                                      sandbox, self.seed, require)  # fmt: skip
             except (RubricError, ConfinementError, SandboxError, ValueError) as error:  # a SubmissionError too
                 raise pytest.UsageError(str(error)) from None
         return self._grader
@@ -74,6 +104,26 @@ class GradingState:
             why = f"the grading sandbox failed twice: {lost}"
             return ItemResult(item_id, 0.0, self.grader.rubric.points[item_id], "error", why)
 
+    def reported_property(self, result: ItemResult) -> dict[str, Any]:
+        """What the summary's table needs of one result, as plain data that crosses from
+        an xdist worker to the controller."""
+        runner = self.grader.submission
+        return {
+            "item": {k: v for k, v in asdict(result).items() if k not in ("gradients", "detail", "printed")},
+            "submission": runner.handed.name,
+            "sandboxed": runner.sandboxed,
+            "seed": self.grader.seed,
+            "tolerance": self.grader.rubric.tolerance,
+            "confinement": [asdict(layer) for layer in runner.confinement.layers],
+            "notes": list(runner.handed.notes),
+        }
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Each id's result as its test reported it: the score table is built from
+        these, on xdist's controller too. (The state is registered as a plugin.)"""
+        if report.when == "call":
+            self.reported += [value for name, value in report.user_properties if name == PROPERTY]
+
     def _restart(self) -> None:
         self.close()
         self._grader = None
@@ -85,27 +135,59 @@ class GradingState:
 
 STATE = pytest.StashKey[GradingState]()
 
+# (option, ini key and dest, help, ini type, what argparse takes)
+SETTINGS = (
+    ("--bpn-submission", "bpn_submission", HELP_SUBMISSION, "string", {"metavar": "PATH"}),
+    ("--bpn-rubric", "bpn_rubric", HELP_RUBRIC, "string", {"metavar": "FILE"}),
+    ("--bpn-no-sandbox", "bpn_no_sandbox", HELP_NO_SANDBOX, "bool", {"action": "store_true", "default": None}),
+    ("--bpn-seed", "bpn_seed", HELP_SEED, "string", {"type": int, "metavar": "SEED"}),
+    ("--bpn-require-confinement", "bpn_require_confinement", HELP_REQUIRE, "string",
+     {"nargs": "?", "const": "all", "metavar": "LAYERS"}),
+)  # fmt: skip
+DEFAULTS = {"bpn_submission": "exercises", "bpn_rubric": "", "bpn_no_sandbox": False, "bpn_seed": "",
+            "bpn_require_confinement": ""}  # fmt: skip
+
+
+def setting(config: pytest.Config, key: str) -> tuple[Any, Path]:
+    """A setting and the folder a path in it is relative to: the command line's (relative
+    to where pytest was started) over the ini file's (relative to the project's root, so
+    that pytest run from inside exercises/ still finds exercises/)."""
+    given = config.getoption(key)
+    if given is not None:
+        return given, config.invocation_params.dir
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return config.getini(key), base
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("backprop-ninja", "grading the backprop ninja exercises")
-    group.addoption(
-        "--submission", dest="backprop_ninja_submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION
-    )
-    group.addoption("--rubric", dest="backprop_ninja_rubric", default=None, metavar="FILE", help=HELP_RUBRIC)
-    group.addoption("--no-sandbox", dest="backprop_ninja_no_sandbox", action="store_true", help=HELP_NO_SANDBOX)
-    group.addoption("--seed", dest="backprop_ninja_seed", type=int, default=None, metavar="SEED", help=HELP_SEED)
-    group.addoption("--require-confinement", dest="backprop_ninja_require", nargs="?", const="all", default=None,
-                    metavar="LAYERS", help=HELP_REQUIRE)  # fmt: skip
+    group = parser.getgroup("backprop-ninja", "grading the backprop ninja exercises (pytest grader)")
+    for option, key, text, kind, argparse_args in SETTINGS:
+        group.addoption(option, dest=key, help=text, **{"default": None, **argparse_args})
+        parser.addini(key, help=f"{text} (as {option})", type=kind, default=DEFAULTS[key])
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[STATE] = GradingState(config)
+    state = config.stash[STATE] = GradingState(config)
+    config.pluginmanager.register(state, "backprop-ninja-state")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
         state.close()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's controller: every worker draws the trials of one seed."""
+    node.workerinput[WORKER_SEED] = node.config.stash[STATE].seed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The submission is checked once, before any exercise test runs: a wrong path is one
+    usage error, not fifty failures."""
+    if any("backprop_ninja" in getattr(item, "fixturenames", ()) for item in items):
+        config.stash[STATE].submission()
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +198,7 @@ def backprop_ninja(pytestconfig: pytest.Config) -> GradingState:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo) -> dict[str, Any] | None:
-    """Each exercise test's score, for pytest-json-report."""
+    """Each exercise test's score and diagnosis, for pytest-json-report."""
     result = item.stash.get(RESULT, None)
     if call.when != "call" or result is None:
         return None
@@ -126,19 +208,32 @@ def pytest_json_runtest_metadata(item: pytest.Item, call: pytest.CallInfo) -> di
         "max_score": result.max_score,
         "status": result.status,
         "message": result.message,
+        "diagnosis": result.diagnosis.code if result.diagnosis else None,
+        "hint": result.diagnosis.hint if result.diagnosis else "",
+        "seed": item.config.stash[STATE].seed,
     }
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is None or not state.results:
+    if state is None or not state.reported:
         return
-    from grader import reports
-    from grader.results import Report
+    from grader import catalogue, reports
+    from grader.diagnosis import Diagnosis
+    from grader.results import ItemResult, Report
+    from grader.sandbox.confinement import Layer
 
-    grader = state.grader
-    runner = grader.submission
-    report = Report(runner.handed.name, tuple(state.results), grader.rubric.tolerance, runner.sandboxed,
-                    seed=grader.seed, confinement=runner.confinement.layers, notes=runner.handed.notes)  # fmt: skip
+    order = {item_id: n for n, item_id in enumerate(catalogue.IDS)}
+    results = sorted(state.reported, key=lambda r: order.get(r["item"]["id"], len(order)))
+    items = tuple(
+        ItemResult(
+            **{**r["item"], "diagnosis": Diagnosis(**r["item"]["diagnosis"]) if r["item"]["diagnosis"] else None}
+        )
+        for r in results
+    )
+    first = results[0]
+    report = Report(first["submission"], items, first["tolerance"], first["sandboxed"], seed=first["seed"],
+                    confinement=tuple(Layer(**layer) for layer in first["confinement"]), notes=tuple(first["notes"]))  # fmt: skip
     terminalreporter.section("backprop-ninja scores")
-    terminalreporter.write(reports.table(report, color=terminalreporter.hasmarkup))
+    table = reports.table(report, color=terminalreporter.hasmarkup)
+    terminalreporter.write(table.replace("(--seed ", "(--bpn-seed ", 1))

@@ -11,6 +11,7 @@ included, and the two scripts Gradescope runs.
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import zipfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from string import Template
 
 from grader import __version__, student_notebook
-from grader.rubric import Rubric, for_students, to_toml
+from grader.rubric import Rubric, for_students, to_toml, tomllib
 from grader.stubs import expected_stubs
 
 PACKAGE = Path(str(resources.files("grader")))
@@ -47,7 +48,7 @@ def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_n
     (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"), encoding="utf-8")
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
-    workflow.write_text((TEMPLATES / "classroom.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    workflow.write_text(_with_torch("classroom.yml"), encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
@@ -71,7 +72,7 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
             for script in ("setup.sh", "run_autograder"):
                 info = zipfile.ZipInfo(script)
                 info.external_attr = (stat.S_IFREG | 0o755) << 16  # executable, as Gradescope runs them
-                z.writestr(info, (TEMPLATES / script).read_text(encoding="utf-8"))
+                z.writestr(info, _with_torch(script))
                 names.append(script)
             for path in sorted(staging.rglob("*")):
                 if path.is_file():
@@ -85,6 +86,17 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
 def _copy_grader(target: Path, rubric_toml: str) -> None:
     shutil.copytree(PACKAGE, target, ignore=SKIPPED)
     (target / "rubric.toml").write_text(rubric_toml, encoding="utf-8")
+
+
+def torch_requirement() -> str:
+    """The package's own torch requirement: the scripts install torch's CPU build within
+    it, never a newer release than the package admits."""
+    dependencies = tomllib.loads(_pyproject())["project"]["dependencies"]
+    return next(d for d in dependencies if re.match(r"torch\b", d))
+
+
+def _with_torch(template: str) -> str:
+    return Template((TEMPLATES / template).read_text(encoding="utf-8")).safe_substitute(torch=torch_requirement())
 
 
 def _pyproject() -> str:

@@ -39,6 +39,7 @@ class ItemResult:
     detail: str = ""  # a traceback or longer explanation, for -v and instructors
     diagnosis: Diagnosis | None = None  # what is most likely wrong; None when passed
     visibility: str = "visible"  # who sees it on Gradescope (rubric.VISIBILITIES)
+    printed: str = ""  # what the function printed (also at the end of `detail`), for pytest's captured output
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Report:
     seed: int = 0  # the run's secret seed, which drew every trial: --seed repeats the run
     confinement: tuple[Layer, ...] = ()  # the layers that confined student code
     notes: tuple[str, ...] = ()  # what the grader took from notebooks, and what it left behind
+    seconds: float = 0.0  # how long grading took, from the grader's start to this report
 
     @property
     def score(self) -> float:

@@ -22,12 +22,17 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import math
-import tomllib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the Python of Gradescope's older images
+    import tomli as tomllib
 
 from grader.catalogue import IDS, Exercise
 from grader.model import Shape
@@ -35,7 +40,7 @@ from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP, Limits
 from grader.trials import Trial
 
 DEFAULT = resources.files("grader") / "rubric.toml"
-VISIBILITIES = ("visible", "after_due_date", "hidden")
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's four
 SECTIONS = {
     "grading": "settings that apply to every id",
     "limits": "what each call of student code may use, and all of them together (budget)",
@@ -255,7 +260,7 @@ def to_toml(rubric: Rubric) -> str:
     if rubric.at_submission_items or rubric.at_submission_trials:
         lines += [
             "",
-            "# Checked only when you submit: these ids are not graded here, and these get more trials there.",
+            "# Checked only when your instructor grades the submissions: these ids are not graded here, and these get more trials there.",
             "[at_submission]",
             f"items = {_toml_value(list(rubric.at_submission_items))}",
             f"more_trials = {_toml_value(list(rubric.at_submission_trials))}",

@@ -57,8 +57,12 @@ def hand_in(path: Path | str) -> Handed:
         folder = locate(path)
         notebooks = find_notebooks(path)
         if any((folder / f"{m}.py").is_file() for m in MODULES) or not notebooks:
-            also = f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules are graded"
-            return Handed(str(folder), folder, notes=(also,) if notebooks else ())
+            notes = [f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
+                     for o in _others(path, folder)]  # fmt: skip
+            if notebooks:
+                notes.append(f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules "
+                             "are graded")  # fmt: skip
+            return Handed(str(folder), folder, notes=tuple(notes))
     else:
         raise SubmissionError(
             f"{path} is neither a folder nor a notebook: give the folder that holds your ex1_atomic.py ... "
@@ -66,6 +70,26 @@ def hand_in(path: Path | str) -> Handed:
         )
     assembly = cells.from_notebooks(notebooks)
     return Handed(str(path), assembly.written(), assembly.origins, assembly.notes, written=True)
+
+
+def given(path: Path | str) -> tuple[Path, str]:
+    """What --submission names, checked the same way for the command line and for pytest:
+    the path, and a warning when it holds nothing to grade (every id would score 0)."""
+    path = Path(path)
+    if path.is_file() and path.name.endswith(NOTEBOOK):
+        return path, ""
+    if not path.is_dir():
+        raise SubmissionError(
+            f"no folder or notebook {path}: give the folder that holds your ex1_atomic.py ... ex4_train.py, "
+            f"or your notebook ({NOTEBOOK})"
+        )
+    folder = locate(path)
+    if any((folder / f"{module}.py").is_file() for module in MODULES) or find_notebooks(path):
+        return path, ""
+    return path, (
+        f"{path} holds none of {', '.join(MODULES)} (.py), nor a notebook; every id will score 0: "
+        "is that the right folder?"
+    )
 
 
 def find_notebooks(folder: Path) -> list[Path]:
@@ -81,18 +105,48 @@ def find_notebooks(folder: Path) -> list[Path]:
 
 def locate(folder: Path) -> Path:
     """The folder that holds the student modules: `folder` itself, or the folder below it
-    that holds the most of them (an exercises/ folder first, then the shallowest)."""
+    that holds the most of them (an exercises/ folder first, then the shallowest). Two
+    copies that nothing tells apart are refused: grading either could grade the wrong one."""
     folder = Path(folder)
-    if any((folder / f"{m}.py").is_file() for m in MODULES):
+    found = _holders(folder)
+    if not found:
         return folder
+    ranked = sorted(found, key=lambda p: _rank(p, found), reverse=True)
+    best = ranked[0]
+    tied = [p for p in ranked[1:] if _rank(p, found) == _rank(best, found)]
+    if tied:
+        shown = ", ".join(_shown(folder, p) for p in sorted([best, *tied]))
+        raise SubmissionError(
+            f"{folder} holds the exercise modules twice, in {shown}, and nothing says which to grade: "
+            "keep one copy (or name it exercises/) and hand in again"
+        )
+    return best
+
+
+def _holders(folder: Path) -> dict[Path, int]:
+    """Each folder at or below `folder` that holds student modules, with how many, but in
+    hidden folders, caches and solutions/."""
+    if any((folder / f"{m}.py").is_file() for m in MODULES):
+        return {folder: sum((folder / f"{m}.py").is_file() for m in MODULES)}
     found: dict[Path, int] = {}
     for module in MODULES:
         for path in folder.rglob(f"{module}.py"):
             if not any(part.startswith(".") or part in ("__pycache__", "solutions") for part in path.parts):
                 found[path.parent] = found.get(path.parent, 0) + 1
-    if not found:
-        return folder
-    return max(found, key=lambda p: (found[p], p.name == "exercises", -len(p.parts)))
+    return found
+
+
+def _rank(path: Path, found: dict[Path, int]) -> tuple[int, bool, int]:
+    return found[path], path.name == "exercises", -len(path.parts)
+
+
+def _others(folder: Path, graded: Path) -> list[Path]:
+    return [p for p in sorted(_holders(folder)) if p != graded]
+
+
+def _shown(base: Path, path: Path) -> str:
+    inside = path.relative_to(base).as_posix() if path != base else "."
+    return f"{inside}/"
 
 
 def is_archive(path: Path) -> bool:

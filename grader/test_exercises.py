@@ -1,19 +1,28 @@
-"""The exercise checks as pytest tests: `pytest grader [--submission DIR]`.
+"""The exercise checks as pytest tests: `pytest grader [--bpn-submission PATH]`.
 
 One test per exercise id (the id is in the node id); the grading itself is the same as
-`backprop-ninja grade`, shared through the plugin's `backprop_ninja` fixture.
+`backprop-ninja grade`, shared through the plugin's `backprop_ninja` fixture. A failure
+reads as the report does: the reason, the hint and the diagnosis code; what the student's
+function printed is the test's captured output.
 """
+
+import sys
 
 import pytest
 
 from grader.catalogue import IDS
-from grader.plugin import RESULT
+from grader.plugin import PROPERTY, RESULT
+from grader.reports import feedback, points
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_exercise(exercise_id, backprop_ninja, request):
     result = backprop_ninja.result(exercise_id)
     request.node.stash[RESULT] = result
-    backprop_ninja.results.append(result)
+    request.node.user_properties.append((PROPERTY, backprop_ninja.reported_property(result)))
+    if result.printed:
+        request.node.add_report_section("call", "stdout", result.printed)
+        if request.config.getoption("capture") == "no":
+            sys.stdout.write(result.printed)
     if result.status != "passed":
-        pytest.fail(f"{result.score:g}/{result.max_score:g} points: {result.message}", pytrace=False)
+        pytest.fail(f"{points(result.score)}/{points(result.max_score)} points: {feedback(result)}", pytrace=False)

@@ -17,7 +17,6 @@ visible, tied maxima tell the one index `max` picks from all of them, repeated t
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -80,11 +79,6 @@ SMALL_VARIANCE_FACTOR = 1e-3
 LOGIT_GAP = 1e-4
 LEAST_VARIANCE = 0.5
 DRAWS = 1000
-
-
-def new_seed() -> int:
-    """A run's secret seed."""
-    return secrets.randbits(48)
 
 
 def mixed(*parts: object) -> int:

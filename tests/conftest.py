@@ -131,3 +131,16 @@ def browser():
     driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
     yield driver
     driver.quit()
+
+
+# GitHub Classroom's reporter (classroom-resources/autograding-grading-reporter, v1,
+# dist/main.js) reads the result twice: its log gives a runner passed tests / tests x
+# max_score points (getTestScore), the gradebook gets the sum of the tests' scores
+# (NotifyClassroom). These two mirror those formulas.
+def reporter_log_points(result: dict) -> float:
+    passed = sum(test["status"] == "pass" for test in result["tests"])
+    return passed / len(result["tests"]) * result["max_score"]
+
+
+def reporter_gradebook_points(result: dict) -> float:
+    return sum(test["score"] for test in result["tests"])

@@ -15,7 +15,7 @@ import pytest
 from grader import batch
 from grader.cli import main
 from grader.rubric import load_rubric
-from grader.submissions import MAX_UNPACKED, SubmissionError, locate, unpack
+from grader.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
 from tests.conftest import EXERCISES, SOLUTIONS
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
@@ -133,6 +133,23 @@ def test_locate_prefers_the_folder_with_the_modules(tmp_path):
     (tmp_path / "repo" / "notes").mkdir()
     (tmp_path / "repo" / "notes" / "ex1_atomic.py").write_text("")
     assert locate(tmp_path / "repo") == tmp_path / "repo" / "exercises"
+
+
+def test_two_copies_of_the_modules_that_nothing_tells_apart_are_refused_with_both_names(tmp_path, capsys):
+    shutil.copytree(SOLUTIONS, tmp_path / "upload" / "a")
+    shutil.copytree(EXERCISES, tmp_path / "upload" / "b")
+    with pytest.raises(SubmissionError, match=r"twice, in a/, b/.*keep one copy"):
+        locate(tmp_path / "upload")
+    assert main(["grade", "--submission", str(tmp_path / "upload"), "--no-sandbox"]) == 2
+    assert "keep one copy" in capsys.readouterr().err
+
+
+def test_a_second_copy_of_the_modules_is_named_in_the_report_as_not_graded(tmp_path):
+    shutil.copytree(SOLUTIONS, tmp_path / "upload" / "exercises")
+    shutil.copytree(EXERCISES, tmp_path / "upload" / "old")
+    handed = hand_in(tmp_path / "upload")
+    assert handed.folder == tmp_path / "upload" / "exercises"
+    assert handed.notes == ("exercises/ is graded; old/ also holds exercise modules and is not",)
 
 
 def test_an_archive_with_a_link_or_too_much_data_is_refused(tmp_path):

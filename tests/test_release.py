@@ -20,10 +20,10 @@ import yaml
 
 from grader import catalogue, train
 from grader.cli import main
-from grader.release import ReleaseError, gradescope, release
+from grader.release import ReleaseError, gradescope, release, torch_requirement
 from grader.rubric import load_rubric
 from grader.stubs import BEGIN, END, expected_stubs
-from tests.conftest import SOLUTIONS
+from tests.conftest import ROOT, SOLUTIONS, reporter_gradebook_points, reporter_log_points
 
 INSTRUCTOR = """
 [exercises."ex4.training"]
@@ -139,6 +139,10 @@ def test_the_workflow_is_valid_yaml_that_grades_every_push_for_github_classroom(
     assert reporter["with"]["runners"] == "grader"
     assert reporter["env"]["GRADER_RESULTS"] == "${{ steps.grader.outputs.result }}"
     assert "--format classroom" in grade["run"] and "GITHUB_STEP_SUMMARY" in grade["run"]
+    python = next(s for s in steps if "setup-python" in s.get("uses", ""))
+    assert python["with"]["cache"] == "pip" and python["with"]["cache-dependency-path"] == "pyproject.toml"
+    install = next(s for s in steps if s.get("name") == "Install the grader")
+    assert f'pip install "{torch_requirement()}" --index-url https://download.pytorch.org/whl/cpu' in install["run"]
 
 
 def quick_start(readme: str) -> str:
@@ -156,7 +160,8 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
                          capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     assert (
-        "0/73  0 of 49 ids right" in run.stdout and "checked only when you submit, not here: ex4.training" in run.stdout
+        "0/73  0 of 49 ids right" in run.stdout
+        and "checked only when your instructor grades, not here: ex4.training" in run.stdout
     )
     for module in SOLUTIONS.glob("*.py"):
         shutil.copy(module, repo / "exercises" / module.name)
@@ -173,7 +178,7 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(base64.b64decode(output.read_text().split("result=", 1)[1]))
     assert result["version"] == 1 and result["status"] == "pass" and result["max_score"] == 73
-    assert sum(t["score"] for t in result["tests"]) == 73 and len(result["tests"]) == 49
+    assert reporter_log_points(result) == reporter_gradebook_points(result) == 73 and len(result["tests"]) == 73
     assert summary.read_text().startswith("## backprop-ninja: 73/73 points")
 
 
@@ -186,9 +191,65 @@ def test_the_gradescope_zip_holds_its_scripts_at_the_root_and_the_full_rubric(tm
             assert z.getinfo(script).external_attr >> 16 & stat.S_IXUSR
         assert "[hidden]" in z.read("rubric.toml").decode()  # beside the package, readable by root alone
         assert "[hidden]" not in z.read("grader/rubric.toml").decode()
-        assert "chmod 600 /autograder/source/rubric.toml" in z.read("setup.sh").decode()
+        setup = z.read("setup.sh").decode()
+        assert 'chmod 600 "$root/source/rubric.toml"' in setup
+        assert f'pip install -q "{torch_requirement()}" --index-url' in setup and "$torch" not in setup
+    assert torch_requirement().startswith("torch>=") and "<" in torch_requirement()
     with pytest.raises(ReleaseError, match="exists"):
         gradescope(path, load_rubric())
+
+
+PYENV = Path.home() / ".pyenv" / "versions"
+
+
+def interpreter(version: str) -> Path:
+    """A CPython of this minor version on this machine (pyenv's), or the test is skipped."""
+    found = sorted(PYENV.glob(f"{version}.*/bin/python{version}"))
+    if not found:
+        pytest.skip(f"no Python {version} on this machine")
+    return found[-1]
+
+
+@pytest.mark.parametrize(
+    "offered, chosen",
+    [(("3.8", "3.12"), "python3.12"), (("3.8", "3.9"), "python3.9"), (("3.10",), "python3.10"), (("3.8",), None)],
+)
+def test_setup_takes_the_images_newest_python_from_3_9_and_else_turns_to_a_standalone_one(tmp_path, offered, chosen):
+    image = tmp_path / "bin"  # an image's PATH: these Pythons, python3 the oldest, no package manager
+    image.mkdir()
+    for version in offered:
+        (image / f"python{version}").symlink_to(interpreter(version))
+    (image / "python3").symlink_to(interpreter(offered[0]))
+    setup = resources.files("grader") / "templates" / "setup.sh"
+    run = subprocess.run(["/bin/bash", "-c", f'source "{setup}" && find_python'], env={"PATH": str(image)},
+                         capture_output=True, text=True)  # fmt: skip
+    if chosen is None:
+        assert run.returncode != 0 and run.stdout == ""  # main() then installs CPython with uv
+    else:
+        assert run.returncode == 0 and run.stdout.strip() == chosen, run.stderr
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.12", "3.13"])
+def test_the_grader_compiles_and_its_command_starts_on_each_python_that_setup_may_take(tmp_path, version):
+    python = interpreter(version)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(tmp_path / "cache")}
+    compiled = subprocess.run([str(python), "-m", "compileall", "-q", str(ROOT / "grader")], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    started = subprocess.run([str(python), "-m", "grader", "--version"], env=env, capture_output=True, text=True)
+    assert started.returncode == 0 and started.stdout.startswith("backprop-ninja"), started.stderr
+
+
+def test_release_from_another_folder_writes_files_with_the_usual_modes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        assert main(["release", str(tmp_path / "out"), "--solutions", str(SOLUTIONS)]) == 0
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(tmp_path / "out").as_posix(): stat.S_IMODE(p.stat().st_mode)
+             for p in (tmp_path / "out").rglob("*") if p.is_file()}  # fmt: skip
+    assert modes and all(mode == 0o644 for mode in modes.values()), {k: oct(v) for k, v in modes.items() if v != 0o644}
 
 
 def autograder(tmp_path, rubric):

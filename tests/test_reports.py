@@ -1,7 +1,9 @@
 """Every output format carries the same grade and validates against its format."""
 
+import base64
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from importlib import resources
 
 import jsonschema
@@ -11,7 +13,7 @@ from grader import catalogue, reports
 from grader.compare import PROBLEMS
 from grader.grading import grade
 from grader.results import STATUSES
-from tests.conftest import EXERCISES
+from tests.conftest import EXERCISES, reporter_gradebook_points, reporter_log_points
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 
@@ -46,17 +48,29 @@ def test_the_schema_knows_every_problem_and_status():
 
 def test_the_gradescope_report_has_exactly_gradescopes_fields(mixed_report):
     data = json.loads(reports.FORMATS["gradescope"](mixed_report))
-    assert set(data) == {"score", "output", "tests"}
+    assert set(data) == {"score", "execution_time", "output", "tests"}
+    assert isinstance(data["execution_time"], int) and data["execution_time"] >= 1
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags", "extra_data"}
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
         assert test["status"] in ("passed", "failed")
+        assert all(isinstance(tag, str) for tag in test["tags"]) and test["tags"][0] == test["extra_data"]["status"]
         assert isinstance(test["score"], float | int) and 0 <= test["score"] <= test["max_score"]
         assert test["output"]
     assert [t["name"] for t in data["tests"]] == list(catalogue.IDS)
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
     partial = next(t for t in data["tests"] if t["name"] == "ex1.logits_backward")
     assert (partial["score"], partial["max_score"], partial["status"]) == (2, 3, "failed")
+    assert partial["tags"] == ["partial", partial["extra_data"]["diagnosis"]] and partial["extra_data"]["diagnosis"]
+
+
+@pytest.mark.parametrize("visibility", ["hidden", "after_due_date", "after_published"])
+def test_gradescopes_output_names_no_total_while_any_result_is_not_yet_visible(mixed_report, visibility):
+    items = (replace(mixed_report.items[0], visibility=visibility), *mixed_report.items[1:])
+    data = json.loads(reports.FORMATS["gradescope"](replace(mixed_report, items=items)))
+    total = f"/{reports.points(mixed_report.max_score)} points"
+    assert total not in data["output"] and "once your instructor releases them" in data["output"]
+    assert total in json.loads(reports.FORMATS["gradescope"](mixed_report))["output"]
 
 
 def test_the_junit_report_has_a_testcase_per_id_with_failures_and_errors(mixed_report):
@@ -89,3 +103,40 @@ def test_the_table_lists_every_id_with_points_status_and_reason(mixed_report):
 def test_the_verbose_table_adds_tracebacks(mixed_report):
     assert "Traceback" not in reports.table(mixed_report)
     assert "Traceback" in reports.table(mixed_report, verbose=True)
+
+
+def test_classrooms_log_and_gradebook_read_the_reports_total(mixed_report):
+    result = json.loads(reports.FORMATS["classroom"](mixed_report))
+    assert 0 < mixed_report.score < mixed_report.max_score
+    assert reporter_log_points(result) == reporter_gradebook_points(result) == mixed_report.score
+    assert result["max_score"] == mixed_report.max_score and result["status"] == "fail"
+    failing = [t for t in result["tests"] if t["status"] == "fail" and t["message"]]
+    assert failing and all(t["test_code"].startswith("backprop-ninja check ex") for t in failing)
+
+
+def test_a_score_in_thirds_of_a_point_reads_the_same_in_classrooms_log_and_gradebook(mixed_report):
+    first = mixed_report.items[0]
+    thirds = replace(first, score=first.max_score / 3, status="partial")
+    report = replace(mixed_report, items=(thirds, *mixed_report.items[1:]))
+    result = json.loads(reports.FORMATS["classroom"](report))
+    assert reporter_log_points(result) == pytest.approx(report.score, abs=1e-6)
+    assert reporter_gradebook_points(result) == pytest.approx(report.score, abs=1e-6)
+
+
+def test_a_score_that_fits_no_split_is_rounded_alike_for_classrooms_log_and_gradebook(mixed_report):
+    odd = replace(mixed_report.items[0], score=0.123, status="partial")
+    report = replace(mixed_report, items=(odd, *mixed_report.items[1:]))
+    result = json.loads(reports.FORMATS["classroom"](report))
+    assert reporter_log_points(result) == pytest.approx(reporter_gradebook_points(result), abs=1e-9)
+    assert reporter_gradebook_points(result) == pytest.approx(report.score, abs=1 / 24)
+
+
+def test_the_classroom_result_fits_the_environment_variable_it_travels_in_whatever_the_reasons(mixed_report):
+    long = tuple(replace(item, message="x" * 20_000) for item in mixed_report.items)
+    text = reports.FORMATS["classroom"](replace(mixed_report, items=long))
+    assert len(text.encode()) <= reports.CLASSROOM_BYTES and len(base64.b64encode(text.encode())) < 128 * 1024
+    result = json.loads(text)
+    assert reporter_gradebook_points(result) == mixed_report.score
+    assert any(t["message"].endswith("(the job summary has it all)") for t in result["tests"]) or all(
+        not t["message"] for t in result["tests"]
+    )

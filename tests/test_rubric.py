@@ -156,7 +156,7 @@ def test_the_students_rubric_holds_no_hidden_check_but_announces_them(tmp_path):
     "text, key, problem",
     [
         ('[exercises."ex9.*"]\nvisibility = "hidden"\n', "exercises.ex9.*", "no such exercise id or pattern"),
-        ('[exercises."ex1.*"]\nvisibility = "secret"\n', "exercises.ex1.*.visibility", '"visible" or "after_due_date"'),
+        ('[exercises."ex1.*"]\nvisibility = "secret"\n', "exercises.ex1.*.visibility", '"visible" or "after_due_date" or "after_published" or "hidden"'),
         ('[exercises."ex1.*"]\npoints = 3\n', "exercises.ex1.*.points", "unknown setting"),
         ("[limits]\nmemory = 1.5\n", "limits.memory", "a whole number of MB"),
         ("[hidden]\nitems = [\"ex4.trainin\"]\n", "hidden.items", "did you mean 'ex4.training'"),
@@ -173,3 +173,10 @@ def test_a_malformed_instructor_rubric_names_the_key_and_the_fix(tmp_path, text,
     with pytest.raises(RubricError) as caught:
         load_rubric(path)
     assert caught.value.key == key and problem in str(caught.value)
+
+
+def test_each_of_gradescopes_four_visibilities_is_accepted(tmp_path):
+    for visibility in ("visible", "after_due_date", "after_published", "hidden"):
+        path = tmp_path / f"{visibility}.toml"
+        path.write_text(f'[exercises."ex2.*"]\nvisibility = "{visibility}"\n')
+        assert load_rubric(path).visibility("ex2.cross_entropy_backward") == visibility

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from grader import catalogue, model, trials
-from grader.trials import TrialData, new_seed
+from grader.seeds import new_seed
+from grader.trials import TrialData
 
 ALL = sorted({t for e in catalogue.EXERCISES for t in e.trials}, key=lambda t: t.salt)
 UNTIED = [t for t in ALL if not t.ties]

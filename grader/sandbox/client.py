@@ -374,7 +374,7 @@ def _progress(reply: bytes) -> dict[str, float] | None:
     figures = header.get("progress")
     if not isinstance(figures, dict):
         return None
-    return {k: float(v) for k, v in figures.items() if isinstance(k, str) and isinstance(v, int | float)}
+    return {k: float(v) for k, v in figures.items() if isinstance(k, str) and isinstance(v, (int, float))}
 
 
 def _ready(call: Call) -> Callable[[], Call]:

@@ -261,7 +261,7 @@ def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
     seen: a reply carries copies."""
     if isinstance(value, dict):
         entries = [(str(k), v) for k, v in value.items()]
-    elif isinstance(value, tuple | list):
+    elif isinstance(value, (tuple, list)):
         entries = [(str(i), v) for i, v in enumerate(value)]
     else:
         return ()

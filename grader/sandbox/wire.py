@@ -86,7 +86,7 @@ def message(header: dict[str, Any], value: Any) -> list[bytes | memoryview]:
             return {"t": type(v).__name__, "v": v[:MAX_TEXT] if isinstance(v, str) else v}
         if isinstance(v, dict) and depth < MAX_DEPTH:
             return {"t": "dict", "items": [[str(k), node(x, depth + 1)] for k, x in list(v.items())[:MAX_ITEMS]]}
-        if isinstance(v, tuple | list) and depth < MAX_DEPTH:
+        if isinstance(v, (tuple, list)) and depth < MAX_DEPTH:
             kind = "tuple" if isinstance(v, tuple) else "list"
             return {"t": kind, "items": [node(x, depth + 1) for x in list(v)[:MAX_ITEMS]]}
         return {"t": "other", "type": type(v).__name__}

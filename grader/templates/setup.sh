@@ -1,26 +1,79 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
+# Gradescope runs this once, as root, when it builds the autograder's image: on any of its
+# base images (Ubuntu 18.04 to 24.04, Fedora, CentOS). The grader needs Python 3.9 or
+# newer with venv: the image's own where it has one (with Ubuntu's pythonX.Y-venv added
+# where that is missing), else a standalone CPython installed by uv.
 set -euo pipefail
-cd /autograder/source
+root="${AUTOGRADER_ROOT:-/autograder}"
 
-python=""
-for candidate in python3.12 python3.11; do
-    if command -v "$candidate" >/dev/null; then python=$candidate; break; fi
-done
-if [ -z "$python" ]; then
-    apt-get update -q
-    apt-get install -y -q python3.11 python3.11-venv
-    python=python3.11
-fi
-# The kernel's seccomp filters are built by libseccomp.
-if ! ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 && command -v apt-get >/dev/null; then
-    apt-get update -q && apt-get install -y -q libseccomp2
-fi
-"$python" -m venv /autograder/venv
-/autograder/venv/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-/autograder/venv/bin/pip install -q /autograder/source
-# Student code runs as a uid of its own: it may read the grader's installation, never the
-# rubric (its hidden checks), and change nothing of the autograder.
-chmod 600 /autograder/source/rubric.toml
-chmod -R go-w /autograder/source /autograder/venv
-/autograder/venv/bin/backprop-ninja doctor || true
+# The image's package manager, whichever it has; its chatter goes to the build log.
+install_packages() {
+    if command -v apt-get >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
+            || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
+    elif command -v dnf >/dev/null; then
+        dnf install -y -q "$@" >&2
+    elif command -v yum >/dev/null; then
+        yum install -y -q "$@" >&2
+    else
+        return 1
+    fi
+}
+
+# A Python 3.9 or newer that can make a virtual environment with pip in it.
+usable() {
+    "$1" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null
+}
+
+# The newest usable Python of the image, printed; fails when it has none.
+find_python() {
+    local candidate version
+    for candidate in python3.13 python3.12 python3.11 python3.10 python3.9 python3; do
+        command -v "$candidate" >/dev/null || continue
+        if usable "$candidate"; then echo "$candidate"; return 0; fi
+        version=$("$candidate" -c 'import sys; v = sys.version_info; print(f"{v[0]}.{v[1]}") if v >= (3, 9) else sys.exit(1)' \
+            2>/dev/null) || continue
+        # Ubuntu keeps venv's pip in a package of its own.
+        if install_packages "python$version-venv" && usable "$candidate"; then echo "$candidate"; return 0; fi
+    done
+    return 1
+}
+
+# A standalone CPython 3.11 from uv, under the autograder's folder, where every uid can
+# read it (root's home is closed to the uid student code runs as); printed.
+standalone_python() {
+    local installer="https://astral.sh/uv/install.sh"
+    command -v curl >/dev/null || command -v wget >/dev/null || install_packages curl ca-certificates || true
+    if command -v curl >/dev/null; then
+        curl -LsSf "$installer" | env UV_INSTALL_DIR="$root/uv" UV_NO_MODIFY_PATH=1 sh >&2
+    else
+        wget -qO- "$installer" | env UV_INSTALL_DIR="$root/uv" UV_NO_MODIFY_PATH=1 sh >&2
+    fi
+    UV_PYTHON_INSTALL_DIR="$root/python" "$root/uv/uv" python install 3.11 >&2
+    UV_PYTHON_INSTALL_DIR="$root/python" "$root/uv/uv" python find 3.11
+}
+
+main() {
+    local python
+    python=$(find_python) || python=$(standalone_python)
+    echo "setup.sh: $("$python" --version) at $(command -v "$python")"
+    # The kernel's seccomp filters are built by libseccomp.
+    if ! ldconfig -p 2>/dev/null | grep -q libseccomp.so.2; then
+        install_packages libseccomp2 || install_packages libseccomp || true
+    fi
+    "$python" -m venv "$root/venv"
+    # An old image's pip cannot read the wheel tags of today's torch and numpy.
+    "$root/venv/bin/python" -m pip install -q --upgrade pip
+    # torch's CPU build, within the package's own requirement.
+    "$root/venv/bin/python" -m pip install -q "$torch" --index-url https://download.pytorch.org/whl/cpu
+    "$root/venv/bin/python" -m pip install -q "$root/source"
+    # Student code runs as a uid of its own: it may read the grader's installation, never
+    # the rubric (its hidden checks), and change nothing of the autograder.
+    chmod 600 "$root/source/rubric.toml"
+    chmod -R go-w "$root/source" "$root/venv"
+    if [ -d "$root/python" ]; then chmod -R go-w,go+rX "$root/python"; fi
+    "$root/venv/bin/backprop-ninja" doctor || true
+}
+
+# Sourced (by the tests) it only defines its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

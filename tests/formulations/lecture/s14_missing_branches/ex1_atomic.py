@@ -1,7 +1,6 @@
 import torch
 import torch.nn.functional as F
 
-
 # ------------------------------------------------------------------ atomic ops
 
 
