@@ -38,6 +38,9 @@ MAX_VALUE = 10_000  # elements of a plain value the grader evaluates
 MAX_INT_BITS = 65_536  # of an int the grader computes
 ADVICE = "hand in the .ipynb file as Jupyter or Colab saves it (in Colab: File > Download > Download .ipynb)"
 
+# The nodes that bind a name of their own; `match` patterns exist from Python 3.10 on.
+_NAMING = tuple(getattr(ast, name) for name in ("ExceptHandler", "MatchAs", "MatchStar") if hasattr(ast, name))
+
 
 class NotebookError(SubmissionError):
     """A file that is not a notebook the grader can read, with what to do."""
@@ -377,7 +380,7 @@ def _bound_names(node: ast.stmt) -> list[str]:
             found.append(sub.id)
         elif isinstance(sub, ast.alias):
             found.append(sub.asname or sub.name.split(".")[0])
-        elif isinstance(sub, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and getattr(sub, "name", None):
+        elif isinstance(sub, _NAMING) and getattr(sub, "name", None):
             found.append(sub.name)
         stack += [c for c in ast.iter_child_nodes(sub) if not isinstance(c, ast.comprehension)]
     return list(dict.fromkeys(found))

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from importlib import resources
@@ -238,6 +239,31 @@ def test_the_grader_compiles_and_its_command_starts_on_each_python_that_setup_ma
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     started = subprocess.run([str(python), "-m", "grader", "--version"], env=env, capture_output=True, text=True)
     assert started.returncode == 0 and started.stdout.startswith("backprop-ninja"), started.stderr
+
+
+@pytest.mark.slow
+def test_setup_builds_an_autograder_image_whose_run_autograder_grades_a_submission(instructor_rubric, tmp_path):
+    # /autograder is readable by every uid on Gradescope; pytest's own folders are not.
+    base = Path(tempfile.mkdtemp(prefix="backprop-ninja-image-"))
+    try:
+        base.chmod(0o755)
+        root = autograder(base, instructor_rubric)
+        pinned = tmp_path / "constraints.txt"  # this machine's CPU build, not a newer CUDA one
+        pinned.write_text("torch==2.13.0\n")
+        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+        env.update(PATH="/usr/bin:/bin", AUTOGRADER_ROOT=str(root), PIP_CONSTRAINT=str(pinned))
+        setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                               timeout=1200)  # fmt: skip
+        assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+        assert "setup.sh: Python 3." in setup.stdout and "confinement:" in setup.stdout
+        assert stat.S_IMODE((root / "source" / "rubric.toml").stat().st_mode) == 0o600
+        shutil.copytree(SOLUTIONS, root / "submission")
+        run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert results["score"] == 78 and len(results["tests"]) == 50, results["output"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_release_from_another_folder_writes_files_with_the_usual_modes(tmp_path, monkeypatch):
