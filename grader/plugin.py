@@ -49,8 +49,20 @@ class GradingState:
 
             worker = getattr(self.config, "workerinput", {})
             given = setting(self.config, "bpn_seed")[0]
-            self._seed = worker.get(WORKER_SEED) or (int(given) if given not in (None, "") else new_seed())
+            if WORKER_SEED in worker:
+                self._seed = worker[WORKER_SEED]
+            elif given in (None, ""):
+                self._seed = new_seed()
+            elif isinstance(given, int) or given.strip().isdigit():
+                self._seed = int(given)
+            else:
+                raise pytest.UsageError(f"bpn_seed: expected a whole number (a report's seed), found {given!r}")
         return self._seed
+
+    def check(self) -> None:
+        """Stop the run with one usage error if the submission or the seed is wrong."""
+        self.submission()
+        _ = self.seed
 
     def submission(self) -> Path:
         """The submission the options name, checked once as `backprop-ninja grade` checks it."""
@@ -184,10 +196,10 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The submission is checked once, before any exercise test runs: a wrong path is one
-    usage error, not fifty failures."""
+    """The submission and the seed are checked once, before any exercise test runs: a
+    wrong path is one usage error, not fifty failures."""
     if any("backprop_ninja" in getattr(item, "fixturenames", ()) for item in items):
-        config.stash[STATE].submission()
+        config.stash[STATE].check()
 
 
 @pytest.fixture(scope="session")

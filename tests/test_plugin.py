@@ -131,3 +131,9 @@ def test_pytest_grades_a_notebook_and_names_its_cells(make_notebook):
     run = run_pytest("--bpn-submission", str(path), "-k", "h_backward or cross_entropy")
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
     assert "ValueError: here (cell" in run.stdout and "backprop_ninja.ipynb" in run.stdout
+
+
+def test_a_seed_that_is_not_a_number_is_one_usage_error(tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\nbpn_seed = abc\n")
+    run = run_pytest("--bpn-submission", str(SOLUTIONS), "-c", str(tmp_path / "pytest.ini"), "-k", "ex2")
+    assert run.returncode == 4 and "bpn_seed: expected a whole number" in run.stderr, run.stdout[-2000:]
