@@ -25,6 +25,7 @@ from grader.cli import HELP_NO_SANDBOX, HELP_REQUIRE, HELP_RUBRIC, HELP_SEED, HE
 if TYPE_CHECKING:
     from grader.grading import Grader
     from grader.results import ItemResult
+    from grader.rubric import Rubric
 
 RESULT = pytest.StashKey["ItemResult"]()
 PROPERTY = "backprop_ninja"  # the user property that carries an id's result to the summary
@@ -40,6 +41,7 @@ class GradingState:
         self._grader: Grader | None = None
         self._seed: int | None = None
         self._submission: Path | None = None
+        self._settings: tuple[Rubric, bool, tuple[str, ...] | None | bool] | None = None
 
     @property
     def seed(self) -> int:
@@ -59,10 +61,31 @@ class GradingState:
                 raise pytest.UsageError(f"bpn_seed: expected a whole number (a report's seed), found {given!r}")
         return self._seed
 
-    def check(self) -> None:
-        """Stop the run with one usage error if the submission or the seed is wrong."""
+    def check(self, build: bool) -> None:
+        """Stop the run with one usage error if the submission, the seed, the rubric or the
+        confinement asked for is wrong; `build`: also start the grader, which finds out
+        whether this machine gives the confinement."""
         self.submission()
-        _ = self.seed
+        _ = self.seed, self.settings
+        if build:
+            _ = self.grader
+
+    @property
+    def settings(self) -> tuple[Rubric, bool, tuple[str, ...] | None | bool]:
+        """The rubric, whether to sandbox, and the confinement required, from the options."""
+        if self._settings is None:
+            from grader.rubric import RubricError, load_rubric
+            from grader.sandbox.confinement import parse_required
+
+            rubric, base = setting(self.config, "bpn_rubric")
+            required = setting(self.config, "bpn_require_confinement")[0] or None
+            try:
+                require = False if required is None else parse_required("" if required == "all" else required)
+                self._settings = (load_rubric(base / rubric if rubric else None),
+                                  not setting(self.config, "bpn_no_sandbox")[0], require)  # fmt: skip
+            except (RubricError, ValueError) as error:
+                raise pytest.UsageError(str(error)) from None
+        return self._settings
 
     def submission(self) -> Path:
         """The submission the options name, checked once as `backprop-ninja grade` checks it."""
@@ -84,29 +107,27 @@ class GradingState:
     def grader(self) -> Grader:
         if self._grader is None:
             from grader.grading import Grader
-            from grader.rubric import RubricError, load_rubric
             from grader.sandbox.client import ConfinementError, SandboxError
-            from grader.sandbox.confinement import parse_required
+            from grader.submissions import SubmissionError
 
-            rubric, rubric_base = setting(self.config, "bpn_rubric")
-            required = setting(self.config, "bpn_require_confinement")[0] or None
+            rubric, sandbox, require = self.settings
             try:
-                sandbox = not setting(self.config, "bpn_no_sandbox")[0]
-                require = False if required is None else parse_required("" if required == "all" else required)
-                self._grader = Grader(self.submission(), load_rubric(rubric_base / rubric if rubric else None),
-                                      sandbox, self.seed, require)  # fmt: skip
-            except (RubricError, ConfinementError, SandboxError, ValueError) as error:  # a SubmissionError too
+                self._grader = Grader(self.submission(), rubric, sandbox, self.seed, require)
+            except (ConfinementError, SandboxError, SubmissionError) as error:
                 raise pytest.UsageError(str(error)) from None
         return self._grader
 
     def result(self, item_id: str) -> ItemResult:
         """The result of one id; should the sandbox's zygote die or stop answering, the
-        grader starts again with a new one, once."""
+        grader starts again with a new one, once. (An xdist worker that cannot grade at
+        all, for want of a required layer, fails each test with the reason.)"""
         from grader.results import ItemResult
         from grader.sandbox.zygote import SandboxLost
 
         try:
             return self.grader.item(item_id)
+        except pytest.UsageError as error:
+            pytest.fail(str(error), pytrace=False)
         except SandboxLost:
             self._restart()
         try:
@@ -181,6 +202,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     state = config.stash[STATE] = GradingState(config)
     config.pluginmanager.register(state, "backprop-ninja-state")
+    # A run aimed at the exercise tests is checked before anything starts: under xdist,
+    # the workers collect, and a usage error there would crash the run.
+    if _aims_at_exercises(config) and not hasattr(config, "workerinput"):
+        state.check(build=False)
+
+
+def _aims_at_exercises(config: pytest.Config) -> bool:
+    package = Path(__file__).parent
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == package or package in path.parents:
+            return True
+    return False
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -199,7 +233,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The submission and the seed are checked once, before any exercise test runs: a
     wrong path is one usage error, not fifty failures."""
     if any("backprop_ninja" in getattr(item, "fixturenames", ()) for item in items):
-        config.stash[STATE].check()
+        config.stash[STATE].check(build=not hasattr(config, "workerinput"))
 
 
 @pytest.fixture(scope="session")

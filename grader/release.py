@@ -28,6 +28,11 @@ TEMPLATES = PACKAGE / "templates"
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "build_names.py")
 
 
+# The confinement layers Gradescope's containers give, which run_autograder requires
+# (BACKPROP_NINJA_REQUIRE overrides them) and setup.sh tries when the image is built.
+GRADESCOPE_LAYERS = "identity,no_new_privs,non_dumpable,seccomp,limits"
+
+
 class ReleaseError(ValueError):
     """A release that would overwrite something, or lacks what it needs."""
 
@@ -43,12 +48,12 @@ def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_n
         (out / "exercises" / name).write_text(text, encoding="utf-8")
     _copy_grader(out / "grader", to_toml(for_students(rubric)))
     student_notebook.write(out / student_notebook.FILE, stubs, install)
-    (out / "README.md").write_text((TEMPLATES / "README.students.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (out / "README.md").write_text(_filled("README.students.md"), encoding="utf-8")
     (out / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
     (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"), encoding="utf-8")
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
-    workflow.write_text(_with_torch("classroom.yml"), encoding="utf-8")
+    workflow.write_text(_filled("classroom.yml"), encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
@@ -72,7 +77,7 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
             for script in ("setup.sh", "run_autograder"):
                 info = zipfile.ZipInfo(script)
                 info.external_attr = (stat.S_IFREG | 0o755) << 16  # executable, as Gradescope runs them
-                z.writestr(info, _with_torch(script))
+                z.writestr(info, _filled(script))
                 names.append(script)
             for path in sorted(staging.rglob("*")):
                 if path.is_file():
@@ -95,8 +100,10 @@ def torch_requirement() -> str:
     return next(d for d in dependencies if re.match(r"torch\b", d))
 
 
-def _with_torch(template: str) -> str:
-    return Template((TEMPLATES / template).read_text(encoding="utf-8")).safe_substitute(torch=torch_requirement())
+def _filled(template: str) -> str:
+    """A script, workflow or README template with the torch requirement and the layers filled in."""
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    return Template(text).safe_substitute(torch=torch_requirement(), required=GRADESCOPE_LAYERS)
 
 
 def _pyproject() -> str:

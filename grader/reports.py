@@ -21,7 +21,7 @@ from dataclasses import asdict, replace
 from html import escape
 from typing import Any
 
-from grader import __version__
+from grader import __version__, classroom
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
 from grader.results import GradientResult, ItemResult, Report
@@ -228,7 +228,7 @@ def to_gradescope(report: Report) -> dict[str, Any]:
     total = "graded" if hidden else f"{points(report.score)}/{points(report.max_score)} points"
     return {
         "score": report.score,
-        "execution_time": max(1, round(report.seconds)),
+        "execution_time": max(1, math.ceil(report.seconds)),
         "output": f"backprop-ninja {__version__}: {total}"
         + ("" if report.sandboxed else " (graded with --no-sandbox)")
         + f" (seed {report.seed})"
@@ -241,7 +241,7 @@ def to_gradescope(report: Report) -> dict[str, Any]:
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
-                "output": feedback(item),
+                "output": item.feedback,
                 "visibility": item.visibility,
                 "tags": [item.status] + ([item.diagnosis.code] if item.diagnosis else []),
                 "extra_data": {"status": item.status, "diagnosis": item.diagnosis.code if item.diagnosis else None},
@@ -249,78 +249,6 @@ def to_gradescope(report: Report) -> dict[str, Any]:
             for item in report.items
         ],
     }
-
-
-def feedback(item: ItemResult) -> str:
-    """What a student reads under one test: the reason, the hint and the diagnosis code."""
-    if item.diagnosis is None:
-        return item.message or "right in every trial"
-    hint = f"\nhint: {item.diagnosis.hint}" if item.diagnosis.hint else ""
-    return f"{item.message}{hint}\n(diagnosis: {item.diagnosis.code})"
-
-
-# GitHub Classroom's reporter takes the result as base64 in an environment variable, and
-# Linux caps one such string at 128 KiB: 48 KB of JSON leave room to spare.
-CLASSROOM_BYTES = 48_000
-CLASSROOM_MESSAGE = (400, 120, 0)  # characters of each reason, tried in turn until the result fits
-UNITS_PER_POINT = (1, 2, 4, 3, 5, 6, 8, 10, 12)  # halves and quarters first: they add up exactly in floats
-MAX_UNITS = 1000
-
-
-def to_classroom(report: Report) -> dict[str, Any]:
-    """The result GitHub Classroom's autograding reporter reads (version 1).
-
-    Its log counts a runner's points as passed tests / tests x max_score, while the
-    gradebook adds up each test's `score`: so every test reported here is one unit of
-    equal weight that passes or not, one per point of each id (per half or third point
-    where a score needs it), and the log and the gradebook read the same total. The
-    reasons are cut short where the whole would not fit; the job summary has them all."""
-    report = sanitized(report)
-    per_point = _units_per_point(report)
-    for limit in CLASSROOM_MESSAGE:
-        result = {
-            "version": 1,
-            "status": "pass" if report.passed else "fail",
-            "max_score": report.max_score,
-            "tests": [test for item in report.items for test in _units(item, per_point, limit)],
-        }
-        if len(dumps(result).encode()) <= CLASSROOM_BYTES:
-            break
-    return result
-
-
-def _units_per_point(report: Report) -> int:
-    """The fewest units per point in which every id's points and score are whole, within
-    MAX_UNITS in all; failing that, the finest such split, each score rounded to it."""
-
-    def whole(x: float, d: int) -> bool:
-        return abs(x * d - round(x * d)) < 1e-6
-
-    fitting = [d for d in UNITS_PER_POINT if round(report.max_score * d) <= MAX_UNITS
-               and all(whole(item.max_score, d) for item in report.items)]  # fmt: skip
-    exact = [d for d in fitting if all(whole(item.score, d) for item in report.items)]
-    return exact[0] if exact else max(fitting, default=1)
-
-
-def _units(item: ItemResult, per_point: int, limit: int) -> list[dict[str, Any]]:
-    units = round(item.max_score * per_point)
-    earned = min(units, math.floor(item.score * per_point + 0.5))
-    reason = feedback(item)
-    if len(reason) > limit:
-        reason = reason[: max(0, limit - 40)].rstrip() + " ... (the job summary has it all)"
-    return [
-        {
-            "name": item.id if units == 1 else f"{item.id} [{k + 1}/{units}]",
-            "status": "pass" if k < earned else "fail",
-            "score": 1 / per_point if k < earned else 0,
-            "message": reason if k == 0 else "",
-            "test_code": f"backprop-ninja check {item.id}" if k == 0 and item.status != "passed" else "",
-            "filename": "",
-            "line_no": 0,
-            "execution_time": "",
-        }
-        for k in range(units)
-    ]
 
 
 def markdown(report: Report) -> str:
@@ -371,7 +299,7 @@ def to_junit(report: Report) -> str:
             tag = "error" if item.status == "error" else "failure"
             kind = item.diagnosis.code if item.diagnosis else item.status
             element = ET.SubElement(case, tag, message=item.message, type=kind)
-            element.text = "\n".join(filter(None, [feedback(item), item.detail]))
+            element.text = "\n".join(filter(None, [item.feedback, item.detail]))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -491,6 +419,6 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "gradescope": lambda report: dumps(to_gradescope(report)),
     "junit": to_junit,
     "html": html,
-    "classroom": lambda report: dumps(to_classroom(report)),
+    "classroom": lambda report: classroom.text(sanitized(report)),
     "markdown": markdown,
 }

@@ -41,6 +41,14 @@ class ItemResult:
     visibility: str = "visible"  # who sees it on Gradescope (rubric.VISIBILITIES)
     printed: str = ""  # what the function printed (also at the end of `detail`), for pytest's captured output
 
+    @property
+    def feedback(self) -> str:
+        """What a student reads under one test: the reason, the hint and the diagnosis code."""
+        if self.diagnosis is None:
+            return self.message or "right in every trial"
+        hint = f"\nhint: {self.diagnosis.hint}" if self.diagnosis.hint else ""
+        return f"{self.message}{hint}\n(diagnosis: {self.diagnosis.code})"
+
 
 @dataclass(frozen=True)
 class Report:

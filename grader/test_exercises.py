@@ -12,7 +12,7 @@ import pytest
 
 from grader.catalogue import IDS
 from grader.plugin import PROPERTY, RESULT
-from grader.reports import feedback, points
+from grader.reports import points
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -25,4 +25,4 @@ def test_exercise(exercise_id, backprop_ninja, request):
         if request.config.getoption("capture") == "no":
             sys.stdout.write(result.printed)
     if result.status != "passed":
-        pytest.fail(f"{points(result.score)}/{points(result.max_score)} points: {feedback(result)}", pytrace=False)
+        pytest.fail(f"{points(result.score)}/{points(result.max_score)} points: {result.feedback}", pytrace=False)

@@ -64,6 +64,17 @@ def test_a_missing_submission_folder_is_one_usage_error_and_exit_4(tmp_path):
     assert "Traceback" not in run.stdout + run.stderr and "test_exercise" not in run.stdout
 
 
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["alone", "xdist"])
+@pytest.mark.parametrize(
+    "option, value, says",
+    [("--bpn-submission", "nope", "no folder or notebook"), ("--bpn-rubric", "nope.toml", "no such file")],
+)
+def test_a_wrong_submission_or_rubric_is_one_usage_error_under_xdist_too(tmp_path, xdist, option, value, says):
+    run = run_pytest(option, str(tmp_path / value), *xdist)
+    assert run.returncode == 4 and run.stderr.count(says) == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "INTERNALERROR" not in run.stdout + run.stderr
+
+
 def test_pytest_run_from_inside_exercises_grades_the_projects_exercises_folder():
     run = run_pytest("-k", "ex2", cwd=EXERCISES)
     assert run.returncode == 1 and "1 failed" in run.stdout, run.stdout[-2000:]

@@ -21,7 +21,7 @@ import yaml
 
 from grader import catalogue, train
 from grader.cli import main
-from grader.release import ReleaseError, gradescope, release, torch_requirement
+from grader.release import GRADESCOPE_LAYERS, ReleaseError, gradescope, release, torch_requirement
 from grader.rubric import load_rubric
 from grader.stubs import BEGIN, END, expected_stubs
 from tests.conftest import ROOT, SOLUTIONS, reporter_gradebook_points, reporter_log_points
@@ -156,7 +156,10 @@ def quick_start(readme: str) -> str:
 def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(released, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(released, repo)
+    pinned = tmp_path / "constraints.txt"  # this machine's CPU build of torch, where students get it from its index
+    pinned.write_text("torch==2.13.0\n")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PIP_CONSTRAINT"] = str(pinned)
     run = subprocess.run(["bash", "-c", quick_start((repo / "README.md").read_text())], cwd=repo, env=env,
                          capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
@@ -354,6 +357,21 @@ def test_gradescope_still_gets_results_json_when_the_grader_cannot_run(tmp_path,
     assert run.returncode == 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "could not grade" in results["output"]
+
+
+def test_run_autograder_keeps_the_graders_output_for_the_instructor_and_says_whose_fault_a_refusal_is(
+    tmp_path, instructor_rubric
+):
+    root = autograder(tmp_path, instructor_rubric)
+    shutil.copytree(SOLUTIONS, root / "submission" / "a")
+    shutil.copytree(SOLUTIONS, root / "submission" / "b")  # two copies: refused, with both names
+    run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
+    assert run.returncode == 0 and "holds the exercise modules twice" in run.stdout
+    output = json.loads((root / "results" / "results.json").read_text())["output"]
+    assert "twice, in a/, b/" in output and "fix them and submit again" in output
+    script = (root / "source" / "run_autograder").read_text()
+    assert f'--require-confinement "${{BACKPROP_NINJA_REQUIRE:-{GRADESCOPE_LAYERS}}}"' in script
+    assert "$required" not in (root / "source" / "setup.sh").read_text()
 
 
 def test_the_instructors_side_runs_the_hidden_trials_and_reports_them(instructor_rubric):

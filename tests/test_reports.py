@@ -9,7 +9,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from grader import catalogue, reports
+from grader import catalogue, classroom, reports
 from grader.compare import PROBLEMS
 from grader.grading import grade
 from grader.results import STATUSES
@@ -105,38 +105,63 @@ def test_the_verbose_table_adds_tracebacks(mixed_report):
     assert "Traceback" in reports.table(mixed_report, verbose=True)
 
 
+def classroom_of(report):
+    text = reports.FORMATS["classroom"](report)
+    assert len(text.encode()) <= classroom.CAP and len(base64.b64encode(text.encode())) < 128 * 1024
+    return json.loads(text)
+
+
 def test_classrooms_log_and_gradebook_read_the_reports_total(mixed_report):
-    result = json.loads(reports.FORMATS["classroom"](mixed_report))
+    result = classroom_of(mixed_report)
     assert 0 < mixed_report.score < mixed_report.max_score
-    assert reporter_log_points(result) == reporter_gradebook_points(result) == mixed_report.score
+    assert reporter_log_points(result) == pytest.approx(mixed_report.score, abs=1e-9)
+    assert reporter_gradebook_points(result) == mixed_report.score
     assert result["max_score"] == mixed_report.max_score and result["status"] == "fail"
-    failing = [t for t in result["tests"] if t["status"] == "fail" and t["message"]]
+    failing = [t for t in result["tests"] if t["status"] == "fail" and t.get("message")]
     assert failing and all(t["test_code"].startswith("backprop-ninja check ex") for t in failing)
+    assert all("\n# " in t["test_code"] for t in failing)  # the reason, where the reporter's log shows it
 
 
-def test_a_score_in_thirds_of_a_point_reads_the_same_in_classrooms_log_and_gradebook(mixed_report):
+def scored(report, scores=None, points=None):
+    """The report with some ids' scores (and points) changed."""
+    items = tuple(
+        replace(i, score=(scores or {}).get(i.id, i.score), max_score=(points or {}).get(i.id, i.max_score))
+        for i in report.items
+    )
+    return replace(report, items=items)
+
+
+def test_a_share_of_a_size_penalty_over_26_ids_stays_small_and_reads_alike_in_log_and_gradebook(mixed_report):
+    shares = {i.id: i.max_score - 3 / 26 for i in mixed_report.items if i.id.startswith("ex1.manual_backward.")}
+    report = scored(mixed_report, shares)
+    result = classroom_of(report)
+    assert len(result["tests"]) <= classroom.MAX_TESTS
+    log, gradebook = reporter_log_points(result), reporter_gradebook_points(result)
+    assert log == pytest.approx(gradebook, abs=1e-9) and gradebook == round(gradebook, 6)
+    assert gradebook == pytest.approx(report.score, abs=0.125 + 1e-9)
+
+
+def test_full_marks_on_a_rubric_of_fifths_of_a_point_read_as_full_marks_in_the_gradebook(mixed_report):
+    points = {i.id: 1.2 for i in mixed_report.items}
+    full = scored(mixed_report, points, points)
+    full = replace(full, items=tuple(replace(i, status="passed") for i in full.items))
+    result = classroom_of(full)
+    assert reporter_gradebook_points(result) == full.max_score == result["max_score"]
+    assert reporter_log_points(result) == pytest.approx(full.max_score, abs=1e-9)
+
+
+def test_a_score_in_thirds_of_a_point_is_rounded_alike_for_classrooms_log_and_gradebook(mixed_report):
     first = mixed_report.items[0]
-    thirds = replace(first, score=first.max_score / 3, status="partial")
-    report = replace(mixed_report, items=(thirds, *mixed_report.items[1:]))
-    result = json.loads(reports.FORMATS["classroom"](report))
-    assert reporter_log_points(result) == pytest.approx(report.score, abs=1e-6)
-    assert reporter_gradebook_points(result) == pytest.approx(report.score, abs=1e-6)
-
-
-def test_a_score_that_fits_no_split_is_rounded_alike_for_classrooms_log_and_gradebook(mixed_report):
-    odd = replace(mixed_report.items[0], score=0.123, status="partial")
-    report = replace(mixed_report, items=(odd, *mixed_report.items[1:]))
-    result = json.loads(reports.FORMATS["classroom"](report))
+    report = scored(mixed_report, {first.id: first.max_score / 3})
+    result = classroom_of(report)
     assert reporter_log_points(result) == pytest.approx(reporter_gradebook_points(result), abs=1e-9)
-    assert reporter_gradebook_points(result) == pytest.approx(report.score, abs=1 / 24)
+    assert reporter_gradebook_points(result) == pytest.approx(report.score, abs=0.125 + 1e-9)
 
 
 def test_the_classroom_result_fits_the_environment_variable_it_travels_in_whatever_the_reasons(mixed_report):
-    long = tuple(replace(item, message="x" * 20_000) for item in mixed_report.items)
-    text = reports.FORMATS["classroom"](replace(mixed_report, items=long))
-    assert len(text.encode()) <= reports.CLASSROOM_BYTES and len(base64.b64encode(text.encode())) < 128 * 1024
-    result = json.loads(text)
+    long = tuple(replace(item, message="x" * 50_000) for item in mixed_report.items)
+    result = classroom_of(replace(mixed_report, items=long))
     assert reporter_gradebook_points(result) == mixed_report.score
-    assert any(t["message"].endswith("(the job summary has it all)") for t in result["tests"]) or all(
-        not t["message"] for t in result["tests"]
+    assert any(t.get("message", "").endswith("(the job summary has it all)") for t in result["tests"]) or all(
+        not t.get("message") for t in result["tests"]
     )

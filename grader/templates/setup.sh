@@ -53,26 +53,40 @@ standalone_python() {
     UV_PYTHON_INSTALL_DIR="$root/python" "$root/uv/uv" python find 3.11
 }
 
+# The virtual environment, from this Python: torch's CPU build within the package's own
+# requirement, then the grader. Fails where torch has no build for that Python.
+build() {
+    rm -rf "$root/venv"
+    "$1" -m venv "$root/venv" \
+        && "$root/venv/bin/python" -m pip install -q --upgrade pip \
+        && "$root/venv/bin/python" -m pip install -q "$torch" --index-url https://download.pytorch.org/whl/cpu \
+        && "$root/venv/bin/python" -m pip install -q "$root/source"
+}
+
 main() {
-    local python
-    python=$(find_python) || python=$(standalone_python)
-    echo "setup.sh: $("$python" --version) at $(command -v "$python")"
+    local python=""
     # The kernel's seccomp filters are built by libseccomp.
     if ! ldconfig -p 2>/dev/null | grep -q libseccomp.so.2; then
         install_packages libseccomp2 || install_packages libseccomp || true
     fi
-    "$python" -m venv "$root/venv"
-    # An old image's pip cannot read the wheel tags of today's torch and numpy.
-    "$root/venv/bin/python" -m pip install -q --upgrade pip
-    # torch's CPU build, within the package's own requirement.
-    "$root/venv/bin/python" -m pip install -q "$torch" --index-url https://download.pytorch.org/whl/cpu
-    "$root/venv/bin/python" -m pip install -q "$root/source"
+    if ! { python=$(find_python) && build "$python"; }; then
+        if [ -n "$python" ]; then echo "setup.sh: torch or the grader would not install on $("$python" --version)"; fi
+        echo "setup.sh: a standalone CPython 3.11 instead"
+        python=$(standalone_python)
+        build "$python"
+    fi
+    echo "setup.sh: $("$root/venv/bin/python" --version) from $(command -v "$python")"
     # Student code runs as a uid of its own: it may read the grader's installation, never
     # the rubric (its hidden checks), and change nothing of the autograder.
     chmod 600 "$root/source/rubric.toml"
     chmod -R go-w "$root/source" "$root/venv"
     if [ -d "$root/python" ]; then chmod -R go-w,go+rX "$root/python"; fi
-    "$root/venv/bin/backprop-ninja" doctor || true
+    # What run_autograder will require, tried now, so that an image that lacks a layer
+    # shows here and not in the first student's results.
+    if ! "$root/venv/bin/backprop-ninja" doctor --require-confinement "${BACKPROP_NINJA_REQUIRE:-$required}"; then
+        echo "setup.sh: WARNING: this image lacks a confinement layer that run_autograder requires" \
+            "(${BACKPROP_NINJA_REQUIRE:-$required}): every submission would be refused. See the lines above."
+    fi
 }
 
 # Sourced (by the tests) it only defines its functions.
