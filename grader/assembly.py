@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.catalogue import EXERCISES, MODULES
+from grader import catalogue
 from grader.origins import Origins, Span
 
 HEADER = "# Written by backprop-ninja from a notebook: its exercise functions and what they read.\n"
 # Exercise function -> its module, for every function a student writes.
-FUNCTIONS: dict[str, str] = {e.function: e.module for e in EXERCISES}
 KINDS = ("import", "value", "function")  # the order a module holds them in
 MAX_VALUES = 2**20  # characters of the plain values a notebook's functions may take along, in all
 MAX_NOTES = 20
@@ -87,18 +86,18 @@ def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, note
     becomes it, which may go by another name), each with every definition it reads
     through `resolve`. `name` is how messages name the notebook; `candidates` are the
     other functions it defines, offered where an exercise function is misspelled."""
-    unknown = sorted(set(functions) - set(FUNCTIONS))
+    unknown = sorted(set(functions) - set(catalogue.FUNCTIONS))
     if unknown:
         raise ValueError(f"not exercise functions: {', '.join(unknown)}")
     notes = list(notes)
     left: dict[Definition | Left, list[str]] = {}  # what travelled with a remark, or stayed behind -> its readers
     budget = [MAX_VALUES]  # characters of plain values all the modules may still take
-    candidates = [c for c in candidates if c not in FUNCTIONS]
+    candidates = [c for c in candidates if c not in catalogue.FUNCTIONS]
     texts, spans = {}, {}
     renamed = {f: d.name for f, d in functions.items() if f != d.name}
-    for module in MODULES:
-        mine = {f: d for f, d in functions.items() if FUNCTIONS[f] == module}
-        missing = [f for f, m in FUNCTIONS.items() if m == module and f not in mine]
+    for module in catalogue.MODULES:
+        mine = {f: d for f, d in functions.items() if catalogue.FUNCTIONS[f] == module}
+        missing = [f for f, m in catalogue.FUNCTIONS.items() if m == module and f not in mine]
         near = {c for f in missing for c in difflib.get_close_matches(f, candidates, 1, 0.85)}
         taken = _closure(
             [*mine.values(), *filter(None, (_definition(resolve, c) for c in sorted(near)))], resolve, left, budget

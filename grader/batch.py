@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.catalogue import IDS
 from grader.files import write_atomically
 from grader.rubric import Rubric
 from grader.seeds import new_seed
@@ -251,7 +250,7 @@ def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric,
         except (OSError, ValueError):
             continue
     who = students(root)
-    ids = [i for i in IDS if i in rubric.graded]
+    ids = [i for i in rubric.points if i in rubric.graded]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "student", *ids, "total", "max_total", "note"])

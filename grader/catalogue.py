@@ -20,6 +20,9 @@ from grader.trials import Trial
 
 Tensors = Mapping[str, torch.Tensor]
 Reference = Callable[[Tensors, "torch.Tensor | None"], dict[str, torch.Tensor]]
+# A course's own forward values: from the lecture's values of the trial (read them, do
+# not change them), its sizes, and a generator of the exercise's own.
+OwnValues = Callable[[Tensors, model.Shape, torch.Generator], dict[str, torch.Tensor]]
 
 
 class Values:
@@ -65,6 +68,11 @@ class Exercise:
     # from the reference gradients (see compare.py).
     zero_scale: Mapping[str, Callable[[Tensors], float]] = field(default_factory=dict)
     faster: str = ""  # how to vectorise it, for a function found slow (timing.py has a generic way)
+    # A course's exercise (course.py): its forward values, drawn from a random stream of
+    # its own beside the lecture's; the mistakes the diagnosis tries first; its points.
+    values: OwnValues | None = None
+    mistakes: tuple[Mistake, ...] = ()
+    points: float | None = None
 
     @property
     def prefix(self) -> str:
@@ -91,6 +99,17 @@ class Exercise:
         if self.per_key:
             return tuple(Item(f"{base}.{key}", self, (key,)) for key in self.gradient_names)
         return (Item(base, self, self.gradient_names),)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A mistake a course knows for one exercise: the gradients it gives, from the trial's
+    forward values and upstream gradient (`course.wrong_forward` makes them from the
+    mistaken forward op), and what to do about it."""
+
+    name: str  # what the student did, as a phrase: "normalised over the batch (dim 0)"
+    gradients: Reference
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -264,7 +283,7 @@ MLP_BACKWARD = Exercise(
     faster=FASTER_DC,
 )
 
-EXERCISES: tuple[Exercise, ...] = (*ATOMIC, MANUAL_BACKWARD, CROSS_ENTROPY, BATCHNORM, MLP_BACKWARD)
+LECTURE: tuple[Exercise, ...] = (*ATOMIC, MANUAL_BACKWARD, CROSS_ENTROPY, BATCHNORM, MLP_BACKWARD)
 
 TRAINING = Training(
     "ex4.training",
@@ -273,8 +292,48 @@ TRAINING = Training(
     "a short SGD run driven by mlp_backward follows the autograd-driven run",
 )
 
-MODULES = ("ex1_atomic", "ex2_cross_entropy", "ex3_batchnorm", "ex4_train")
 
-ITEMS: tuple[Item, ...] = tuple(item for exercise in EXERCISES for item in exercise.items)
-ITEM_BY_ID: dict[str, Item] = {item.id: item for item in ITEMS}
-IDS: tuple[str, ...] = (*(item.id for item in ITEMS), TRAINING.id)
+class CatalogueError(ValueError):
+    """A course's exercises that would clash with the catalogue's."""
+
+
+# The catalogue in use: the lecture's exercises and its training check, then those of the
+# course the rubric names (course.py), in declaration order. Read them as attributes of
+# this module (catalogue.IDS), never imported by name: use() rebinds them.
+EXERCISES: tuple[Exercise, ...] = LECTURE
+ITEMS: tuple[Item, ...] = ()
+ITEM_BY_ID: dict[str, Item] = {}
+IDS: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ()
+FUNCTIONS: dict[str, str] = {}  # every exercise function -> its module
+
+
+def use(course: tuple[Exercise, ...] = ()) -> None:
+    """Make the catalogue the lecture's and these course exercises (none: the lecture's)."""
+    global EXERCISES, ITEMS, ITEM_BY_ID, IDS, MODULES, FUNCTIONS
+    exercises = (*LECTURE, *course)
+    items = tuple(item for exercise in exercises for item in exercise.items)
+    ids = (*(item.id for item in items if item.exercise in LECTURE), TRAINING.id,
+           *(item.id for item in items if item.exercise not in LECTURE))  # fmt: skip
+    _check(exercises, ids)
+    EXERCISES, ITEMS, IDS = exercises, items, ids
+    ITEM_BY_ID = {item.id: item for item in items}
+    FUNCTIONS = {e.function: e.module for e in exercises}
+    MODULES = tuple(dict.fromkeys([*(e.module for e in LECTURE), TRAINING.module, *(e.module for e in course)]))
+
+
+def _check(exercises: tuple[Exercise, ...], ids: tuple[str, ...]) -> None:
+    seen: dict[str, Exercise] = {}
+    for exercise in exercises:
+        if not exercise.module.isidentifier() or not exercise.function.isidentifier():
+            raise CatalogueError(f"{exercise.module}.{exercise.function}: module and function must be Python names")
+        if exercise.function in seen:
+            raise CatalogueError(f"two exercises named {exercise.function} (in {seen[exercise.function].module} and "
+                                 f"{exercise.module}): give each function a name of its own")  # fmt: skip
+        seen[exercise.function] = exercise
+    doubled = sorted({i for i in ids if ids.count(i) > 1})
+    if doubled:
+        raise CatalogueError(f"exercise ids declared twice: {', '.join(doubled)}")
+
+
+use()

@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.assembly import FUNCTIONS, Assembly, Definition, Left, assemble, global_reads, literal, stand_in
+from grader import catalogue
+from grader.assembly import Assembly, Definition, Left, assemble, global_reads, literal, stand_in
 from grader.submissions import SubmissionError
 
 MAX_NOTEBOOK = 32 * 2**20  # bytes: its outputs (pictures) may be large; the grader reads only its code
@@ -146,7 +147,7 @@ class Namespace:
     def functions(self) -> dict[str, Definition]:
         """The exercise functions the notebook defines, each by its last definition (one
         bound to another function, by `f = g` or by `check("id", g)`, is that function)."""
-        found = {n: d for n, d in self.bound.items() if n in FUNCTIONS and _is_function(d)}
+        found = {n: d for n, d in self.bound.items() if n in catalogue.FUNCTIONS and _is_function(d)}
         for name, definition in found.items():
             while definition.aliased is not None:
                 definition = definition.aliased
@@ -189,7 +190,7 @@ class Namespace:
         found = self.bound.get(value.id) if isinstance(value, ast.Name) and target else None
         if not _is_function(found) or found.name == target:
             return False
-        if target in FUNCTIONS:
+        if target in catalogue.FUNCTIONS:
             self.defined.setdefault(target, []).append(place)
         self._bind(Definition(target, "function", f"{target} = {found.name}\n", place, node.lineno,
                               frozenset({found.name}), found))  # fmt: skip
@@ -347,11 +348,10 @@ def _hashed(make: Callable[[], Any]) -> Any:
 
 def _function_of(item_id: object) -> str | None:
     """The exercise function of an id, if it is one."""
-    from grader.catalogue import ITEM_BY_ID, TRAINING
 
     if item_id == TRAINING.id:
         return TRAINING.function
-    return ITEM_BY_ID[item_id].exercise.function if item_id in ITEM_BY_ID else None
+    return catalogue.ITEM_BY_ID[item_id].exercise.function if item_id in catalogue.ITEM_BY_ID else None
 
 
 def _is_function(found: Definition | Left | None) -> bool:
@@ -394,7 +394,7 @@ def from_notebooks(paths: list[Path]) -> Assembly:
     namespace = Namespace(placed)
     notes = list(namespace.notes)
     for function, where in namespace.defined.items():
-        if function in FUNCTIONS and len(where) > 1:
+        if function in catalogue.FUNCTIONS and len(where) > 1:
             notes.append(f"{function} is defined in {', '.join(where[:-1])} and {where[-1]}: {where[-1]}'s is graded, "
                          "the last, as when the notebook runs top to bottom")  # fmt: skip
     others = [n for n, d in namespace.bound.items() if _is_function(d)]

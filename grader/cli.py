@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     stubs.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
     stubs.add_argument("--exercises", default="exercises", metavar="DIR", help="default: exercises")
     stubs.add_argument("--check", action="store_true", help="write nothing; exit 1 if the stubs are out of date")
+    stubs.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; its course's modules get stubs too")
     stubs.set_defaults(run=run_stubs)
     return parser
 
@@ -370,6 +371,7 @@ def plot(result: ItemResult, path: Path) -> None:
 def run_stubs(args: argparse.Namespace) -> int:
     from grader import stubs
 
+    _rubric(args.rubric)  # its course's exercises join the catalogue
     solutions, exercises = Path(args.solutions), Path(args.exercises)
     try:
         if args.check:
@@ -387,13 +389,13 @@ def run_stubs(args: argparse.Namespace) -> int:
 def select(patterns: Sequence[str] | None, graded: Sequence[str] | None = None) -> list[str]:
     """The ids that the patterns name: exact ids, shell-style patterns, or prefixes; with
     no pattern, the ids the rubric grades."""
-    from grader.catalogue import IDS
+    from grader import catalogue
 
     if not patterns:
-        return list(graded if graded is not None else IDS)
+        return list(graded if graded is not None else catalogue.IDS)
     chosen = []
     for pattern in patterns:
-        found = [i for i in IDS if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
+        found = [i for i in catalogue.IDS if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
         if not found:
             raise UsageError(f"no exercise id matches {pattern!r}: `backprop-ninja list` shows them all")
         chosen += [i for i in found if i not in chosen]

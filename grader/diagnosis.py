@@ -31,6 +31,7 @@ CODES = {
     "too_large": "the call returned far more data than its gradients",
     "not_graded": "the submission's time budget ran out before this id was graded",
     "uses_autograd": "the function used autograd",
+    "known_mistake": "a mistake the course declares for this exercise (its course file)",
     "ignores_upstream": "a gradient is right as if the upstream gradient were all ones: it is not multiplied in",
     "aliased": "two returned gradients are one tensor (or share memory), so an in-place change of one changed both",
     "precision": "a gradient in float16 or bfloat16: right to that dtype's few digits, too few for the tolerance",

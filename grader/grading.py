@@ -62,6 +62,7 @@ class Grader:
         torch.set_num_threads(1)
         self.rubric = rubric or load_rubric()
         self.seed = new_seed() if seed is None else seed
+        self.rubric.activate()
         self._started = time.monotonic()
         if isinstance(submission, (Path, str, Handed)):
             submission = open_runner(submission, self.rubric.widest_limits, sandbox, require)
@@ -307,6 +308,9 @@ class Grader:
             scale = run.exercise.zero_scale[key](run.reference) if key in run.exercise.zero_scale else 0.0
             return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance,
                                 scale)  # fmt: skip
+        known = _known_mistake(run, key, name, got, tolerance)
+        if known is not None:
+            return known
         students = run.call.value if isinstance(run.call.value, dict) else {}
         clue = clues.context(run.exercise, run.trial, run.values, run.reference, key, students, wrong, tolerance,
                              run.upstream, got.dtype)  # fmt: skip
@@ -371,6 +375,18 @@ class TrialRun:
     call: Call
 
 
+def _known_mistake(run: TrialRun, key: str, name: str, got: Any, tolerance: float) -> Diagnosis | None:
+    """The first of the exercise's known mistakes (a course's) whose gradient the student's
+    matches: tried before the general patterns, which know only the lecture's."""
+    for mistake in run.exercise.mistakes:
+        with torch.no_grad():
+            expected = mistake.gradients(run.values, run.upstream).get(key)
+        if expected is not None and compare(name, got, expected, tolerance=tolerance, trial=run.trial.label).passed:
+            return Diagnosis("known_mistake", f"{name} matches a known mistake: {mistake.name}", mistake.hint, name,
+                             run.trial.label)  # fmt: skip
+    return None
+
+
 def _from_mlp_backward(failure: Failure) -> Failure:
     """The training stopped because mlp_backward raised: its own id says why, and the
     training follows from it."""
@@ -421,6 +437,8 @@ def inputs(exercise: Exercise, trial: Trial, seed: int) -> tuple[dict[str, torch
     float32 arguments."""
     data = trial_data(trial, seed)
     values = data.fused if exercise.fwd == "fused" else data.exploded
+    if exercise.values is not None:
+        values = {**values, **data.own(exercise)}
     upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
     return values, upstream, student_arguments(exercise, values, upstream)
 

@@ -30,7 +30,7 @@ import torch
 
 from grader import catalogue, reports
 from grader import train as training
-from grader.assembly import FUNCTIONS, assemble, stand_in
+from grader.assembly import assemble, stand_in
 from grader.grading import grade
 from grader.live import Namespace, SourceError
 from grader.results import ItemResult, Report
@@ -194,15 +194,15 @@ def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, An
         if function is not None:
             raise CheckError('give the function once: check(fn), or check("ex2.cross_entropy_backward", fn)')
         name = getattr(what, "__name__", "")
-        if name not in FUNCTIONS:
-            near = difflib.get_close_matches(name, list(FUNCTIONS), 1, 0.6)
+        if name not in catalogue.FUNCTIONS:
+            near = difflib.get_close_matches(name, list(catalogue.FUNCTIONS), 1, 0.6)
             hint = f" (did you mean {near[0]}?)" if near else ""
             raise CheckError(
                 f"{name} is not one of the exercise functions{hint}: name it as the exercise does, or say which id it "
                 f'is for: check("ex2.cross_entropy_backward", {name or "fn"})'
             )
         return {name: what}
-    names = _functions_of(_select(what)) if what is not None else [n for n in FUNCTIONS if callable(namespace.get(n))]
+    names = _functions_of(_select(what)) if what is not None else [n for n in catalogue.FUNCTIONS if callable(namespace.get(n))]
     if function is not None:
         if len(names) != 1:
             raise CheckError(f"{what!r} names the ids of {len(names)} functions ({', '.join(names)}): give the id of "

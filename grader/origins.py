@@ -10,21 +10,27 @@ relocates every place a report names one ("ex2_cross_entropy.py, line 26" become
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.catalogue import MODULES
+from grader import catalogue
 
-_MODULE = "|".join(MODULES)
-# A traceback's frame, then a place as describe() and the size hints write it, then any
-# other mention of a module's file.
-_FRAME = re.compile(rf'File "[^"\n]*?(?P<module>{_MODULE})\.py", line (?P<line>\d+)(?:, in (?P<function>\w+))?')
-_PLACE = re.compile(
-    rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{_MODULE})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?"
-)
-_FILE = re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{_MODULE})\.py\b")
+
+@functools.lru_cache(maxsize=4)
+def _patterns(modules: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A traceback's frame, then a place as describe() and the size hints write it, then any
+    other mention of a module's file, for these modules."""
+    names = "|".join(modules)
+    return (
+        re.compile(rf'File "[^"\n]*?(?P<module>{names})\.py", line (?P<line>\d+)(?:, in (?P<function>\w+))?'),
+        re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{names})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?"),
+        re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{names})\.py\b"),
+    )
+
+
 _CHECK = re.compile(r"backprop-ninja check (?P<id>[\w.*]+) --no-sandbox")  # in a notebook, check() does it
 
 
@@ -75,10 +81,11 @@ class Origins:
         every generated module's file by what was handed in."""
         if not self.spans or not text:
             return text
-        text = _FRAME.sub(self._frame, text)
-        text = _PLACE.sub(self._place, text)
+        frame, place, file = _patterns(catalogue.MODULES)
+        text = frame.sub(self._frame, text)
+        text = place.sub(self._place, text)
         text = _CHECK.sub(lambda m: f'check("{m["id"]}", sandbox=False) in the notebook', text)
-        return _FILE.sub(lambda _: self.name, text)  # a function: the name is text, not a template
+        return file.sub(lambda _: self.name, text)  # a function: the name is text, not a template
 
     def relocated(self, value: Any) -> Any:
         """A result (any frozen dataclass of results) with every text in it relocated."""

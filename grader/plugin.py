@@ -236,6 +236,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.stash[STATE].check(build=not hasattr(config, "workerinput"))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One exercise test per id of the catalogue, once the rubric has put its course's
+    exercises into it."""
+    if "exercise_id" in metafunc.fixturenames and "backprop_ninja" in metafunc.fixturenames:
+        from grader import catalogue
+
+        _ = metafunc.config.stash[STATE].settings
+        metafunc.parametrize("exercise_id", catalogue.IDS)
+
+
 @pytest.fixture(scope="session")
 def backprop_ninja(pytestconfig: pytest.Config) -> GradingState:
     """The grading state of this pytest session."""

@@ -25,6 +25,7 @@ from grader.stubs import expected_stubs
 
 PACKAGE = Path(str(resources.files("grader")))
 TEMPLATES = PACKAGE / "templates"
+COURSES = "courses"  # where a release puts the course file, beside the rubric that names it
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "build_names.py")
 
 
@@ -46,7 +47,7 @@ def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_n
     (out / "exercises").mkdir(parents=True)
     for name, text in stubs.items():
         (out / "exercises" / name).write_text(text, encoding="utf-8")
-    _copy_grader(out / "grader", to_toml(for_students(rubric)))
+    _copy_grader(out / "grader", for_students(rubric))
     student_notebook.write(out / student_notebook.FILE, stubs, install)
     (out / "README.md").write_text(_filled("README.students.md"), encoding="utf-8")
     (out / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
@@ -68,7 +69,7 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(PACKAGE, staging / "grader", ignore=SKIPPED)
-        (staging / "rubric.toml").write_text(to_toml(rubric), encoding="utf-8")
+        (staging / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, staging)), encoding="utf-8")
         (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
         (staging / "README.md").write_text("The grader of the backprop ninja exercises, for Gradescope.\n")
         names = []
@@ -88,9 +89,20 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _copy_grader(target: Path, rubric_toml: str) -> None:
+def _copy_grader(target: Path, rubric: Rubric) -> None:
+    """The grader, with `rubric` as its default rubric, and the course file it names."""
     shutil.copytree(PACKAGE, target, ignore=SKIPPED)
-    (target / "rubric.toml").write_text(rubric_toml, encoding="utf-8")
+    (target / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, target)), encoding="utf-8")
+
+
+def _course_beside(rubric: Rubric, folder: Path) -> str | None:
+    """Copy the rubric's course file into folder/courses/, where the rubric written into
+    `folder` finds it; its path relative to that rubric (None: no course)."""
+    if rubric.course is None:
+        return None
+    (folder / COURSES).mkdir(parents=True, exist_ok=True)
+    shutil.copy(rubric.course, folder / COURSES / rubric.course.name)
+    return f"{COURSES}/{rubric.course.name}"
 
 
 def torch_requirement() -> str:

@@ -34,7 +34,8 @@ if sys.version_info >= (3, 11):
 else:  # the Python of Gradescope's older images
     import tomli as tomllib
 
-from grader.catalogue import IDS, Exercise
+from grader import catalogue
+from grader.catalogue import Exercise
 from grader.model import Shape
 from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP, Limits
 from grader.trials import Trial
@@ -49,6 +50,7 @@ SECTIONS = {
     "exercises": "settings of some ids: visibility, tolerance, limits",
     "hidden": "checks that live on the instructor's side only: items and trials",
     "at_submission": "what only the submission checks (written by release)",
+    "course": "the course's own exercises: exercises = a Python file, relative to this rubric (grader/course.py)",
 }
 SETTINGS = {
     "tolerance": "the largest normalised error that counts as right",
@@ -121,6 +123,12 @@ class Rubric:
     # submission checks. Those ids are not graded by the student's own runs.
     at_submission_items: tuple[str, ...] = ()
     at_submission_trials: tuple[str, ...] = ()
+    course: Path | None = None  # the course file whose exercises the catalogue holds
+
+    def activate(self) -> None:
+        """Put this rubric's course (or none) into the catalogue again, should another
+        rubric have been loaded since."""
+        _load_course(self.course)
 
     def setting(self, item_id: str, key: str, default: Any) -> Any:
         """A per-id setting; the last matching [exercises] pattern wins."""
@@ -147,7 +155,7 @@ class Rubric:
 
     @property
     def widest_limits(self) -> Limits:
-        return self.limits_for(IDS)
+        return self.limits_for(self.points)
 
     def trials_for(self, exercise: Exercise) -> tuple[Trial, ...]:
         """The exercise's own trials, and the hidden ones that name any of its ids."""
@@ -158,12 +166,15 @@ class Rubric:
     @property
     def graded(self) -> tuple[str, ...]:
         """The ids this rubric grades: all but those only the submission checks."""
-        return tuple(i for i in IDS if not _matches(i, self.at_submission_items))
+        return tuple(i for i in self.points if not _matches(i, self.at_submission_items))
 
 
 def load_rubric(path: Path | str | None = None) -> Rubric:
-    """The default rubric, overlaid with the one at `path` if given."""
-    data = _read(DEFAULT.read_text(encoding="utf-8"), "the default rubric (grader/rubric.toml)")
+    """The default rubric, overlaid with the one at `path` if given. A rubric that names
+    a course file puts the course's exercises into the catalogue (the last one named wins);
+    one that names none leaves the lecture's alone."""
+    default_text = DEFAULT.read_text(encoding="utf-8")
+    texts = [(default_text, "the default rubric (grader/rubric.toml)", Path(str(DEFAULT)).parent)]
     sources = [str(DEFAULT)]
     if path is not None:
         path = Path(path)
@@ -171,21 +182,28 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
             raise RubricError(
                 str(path), "(file)", "no such file: give the path of a TOML rubric, e.g. a copy of grader/rubric.toml"
             )
-        overlay = _read(path.read_text(encoding="utf-8"), str(path))
+        texts.append((path.read_text(encoding="utf-8"), str(path), path.parent))
+        sources.append(str(path))
+    parsed = [(_parse(text, source), source, folder) for text, source, folder in texts]
+    course_file = _course(parsed)
+    course_exercises = _load_course(course_file)
+    data = _check(*parsed[0][:2])
+    for overlay, source, _ in parsed[1:]:
+        _check(overlay, source)
         for section in ("grading", "limits", "timing", "points", "exercises"):
             data[section] = {**data.get(section, {}), **overlay.get(section, {})}
         for section in ("hidden", "at_submission"):
             if section in overlay:
                 data[section] = overlay[section]
-        sources.append(str(path))
-    points = data.get("points", {})
-    missing = [i for i in IDS if i not in points]
+    own = {item.id: e.points for e in course_exercises for item in e.items if e.points is not None}
+    points = {**own, **data.get("points", {})}
+    missing = [i for i in catalogue.IDS if i not in points]
     if missing:
         raise RubricError(sources[0], "points", f"no points for {', '.join(missing)}: add them")
     hidden = data.get("hidden", {})
     announced = data.get("at_submission", {})
     return Rubric(
-        points={i: float(points[i]) for i in IDS},
+        points={i: float(points[i]) for i in catalogue.IDS},
         tolerance=float(data["grading"]["tolerance"]),
         size_dependence=None
         if data["grading"]["size_dependence"] == "all"
@@ -199,7 +217,33 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         hidden_trials=tuple(_trial(t, n) for n, t in enumerate(hidden.get("trials", ()))),
         at_submission_items=tuple(announced.get("items", ())),
         at_submission_trials=tuple(announced.get("more_trials", ())),
+        course=course_file,
     )
+
+
+def _course(parsed: list[tuple[dict[str, Any], str, Path]]) -> Path | None:
+    """The course file the rubrics name, the last one's, relative to its rubric."""
+    found = None
+    for data, source, folder in parsed:
+        course = data.get("course", {})
+        for key, value in course.items():
+            if key != "exercises" or not isinstance(value, str) or not value.endswith(".py"):
+                raise RubricError(source, f"course.{key}", 'expected exercises = "course.py", the course\'s Python file')
+        if "exercises" in course:
+            found = (folder / course["exercises"]).resolve()
+    return found
+
+
+def _load_course(path: Path | None) -> tuple[Exercise, ...]:
+    """The course's exercises, now in the catalogue (none: the lecture's alone)."""
+    from grader.course import CourseError, load
+
+    try:
+        exercises = load(path) if path else ()
+        catalogue.use(exercises)
+    except (CourseError, catalogue.CatalogueError) as error:
+        raise RubricError(str(path), "course.exercises", str(error)) from None
+    return exercises
 
 
 def _trial(spec: dict[str, Any], number: int) -> HiddenTrial:
@@ -222,8 +266,9 @@ def for_students(rubric: Rubric) -> Rubric:
     )
 
 
-def to_toml(rubric: Rubric) -> str:
-    """The rubric as a complete TOML file, readable by load_rubric."""
+def to_toml(rubric: Rubric, course_file: str | None = None) -> str:
+    """The rubric as a complete TOML file, readable by load_rubric; `course_file`: where
+    its course file will be, relative to it (its own path by default)."""
     lines = [
         "# The rubric of this repository (written by backprop-ninja release): the points of every",
         "# exercise id, the tolerance, the limits of each call, and the timing step.",
@@ -244,6 +289,8 @@ def to_toml(rubric: Rubric) -> str:
         "[points]",
         *(f'"{i}" = {p!r}' for i, p in rubric.points.items()),
     ]
+    if rubric.course is not None:
+        lines += ["", "[course]", f"exercises = {_toml_value(course_file or rubric.course.as_posix())}"]
     for pattern, settings in rubric.exercises.items():
         lines += ["", f'[exercises."{pattern}"]', *(f"{k} = {_toml_value(v)}" for k, v in settings.items())]
     if rubric.hidden_items or rubric.hidden_trials:
@@ -282,11 +329,15 @@ def _matches(item_id: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(item_id, p) for p in patterns)
 
 
-def _read(text: str, source: str) -> dict[str, Any]:
+def _parse(text: str, source: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RubricError(source, "(syntax)", f"not valid TOML: {error}") from None
+
+
+def _check(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The rubric's data, every section and setting checked against the catalogue."""
     for section, value in data.items():
         if section not in SECTIONS:
             raise RubricError(source, section, f"unknown section; expected one of: {_listing(SECTIONS)}")
@@ -405,9 +456,9 @@ def _check_hidden(source: str, hidden: dict[str, Any]) -> None:
 
 
 def _check_id(source: str, where: str, key: str, pattern: bool) -> None:
-    if key in IDS or (pattern and any(fnmatch.fnmatchcase(i, key) for i in IDS)):
+    if key in catalogue.IDS or (pattern and any(fnmatch.fnmatchcase(i, key) for i in catalogue.IDS)):
         return
-    near = difflib.get_close_matches(key, IDS, n=1)
+    near = difflib.get_close_matches(key, catalogue.IDS, n=1)
     hint = f"did you mean {near[0]!r}?" if near else "`backprop-ninja list` shows every id"
     raise RubricError(source, where, f"no such exercise id{' or pattern' if pattern else ''}: {hint}")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.catalogue import MODULES
+from grader import catalogue
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -52,10 +52,10 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
 def expected_stubs(solutions: Path) -> dict[str, str]:
     """File name -> the stub that solutions/ implies for it."""
     stubs = {}
-    for module in MODULES:
+    for module in catalogue.MODULES:
         path = solutions / f"{module}.py"
         if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: the solutions folder must hold {', '.join(MODULES)}")
+            raise FileNotFoundError(f"{path} not found: the solutions folder must hold {', '.join(catalogue.MODULES)}")
         stubs[path.name] = make_stub(path.read_text(encoding="utf-8"), str(path))
     return stubs
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from grader.assembly import FUNCTIONS
-from grader.catalogue import MODULES, TRAINING
+from grader import catalogue
+from grader.catalogue import TRAINING
 from grader.files import write_atomically
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -85,7 +85,7 @@ def _exercise_cells(modules: dict[str, str]) -> list[tuple[str, str]]:
     """Per module: a heading from its docstring, then per function its cell and its
     check; after exercise 4, the training run."""
     cells = []
-    for module in MODULES:
+    for module in catalogue.MODULES:
         source = modules[module]
         tree = ast.parse(source)
         doc = ast.get_docstring(tree) or module
@@ -108,7 +108,7 @@ def _exercise_cells(modules: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _is_exercise(node: ast.stmt) -> bool:
-    return isinstance(node, ast.FunctionDef) and node.name in FUNCTIONS
+    return isinstance(node, ast.FunctionDef) and node.name in catalogue.FUNCTIONS
 
 
 def _is_docstring(node: ast.stmt) -> bool:

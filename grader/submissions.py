@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.catalogue import MODULES
+from grader import catalogue
 from grader.origins import Origins
 
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
@@ -56,7 +56,7 @@ def hand_in(path: Path | str) -> Handed:
     elif path.is_dir():
         folder = locate(path)
         notebooks = find_notebooks(path)
-        if any((folder / f"{m}.py").is_file() for m in MODULES) or not notebooks:
+        if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES) or not notebooks:
             notes = [f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
                      for o in _others(path, folder)]  # fmt: skip
             if notebooks:
@@ -84,10 +84,10 @@ def given(path: Path | str) -> tuple[Path, str]:
             f"or your notebook ({NOTEBOOK})"
         )
     folder = locate(path)
-    if any((folder / f"{module}.py").is_file() for module in MODULES) or find_notebooks(path):
+    if any((folder / f"{module}.py").is_file() for module in catalogue.MODULES) or find_notebooks(path):
         return path, ""
     return path, (
-        f"{path} holds none of {', '.join(MODULES)} (.py), nor a notebook; every id will score 0: "
+        f"{path} holds none of {', '.join(catalogue.MODULES)} (.py), nor a notebook; every id will score 0: "
         "is that the right folder?"
     )
 
@@ -126,10 +126,10 @@ def locate(folder: Path) -> Path:
 def _holders(folder: Path) -> dict[Path, int]:
     """Each folder at or below `folder` that holds student modules, with how many, but in
     hidden folders, caches and solutions/."""
-    if any((folder / f"{m}.py").is_file() for m in MODULES):
-        return {folder: sum((folder / f"{m}.py").is_file() for m in MODULES)}
+    if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES):
+        return {folder: sum((folder / f"{m}.py").is_file() for m in catalogue.MODULES)}
     found: dict[Path, int] = {}
-    for module in MODULES:
+    for module in catalogue.MODULES:
         for path in folder.rglob(f"{module}.py"):
             if not any(part.startswith(".") or part in ("__pycache__", "solutions") for part in path.parts):
                 found[path.parent] = found.get(path.parent, 0) + 1

@@ -1,6 +1,7 @@
 """The exercise checks as pytest tests: `pytest grader [--bpn-submission PATH]`.
 
-One test per exercise id (the id is in the node id); the grading itself is the same as
+One test per exercise id (the id is in the node id; the plugin parametrizes it, from the
+catalogue the rubric makes); the grading itself is the same as
 `backprop-ninja grade`, shared through the plugin's `backprop_ninja` fixture. A failure
 reads as the report does: the reason, the hint and the diagnosis code; what the student's
 function printed is the test's captured output.
@@ -10,12 +11,10 @@ import sys
 
 import pytest
 
-from grader.catalogue import IDS
 from grader.plugin import PROPERTY, RESULT
 from grader.reports import points
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
 def test_exercise(exercise_id, backprop_ninja, request):
     result = backprop_ninja.result(exercise_id)
     request.node.stash[RESULT] = result

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 from functools import cached_property
 
 import torch
@@ -92,6 +94,7 @@ class TrialData:
 
     def __init__(self, trial: Trial, seed: int):
         self.trial, self.seed = trial, seed
+        self._own: dict[tuple[str, str], dict[str, torch.Tensor]] = {}
         shape = trial.shape
         g = torch.Generator().manual_seed(mixed(seed, trial.salt))
         for _ in range(DRAWS):
@@ -137,6 +140,20 @@ class TrialData:
         """The parameters, batch and forward values of exercise 4's fused pass, float64."""
         with torch.no_grad():
             return model.fused_forward(self.params, self.Xb, self.Yb)
+
+    def own(self, exercise: Any) -> dict[str, torch.Tensor]:
+        """A course exercise's own forward values (float64), from the lecture's values of
+        this trial and a random stream of the exercise's own: nothing else drawn moves."""
+        key = (exercise.module, exercise.function)
+        if key not in self._own:
+            g = torch.Generator().manual_seed(mixed(self.seed, self.trial.salt, *key))
+            with torch.no_grad():
+                made = exercise.values(MappingProxyType(self.exploded), self.trial.shape, g)
+            if not isinstance(made, dict) or not all(isinstance(v, torch.Tensor) for v in made.values()):
+                raise TypeError(f"{exercise.module}.{exercise.function}: values() must return a dict of tensors, "
+                                f"got {type(made).__name__}")  # fmt: skip
+            self._own[key] = {k: v.double() if v.is_floating_point() else v for k, v in made.items()}
+        return self._own[key]
 
     def upstream(self, output: torch.Tensor, salt: str) -> torch.Tensor:
         """A float64 gradient for `output`, drawn for this run, trial and `salt`."""

@@ -23,7 +23,8 @@ from typing import Any
 import torch
 
 from grader.calls import Call, Failure
-from grader.catalogue import EXERCISES, TRAINING, Values
+from grader import catalogue
+from grader.catalogue import TRAINING, Values
 from grader.guard import ADVICE, AutogradGuard
 from grader.sandbox.limits import Limits
 
@@ -203,7 +204,7 @@ class StudentCode:
             return loaded
         fn = getattr(loaded, function, None)
         if not callable(fn):
-            others = [k for k, v in vars(loaded).items() if callable(v) and k not in FUNCTIONS]
+            others = [k for k, v in vars(loaded).items() if callable(v) and k not in catalogue.FUNCTIONS]
             near = difflib.get_close_matches(function, others, 1, 0.85)
             spelled = f" (it has {near[0]}: a misspelling?)" if near else ""
             return Failure("missing_function", f"{module}.py has no function {function}{spelled}")
@@ -251,7 +252,6 @@ class StudentCode:
         return Failure("exception", message, detail, student_line(error, self.folder))
 
 
-FUNCTIONS = frozenset(e.function for e in EXERCISES)  # what a misspelling is never taken for
 
 
 def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
