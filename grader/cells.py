@@ -348,9 +348,8 @@ def _hashed(make: Callable[[], Any]) -> Any:
 
 def _function_of(item_id: object) -> str | None:
     """The exercise function of an id, if it is one."""
-
-    if item_id == TRAINING.id:
-        return TRAINING.function
+    if item_id == catalogue.TRAINING.id:
+        return catalogue.TRAINING.function
     return catalogue.ITEM_BY_ID[item_id].exercise.function if item_id in catalogue.ITEM_BY_ID else None
 
 

@@ -88,7 +88,9 @@ def exercise(
     if not wrt:
         raise CourseError(f"{where}: wrt names no gradient: name the forward values it returns gradients for")
     if not callable(op) or (values is not None and not callable(values)):
-        raise CourseError(f"{where}: op and values must be functions (lambda fwd: ..., and lambda lecture, shape, g: {{...}})")
+        raise CourseError(
+            f"{where}: op and values must be functions (lambda fwd: ..., and lambda lecture, shape, g: {{...}})"
+        )
     if not isinstance(points, (int, float)) or points <= 0:
         raise CourseError(f"{where}: points must be a positive number, found {points!r}")
     mistakes = tuple(mistakes)

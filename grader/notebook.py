@@ -202,7 +202,11 @@ def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, An
                 f'is for: check("ex2.cross_entropy_backward", {name or "fn"})'
             )
         return {name: what}
-    names = _functions_of(_select(what)) if what is not None else [n for n in catalogue.FUNCTIONS if callable(namespace.get(n))]
+    names = (
+        _functions_of(_select(what))
+        if what is not None
+        else [n for n in catalogue.FUNCTIONS if callable(namespace.get(n))]
+    )
     if function is not None:
         if len(names) != 1:
             raise CheckError(f"{what!r} names the ids of {len(names)} functions ({', '.join(names)}): give the id of "

@@ -26,7 +26,9 @@ def _patterns(modules: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str
     names = "|".join(modules)
     return (
         re.compile(rf'File "[^"\n]*?(?P<module>{names})\.py", line (?P<line>\d+)(?:, in (?P<function>\w+))?'),
-        re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{names})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?"),
+        re.compile(
+            rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{names})\.py, line (?P<line>\d+)(?:, in (?P<function>\w+))?"
+        ),
         re.compile(rf"(?<![\w.])(?:[^\s\"'(),]*/)?(?P<module>{names})\.py\b"),
     )
 

@@ -228,7 +228,9 @@ def _course(parsed: list[tuple[dict[str, Any], str, Path]]) -> Path | None:
         course = data.get("course", {})
         for key, value in course.items():
             if key != "exercises" or not isinstance(value, str) or not value.endswith(".py"):
-                raise RubricError(source, f"course.{key}", 'expected exercises = "course.py", the course\'s Python file')
+                raise RubricError(
+                    source, f"course.{key}", 'expected exercises = "course.py", the course\'s Python file'
+                )
         if "exercises" in course:
             found = (folder / course["exercises"]).resolve()
     return found

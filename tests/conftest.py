@@ -14,6 +14,19 @@ torch.set_num_threads(1)
 EXERCISES = ROOT / "exercises"
 
 
+def _lecture():
+    """The lecture's assignment, as the default rubric and the catalogue make it: every
+    count the tests expect comes from here, never written out."""
+    from grader import catalogue
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric()
+    return sum(rubric.points.values()), len(catalogue.IDS), len(catalogue.EXERCISES)
+
+
+FULL_MARKS, ID_COUNT, FUNCTION_COUNT = _lecture()
+
+
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", help="also run the tests marked slow (CI does)")
 
@@ -144,3 +157,21 @@ def reporter_log_points(result: dict) -> float:
 
 def reporter_gradebook_points(result: dict) -> float:
     return sum(test["score"] for test in result["tests"])
+
+
+def solution_lines(paths) -> list[str]:
+    """Every line between the solution markers of these files, comments included, that
+    could give a solution away: a line of punctuation alone (a lone `)`) tells nothing and
+    occurs in any code."""
+    from grader.stubs import BEGIN, END
+
+    lines = []
+    for path in paths:
+        inside = False
+        for line in Path(path).read_text().splitlines():
+            text = line.strip()
+            if text in (BEGIN, END):
+                inside = text == BEGIN
+            elif inside and any(ch.isalnum() for ch in text):
+                lines.append(text)
+    return lines

@@ -31,7 +31,7 @@ from grader.grading import grade, inputs
 from grader.rubric import load_rubric
 from grader.sandbox import zygote as zygotes
 from grader.submissions import SubmissionError, unpack
-from tests.conftest import ROOT, SOLUTIONS
+from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS
 
 OFFENDER = "ex2.cross_entropy_backward"
 TIGHT = "[limits]\nwall_time = 2.0\ncpu_time = 2.0\n"
@@ -332,7 +332,7 @@ def test_a_process_chain_started_to_outlive_the_grader_cannot_start_and_the_repo
                           "gradescope", "--output", str(out)], capture_output=True, text=True, timeout=120)  # fmt: skip
     written = out.read_text()
     time.sleep(4)  # longer than any chain link would have slept
-    assert out.read_text() == written and json.loads(written)["score"] == 78 - 4, run.stdout + run.stderr
+    assert out.read_text() == written and json.loads(written)["score"] == FULL_MARKS - 4, run.stdout + run.stderr
 
 
 # -- limits per submission --------------------------------------------------------------------
@@ -453,8 +453,8 @@ def gradebook(out):
 def test_a_hostile_submission_in_a_batch_changes_nobody_elses_score(hostile_batch):
     root, out, outcomes, seconds, _ = hostile_batch
     rows = gradebook(out)
-    assert float(rows["alice"]["total"]) == float(rows["carol"]["total"]) == 78
-    assert float(rows["mallory"]["total"]) == 78 - 4
+    assert float(rows["alice"]["total"]) == float(rows["carol"]["total"]) == FULL_MARKS
+    assert float(rows["mallory"]["total"]) == FULL_MARKS - 4
     assert seconds < 120 and not [o for o in outcomes if o.error]
     assert (root / "alice" / "ex2_cross_entropy.py").read_text() == (SOLUTIONS / "ex2_cross_entropy.py").read_text()
 
@@ -468,7 +468,7 @@ def test_a_report_that_cannot_be_written_costs_that_submission_only(tmp_path):
     outcomes = {o.name: o for o in batch.run(root, out, load_rubric(), jobs=1)}
     assert outcomes["alice"].error == "" and "could not be written" in outcomes["carol"].error
     rows = gradebook(out)
-    assert float(rows["alice"]["total"]) == 78 and rows["carol"]["note"].startswith("not graded: its report")
+    assert float(rows["alice"]["total"]) == FULL_MARKS and rows["carol"]["note"].startswith("not graded: its report")
 
 
 def test_resume_trusts_only_the_reports_the_batch_wrote(tmp_path):
@@ -477,7 +477,7 @@ def test_resume_trusts_only_the_reports_the_batch_wrote(tmp_path):
     out = tmp_path / "out"
     batch.run(root, out, load_rubric(), jobs=1)
     fake = json.loads((out / "reports" / "bob.json").read_text())
-    fake["score"] = 78
+    fake["score"] = FULL_MARKS
     (out / "reports" / "bob.json").write_text(json.dumps(fake))
     outcomes = batch.run(root, out, load_rubric(), jobs=1)  # a resume: the planted report is graded again
     assert [o.graded for o in outcomes] == [True]
@@ -503,7 +503,7 @@ def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_aga
         stopped._process.kill()
     items = {item.id: item for item in report.items}
     assert items[OFFENDER].diagnosis.code == "crashed"
-    assert sum(item.score for item in report.items) == 78 - 4
+    assert sum(item.score for item in report.items) == FULL_MARKS - 4
     assert zygotes.zygote().pid != stopped.pid
 
 

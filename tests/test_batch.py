@@ -16,7 +16,7 @@ from grader import batch
 from grader.cli import main
 from grader.rubric import load_rubric
 from grader.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
-from tests.conftest import EXERCISES, SOLUTIONS
+from tests.conftest import EXERCISES, FULL_MARKS, SOLUTIONS
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 METADATA = """submission_1001:
@@ -67,9 +67,9 @@ def test_every_layout_is_found_and_graded(classroom):
     assert set(rows) == {"alice", "bob", "backprop-ninja-carol", "submission_1001", "dave", "erin", "frank",
                          "mallory", "grace"}  # fmt: skip
     for full in ("alice", "backprop-ninja-carol", "submission_1001", "dave", "erin"):
-        assert float(rows[full]["total"]) == 78, full
+        assert float(rows[full]["total"]) == FULL_MARKS, full
     assert float(rows["bob"]["total"]) == 0
-    assert float(rows["grace"]["total"]) == 78 - 6  # ex3 lost, the rest graded
+    assert float(rows["grace"]["total"]) == FULL_MARKS - 6  # ex3 lost, the rest graded
     assert rows["submission_1001"]["student"] == "Ada Lovelace ada@example.org"
 
 

@@ -26,7 +26,7 @@ from grader.sandbox import confinement, processes
 from grader.sandbox.client import ConfinementError, Sandbox
 from grader.sandbox.confinement import LAYERS
 from grader.sandbox.zygote import zygote
-from tests.conftest import ROOT, SOLUTIONS
+from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS
 
 LIMITS = load_rubric().limits
 ROOTED = os.geteuid() == 0
@@ -287,7 +287,7 @@ def test_a_user_who_is_not_root_grades_with_every_layer_but_identity(tmp_path):
     assert all(layers[name]["active"] for name in ("no_new_privs", "non_dumpable", "seccomp", "landlock", "limits"))
     scores = {item["id"]: item["score"] for item in data["items"]}
     assert scores.pop("ex2.cross_entropy_backward") == 0, run.stdout
-    assert sum(scores.values()) == 78 - 4
+    assert sum(scores.values()) == FULL_MARKS - 4
 
 
 DOCKER_LIKE = """
@@ -309,7 +309,7 @@ def test_without_namespaces_or_landlock_grading_still_works_and_says_which_layer
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     layers = {layer["name"]: layer for layer in data["confinement"]}
-    assert data["score"] == 78
+    assert data["score"] == FULL_MARKS
     assert not layers["pid_namespace"]["active"] and "namespaces" in layers["pid_namespace"]["detail"]
     assert not layers["landlock"]["active"] and "no Landlock" in layers["landlock"]["detail"]
     assert layers["seccomp"]["active"] and layers["limits"]["active"] and layers["non_dumpable"]["active"]

@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from grader.assembly import FUNCTIONS
+from grader import catalogue
 from grader.notebook import Checked, CheckError
 from tests.conftest import SOLUTIONS
 
@@ -43,7 +43,7 @@ def kernel(tmp_path):
 
 def solution(name):
     """A solution function's source, as a student would write it in a cell."""
-    text = (SOLUTIONS / f"{FUNCTIONS[name]}.py").read_text()
+    text = (SOLUTIONS / f"{catalogue.FUNCTIONS[name]}.py").read_text()
     return "import torch\n" + re.search(rf"^def {name}\(.*?(?=^def |\Z)", text, re.DOTALL | re.MULTILINE)[0]
 
 

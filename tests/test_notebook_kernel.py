@@ -11,10 +11,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader import student_notebook
-from grader.assembly import FUNCTIONS
+from grader import catalogue, student_notebook
 from grader.stubs import expected_stubs
-from tests.conftest import SOLUTIONS, notebook_of
+from tests.conftest import FULL_MARKS, ID_COUNT, SOLUTIONS, notebook_of
 
 TRAINING = "train_network(mlp_backward, steps=2000)"  # the lecture's 200,000 steps take a minute
 MISTAKE = (
@@ -52,7 +51,7 @@ def errors(node) -> list[str]:
 
 def checks(node) -> dict[str, object]:
     """The cells that check one exercise function, by its name."""
-    return {c.source[6:-1]: c for c in node.cells if c.cell_type == "code" and c.source[6:-1] in FUNCTIONS
+    return {c.source[6:-1]: c for c in node.cells if c.cell_type == "code" and c.source[6:-1] in catalogue.FUNCTIONS
             and c.source.startswith("check(")}  # fmt: skip
 
 
@@ -75,13 +74,13 @@ def with_solutions(tmp_path_factory):
 def test_with_the_stubs_every_check_says_not_implemented_yet_and_the_notebook_runs_to_its_end(with_stubs):
     assert errors(with_stubs) == []
     found = checks(with_stubs)
-    assert set(found) == set(FUNCTIONS)
+    assert set(found) == set(catalogue.FUNCTIONS)
     for name, cell in found.items():
         assert "not implemented yet" in text(cell) and "passed" not in text(cell), name
         assert "Traceback" not in text(cell), name
     training = next(c for c in with_stubs.cells if c.source == TRAINING)
     assert "training did not run: mlp_backward is not implemented yet" in text(training)
-    assert re.search(r"total +0/78", text(with_stubs.cells[-1]))
+    assert re.search(rf"total +0/{FULL_MARKS:g}", text(with_stubs.cells[-1]))
 
 
 def test_with_the_solutions_every_check_passes_and_the_network_trains(with_solutions):
@@ -92,7 +91,7 @@ def test_with_the_solutions_every_check_passes_and_the_network_trains(with_solut
     training = next(c for c in with_solutions.cells if c.source == TRAINING)
     assert "2000 steps in" in text(training) and "train loss" in text(training) and "<img" in html(training)
     final = next(c for c in with_solutions.cells if c.source == "check()")
-    assert re.search(r"total +78/78  50 of 50 ids right", text(final))
+    assert re.search(rf"total +{FULL_MARKS:g}/{FULL_MARKS:g}  {ID_COUNT} of {ID_COUNT} ids right", text(final))
 
 
 def test_a_typical_mistake_shows_its_diagnosis_hint_and_picture_in_the_cells_html(with_solutions):

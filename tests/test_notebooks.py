@@ -18,7 +18,7 @@ from grader.grading import grade
 from grader.origins import Origins, Span
 from grader.rubric import load_rubric
 from grader.submissions import SubmissionError
-from tests.conftest import ROOT
+from tests.conftest import FULL_MARKS, ROOT
 
 RIGHT_CE = (
     "def cross_entropy_backward(logits, Yb):\n"
@@ -36,7 +36,7 @@ def test_a_notebook_holding_the_solutions_gets_full_marks_without_any_cell_runni
     # The set-up cells read data, build tensors and call check(): none of it runs.
     path = make_notebook(cells=("import os\nos._exit(3)", "while True:\n    pass"))
     report = grade(path)
-    assert report.passed and report.score == report.max_score == 78
+    assert report.passed and report.score == report.max_score == FULL_MARKS
     assert report.submission == str(path) and report.notes == ()
 
 
@@ -188,7 +188,7 @@ def test_a_batch_grades_notebooks_loose_in_folders_and_in_archives(make_notebook
     rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
     scores = {row.split(",")[0]: row for row in rows[1:]}
     for name in ("ada", "bob", "carol"):
-        assert ",78," in scores[name] or ",78.0," in scores[name], scores[name]
+        assert f",{FULL_MARKS:g}," in scores[name] or f",{FULL_MARKS:.1f}," in scores[name], scores[name]
 
 
 def test_a_folder_with_modules_and_a_notebook_grades_the_modules_and_says_so(make_notebook, tmp_path):

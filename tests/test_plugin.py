@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from grader import catalogue
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS
 
 
 def run_pytest(*args, cwd=ROOT):
@@ -44,7 +44,7 @@ def test_json_report_metadata_holds_id_score_max_score_and_status(graded_solutio
 def test_the_terminal_summary_ends_with_the_score_table(graded_solutions):
     run, _ = graded_solutions
     assert "backprop-ninja scores" in run.stdout
-    assert "78/78" in run.stdout
+    assert f"{FULL_MARKS:g}/{FULL_MARKS:g}" in run.stdout
 
 
 def test_submission_defaults_to_exercises_and_failures_carry_the_reason(tmp_path):

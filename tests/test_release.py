@@ -22,9 +22,17 @@ import yaml
 from grader import catalogue, train
 from grader.cli import main
 from grader.release import GRADESCOPE_LAYERS, ReleaseError, gradescope, release, torch_requirement
-from grader.rubric import load_rubric
-from grader.stubs import BEGIN, END, expected_stubs
-from tests.conftest import ROOT, SOLUTIONS, reporter_gradebook_points, reporter_log_points
+from grader.rubric import for_students, load_rubric
+from grader.stubs import expected_stubs
+from tests.conftest import (
+    FULL_MARKS,
+    ID_COUNT,
+    ROOT,
+    SOLUTIONS,
+    reporter_gradebook_points,
+    reporter_log_points,
+    solution_lines,
+)
 
 INSTRUCTOR = """
 [exercises."ex4.training"]
@@ -45,17 +53,7 @@ seed = 99
 
 
 def hidden_lines():
-    """Every line between solution markers, comments included."""
-    lines = []
-    for path in SOLUTIONS.glob("*.py"):
-        inside = False
-        for line in path.read_text().splitlines():
-            text = line.strip()
-            if text in (BEGIN, END):
-                inside = text == BEGIN
-            elif inside and text:
-                lines.append(text)
-    return lines
+    return solution_lines(SOLUTIONS.glob("*.py"))
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +151,7 @@ def quick_start(readme: str) -> str:
 
 
 @pytest.mark.slow
-def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(released, tmp_path):
+def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(released, tmp_path, instructor_rubric):
     repo = tmp_path / "repo"
     shutil.copytree(released, repo)
     pinned = tmp_path / "constraints.txt"  # this machine's CPU build of torch, where students get it from its index
@@ -163,14 +161,16 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
     run = subprocess.run(["bash", "-c", quick_start((repo / "README.md").read_text())], cwd=repo, env=env,
                          capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    students = for_students(load_rubric(instructor_rubric))
+    ids, marks = len(students.graded), sum(students.points[i] for i in students.graded)
     assert (
-        "0/73  0 of 49 ids right" in run.stdout
+        f"0/{marks:g}  0 of {ids} ids right" in run.stdout
         and "checked only when your instructor grades, not here: ex4.training" in run.stdout
     )
     for module in SOLUTIONS.glob("*.py"):
         shutil.copy(module, repo / "exercises" / module.name)
     run = subprocess.run([str(repo / ".venv/bin/backprop-ninja"), "grade"], cwd=repo, capture_output=True, text=True)
-    assert run.returncode == 0 and "73/73  49 of 49 ids right" in run.stdout, run.stdout[-3000:]
+    assert run.returncode == 0 and f"{marks:g}/{marks:g}  {ids} of {ids} ids right" in run.stdout, run.stdout[-3000:]
 
     # The workflow's grading step, as GitHub Actions runs it, with the installed grader.
     workflow = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text())
@@ -181,9 +181,9 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
     run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(base64.b64decode(output.read_text().split("result=", 1)[1]))
-    assert result["version"] == 1 and result["status"] == "pass" and result["max_score"] == 73
-    assert reporter_log_points(result) == reporter_gradebook_points(result) == 73 and len(result["tests"]) == 73
-    assert summary.read_text().startswith("## backprop-ninja: 73/73 points")
+    assert result["version"] == 1 and result["status"] == "pass" and result["max_score"] == marks
+    assert reporter_log_points(result) == reporter_gradebook_points(result) == marks == len(result["tests"])
+    assert summary.read_text().startswith(f"## backprop-ninja: {marks:g}/{marks:g} points")
 
 
 def test_the_gradescope_zip_holds_its_scripts_at_the_root_and_the_full_rubric(tmp_path, instructor_rubric):
@@ -264,7 +264,7 @@ def test_setup_builds_an_autograder_image_whose_run_autograder_grades_a_submissi
         run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
         results = json.loads((root / "results" / "results.json").read_text())
-        assert results["score"] == 78 and len(results["tests"]) == 50, results["output"]
+        assert results["score"] == FULL_MARKS and len(results["tests"]) == ID_COUNT, results["output"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -304,7 +304,7 @@ def test_gradescope_grades_a_submission_into_results_json_with_the_rubrics_visib
     run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
     assert run.returncode == 0, run.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 78 and len(results["tests"]) == 50
+    assert results["score"] == FULL_MARKS and len(results["tests"]) == ID_COUNT
     training = next(t for t in results["tests"] if t["name"] == "ex4.training")
     assert training["visibility"] == "after_due_date" and training["score"] == 5
     assert results["tests"][0]["visibility"] == "visible"
@@ -338,7 +338,7 @@ def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_rea
     assert run.returncode == 0, run.stderr
     assert (root / "source" / "run_autograder").read_text() == script
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 78 - 4 and len(results["tests"]) == 50
+    assert results["score"] == FULL_MARKS - 4 and len(results["tests"]) == ID_COUNT
 
 
 def test_gradescope_grades_an_uploaded_notebook(tmp_path, instructor_rubric, make_notebook):
@@ -347,7 +347,7 @@ def test_gradescope_grades_an_uploaded_notebook(tmp_path, instructor_rubric, mak
     run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
     assert run.returncode == 0, run.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 78 and len(results["tests"]) == 50
+    assert results["score"] == FULL_MARKS and len(results["tests"]) == ID_COUNT
 
 
 def test_gradescope_still_gets_results_json_when_the_grader_cannot_run(tmp_path, instructor_rubric):

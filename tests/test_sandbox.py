@@ -20,7 +20,7 @@ import pytest
 
 from grader import reports
 from grader.grading import grade
-from tests.conftest import ROOT, SOLUTIONS
+from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 OFFENDER = "ex2.cross_entropy_backward"
@@ -206,7 +206,7 @@ def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_p
     )  # fmt: skip
     assert run.returncode == 1, run.stdout + run.stderr
     written = json.loads(out.read_text())
-    assert written["score"] == 78 - 4 and len(written["tests"]) == 50
+    assert written["score"] == FULL_MARKS - 4 and len(written["tests"]) == ID_COUNT
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "report.json").exists()
 
 

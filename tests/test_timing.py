@@ -9,7 +9,7 @@ import pytest
 
 from grader import reports, timing
 from grader.grading import grade
-from tests.conftest import SOLUTIONS
+from tests.conftest import FUNCTION_COUNT, SOLUTIONS
 
 LOOP = (
     "def emb_backward(demb, C, Xb):\n"
@@ -68,7 +68,7 @@ def test_a_rubric_penalty_takes_its_share_of_a_slow_functions_points(make_submis
 
 def test_the_reference_solutions_are_nowhere_slow(tmp_path):
     report = grade(SOLUTIONS, rubric=timed_rubric(tmp_path))
-    assert len(report.speed) == 24 and not [s.function for s in report.speed if s.slow]
+    assert len(report.speed) == FUNCTION_COUNT and not [s.function for s in report.speed if s.slow]
 
 
 def test_a_wrong_function_is_not_timed(make_submission, tmp_path):

@@ -252,8 +252,6 @@ class StudentCode:
         return Failure("exception", message, detail, student_line(error, self.folder))
 
 
-
-
 def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
     """The pairs of returned tensors that are one tensor (by dict key, or by position in
     a tuple or list): returned twice, or a += into a tensor another gradient still refers

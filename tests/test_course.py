@@ -1,0 +1,199 @@
+"""A course's own exercises (examples/bonus: LayerNorm and GELU), declared in the
+instructor's repository and graded by the installed grader, none of whose files changes."""
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import catalogue
+from grader.release import gradescope
+from grader.rubric import RubricError, load_rubric
+from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, solution_lines
+
+BONUS = ROOT / "examples" / "bonus"
+RUBRIC = BONUS / "rubric.toml"
+# Each wrong submission of the example, the id it gets wrong and the words of its hint.
+WRONG = {
+    "layernorm_over_the_batch": ("ex5.layernorm_backward", "each row (dim 1)"),
+    "layernorm_variance_over_h_minus_1": ("ex5.layernorm_backward", "divides by H, not H - 1"),
+    "gelu_without_the_density_term": ("ex5.gelu_backward", "product rule"),
+}
+COURSE_MARKS = 3 + 2  # the points course.py gives its two exercises
+
+
+@pytest.fixture(autouse=True)
+def lecture_again():
+    """Every test leaves the catalogue as the lecture's, whatever rubric it loaded."""
+    yield
+    catalogue.use()
+
+
+def run(*args, cwd=ROOT):
+    command = [str(Path(sys.executable).with_name("backprop-ninja")), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def submission(folder: Path, bonus: Path) -> Path:
+    """A student's repository: the lecture's solutions and this ex5_bonus.py."""
+    shutil.copytree(SOLUTIONS, folder)
+    shutil.copy(bonus, folder / "ex5_bonus.py")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """The example's solutions and its wrong submissions, graded in one batch."""
+    root = tmp_path_factory.mktemp("class")
+    submission(root / "submissions" / "right", BONUS / "solutions" / "ex5_bonus.py")
+    for name in WRONG:
+        submission(root / "submissions" / name, BONUS / "wrong" / name / "ex5_bonus.py")
+    done = run("batch", str(root / "submissions"), "--out", str(root / "out"), "--rubric", str(RUBRIC))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return root / "out"
+
+
+def test_the_courses_solutions_get_full_marks_with_the_lectures(graded_class):
+    report = json.loads((graded_class / "reports" / "right.json").read_text())
+    assert report["score"] == report["max_score"] == FULL_MARKS + COURSE_MARKS
+    ids = [item["id"] for item in report["items"]]
+    assert ids[:ID_COUNT] == list(catalogue.IDS) and ids[ID_COUNT:] == ["ex5.layernorm_backward", "ex5.gelu_backward"]
+    schema = json.loads((resources.files("grader") / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+
+
+@pytest.mark.parametrize("name", WRONG)
+def test_each_wrong_submission_gets_the_courses_own_diagnosis_for_its_mistake(graded_class, name):
+    wrong_id, hint = WRONG[name]
+    report = json.loads((graded_class / "reports" / f"{name}.json").read_text())
+    items = {item["id"]: item for item in report["items"]}
+    assert items[wrong_id]["diagnosis"]["code"] == "known_mistake" and hint in items[wrong_id]["diagnosis"]["hint"]
+    assert all(item["status"] == "passed" for i, item in items.items() if i != wrong_id)
+    rows = {row["submission"]: row for row in csv.DictReader((graded_class / "gradebook.csv").open())}
+    assert float(rows[name]["total"]) < FULL_MARKS + COURSE_MARKS and wrong_id in rows[name]
+
+
+def test_a_course_moves_nothing_that_the_lecture_draws(make_submission):
+    from grader.grading import grade
+
+    folder = make_submission(append={"ex1_atomic": "def h_backward(dh, h):\n    return dh * (1 - h)\n"})
+    lecture = grade(folder, load_rubric(), seed=1234, ids=["ex1.h_backward", "ex3.batchnorm_backward"])
+    shutil.copy(BONUS / "solutions" / "ex5_bonus.py", folder / "ex5_bonus.py")
+    course = grade(folder, load_rubric(RUBRIC), seed=1234, ids=["ex1.h_backward", "ex3.batchnorm_backward"])
+    assert [g.comparisons for i in lecture.items for g in i.gradients] == [
+        g.comparisons for i in course.items for g in i.gradients
+    ]
+
+
+def test_the_release_of_a_course_holds_its_module_its_file_and_its_cells_and_no_solution_line(tmp_path):
+    repo = tmp_path / "instructor"  # the instructor's repository: solutions/, course.py, rubric.toml
+    submission(repo / "solutions", BONUS / "solutions" / "ex5_bonus.py")
+    shutil.copy(BONUS / "course.py", repo)
+    shutil.copy(RUBRIC, repo)
+    done = run("release", "out", "--rubric", "rubric.toml", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    out = repo / "out"
+    stub = (out / "exercises" / "ex5_bonus.py").read_text()
+    assert stub.count("raise NotImplementedError") == 2
+    assert (out / "grader" / "courses" / "course.py").read_bytes() == (BONUS / "course.py").read_bytes()
+    notebook = json.loads((out / "backprop_ninja.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in notebook["cells"]]
+    assert any(s.startswith("def layernorm_backward(") for s in sources) and "check(gelu_backward)" in sources
+    hidden = solution_lines([BONUS / "solutions" / "ex5_bonus.py"])
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".toml"):
+            text = path.read_text()
+            lines = {line.strip() for line in text.splitlines()}
+            assert not [h for h in hidden if h in lines or (len(h) >= 20 and h in text)], path
+    # The released grader (imported from the repository, as its own install would) grades it.
+    graded = subprocess.run([sys.executable, "-m", "grader", "grade"], cwd=out, capture_output=True, text=True)
+    marks = sum(load_rubric(RUBRIC).points[i] for i in load_rubric(RUBRIC).graded)
+    assert f"0/{marks:g}  0 of {ID_COUNT + 2} ids right" in graded.stdout, graded.stdout[-2000:] + graded.stderr
+
+
+def test_gradescope_grades_a_course_with_the_file_beside_its_rubric(tmp_path):
+    zip_path = tmp_path / "autograder.zip"
+    names = gradescope(zip_path, load_rubric(RUBRIC))
+    assert "courses/course.py" in names
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(root / "source")
+    (root / "results").mkdir()
+    submission(root / "submission", BONUS / "solutions" / "ex5_bonus.py")
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "BACKPROP_NINJA": str(Path(sys.executable).with_name("backprop-ninja")),
+    }
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == FULL_MARKS + COURSE_MARKS and len(results["tests"]) == ID_COUNT + 2
+
+
+def test_pytest_and_stubs_take_the_course_from_the_rubric(tmp_path):
+    folder = submission(tmp_path / "sub", BONUS / "wrong" / "gelu_without_the_density_term" / "ex5_bonus.py")
+    tested = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "grader"), "--bpn-rubric", str(RUBRIC),
+                             "--bpn-submission", str(folder), "-k", "ex5", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert "1 failed, 1 passed" in tested.stdout and "known mistake: Phi(x) alone" in tested.stdout, tested.stdout[
+        -2000:
+    ]
+    stubbed = run("stubs", "--rubric", str(RUBRIC), "--solutions", str(folder), "--exercises", str(tmp_path / "stubs"))
+    assert stubbed.returncode == 0 and (tmp_path / "stubs" / "ex5_bonus.py").is_file(), stubbed.stderr
+
+
+def test_a_notebook_check_grades_a_course_function():
+    from grader.notebook import check
+
+    path = BONUS / "wrong" / "gelu_without_the_density_term" / "ex5_bonus.py"
+    spec = importlib.util.spec_from_file_location("wrong_bonus", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # a function with a file, as a notebook's cell has one
+    checked = check("ex5.gelu_backward", module.gelu_backward, rubric=RUBRIC, sandbox=False)
+    assert not checked.passed and "known mistake" in str(checked)
+
+
+@pytest.mark.parametrize(
+    "course, says",
+    [
+        ("", "EXERCISES must be a list of exercise(...)"),
+        (
+            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'h_backward', 'h', "
+            "lambda fwd: fwd.h, wrt=('h',))]\n",
+            "two exercises named h_backward",
+        ),
+        (
+            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
+            "wrt=())]\n",
+            "wrt names no gradient",
+        ),
+        (
+            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
+            "wrt=('h',), points=-1)]\n",
+            "points must be a positive number",
+        ),
+    ],
+)
+def test_a_course_file_that_cannot_be_used_says_what_to_change(tmp_path, course, says):
+    (tmp_path / "course.py").write_text(course)
+    (tmp_path / "rubric.toml").write_text('[course]\nexercises = "course.py"\n')
+    with pytest.raises(RubricError, match="course.exercises") as raised:
+        load_rubric(tmp_path / "rubric.toml")
+    assert says in str(raised.value)
+    assert len(catalogue.IDS) == ID_COUNT  # the lecture's catalogue, untouched
+
+
+def test_a_rubric_that_names_no_course_file_says_so(tmp_path):
+    (tmp_path / "rubric.toml").write_text('[course]\nexercises = "nowhere.py"\n')
+    with pytest.raises(RubricError, match="no such course file"):
+        load_rubric(tmp_path / "rubric.toml")
