@@ -329,14 +329,14 @@ def run_list(args: argparse.Namespace) -> int:
     rubric = _rubric(args.rubric)
     width = max(map(len, catalogue.IDS))
     print(f"{'id':<{width}}  {'points':>6}  function / forward op")
-    for item in catalogue.ITEMS:
-        exercise = item.exercise
-        what = f"{exercise.module}.{exercise.signature}: {exercise.forward}"
-        print(f"{item.id:<{width}}  {rubric.points[item.id]:>6g}  {what}")
-    training = catalogue.TRAINING
-    print(
-        f"{training.id:<{width}}  {rubric.points[training.id]:>6g}  {training.module}.{training.function}: {training.description}"
-    )
+    for item_id in catalogue.IDS:
+        if item_id == catalogue.TRAINING.id:
+            training = catalogue.TRAINING
+            what = f"{training.module}.{training.function}: {training.description}"
+        else:
+            exercise = catalogue.ITEM_BY_ID[item_id].exercise
+            what = f"{exercise.module}.{exercise.signature}: {exercise.forward}"
+        print(f"{item_id:<{width}}  {rubric.points[item_id]:>6g}  {what}")
     print(f"\n{len(catalogue.IDS)} ids, {sum(rubric.points.values()):g} points")
     return EXIT_RIGHT
 
@@ -344,6 +344,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from grader import reports
 
+    _rubric(args.rubric)  # its course's ids join the catalogue before the id is looked up
     matches = select([args.id])
     if len(matches) > 1:
         raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")

@@ -197,3 +197,12 @@ def test_a_rubric_that_names_no_course_file_says_so(tmp_path):
     (tmp_path / "rubric.toml").write_text('[course]\nexercises = "nowhere.py"\n')
     with pytest.raises(RubricError, match="no such course file"):
         load_rubric(tmp_path / "rubric.toml")
+
+
+def test_check_and_list_take_the_courses_ids_in_declaration_order(tmp_path):
+    folder = submission(tmp_path / "sub", BONUS / "wrong" / "layernorm_over_the_batch" / "ex5_bonus.py")
+    checked = run("check", "ex5.layernorm_backward", "--rubric", str(RUBRIC), "--submission", str(folder))
+    assert checked.returncode == 1 and "dx matches a known mistake: normalising over the batch" in checked.stdout
+    listed = run("list", "--rubric", str(RUBRIC)).stdout.splitlines()
+    ids = [line.split()[0] for line in listed[1:] if line.startswith("ex")]
+    assert ids == [*catalogue.IDS, "ex5.layernorm_backward", "ex5.gelu_backward"]

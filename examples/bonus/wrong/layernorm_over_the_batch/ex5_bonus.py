@@ -1,5 +1,8 @@
 """Exercise 5 (bonus): LayerNorm and GELU, backward.
 
+LayerNorm normalises each row over the hidden units (its variance divides by H); GELU
+weighs x by the normal distribution's CDF:
+
     out = gain * (x - x.mean(1, keepdim=True)) / sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-5) + bias
     out = 0.5 * x * (1 + erf(x / sqrt(2)))       (GELU)
 """
