@@ -88,9 +88,15 @@ class Exercise:
         return self.wrt if self.returns_dict else tuple(f"d{w}" for w in self.wrt)
 
     @property
+    def parameters(self) -> tuple[str, ...]:
+        """The function's parameters, in the order it is called with them."""
+        if self.fwd:
+            return ("fwd",)
+        return (*([f"d{self.upstream}"] if self.upstream else []), *self.args)
+
+    @property
     def signature(self) -> str:
-        params = ["fwd"] if self.fwd else ([f"d{self.upstream}"] if self.upstream else []) + list(self.args)
-        return f"{self.function}({', '.join(params)})"
+        return f"{self.function}({', '.join(self.parameters)})"
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -328,8 +334,13 @@ def _check(exercises: tuple[Exercise, ...], ids: tuple[str, ...]) -> None:
         if not exercise.module.isidentifier() or not exercise.function.isidentifier():
             raise CatalogueError(f"{exercise.module}.{exercise.function}: module and function must be Python names")
         if exercise.function in seen:
-            raise CatalogueError(f"two exercises named {exercise.function} (in {seen[exercise.function].module} and "
-                                 f"{exercise.module}): give each function a name of its own")  # fmt: skip
+            first = seen[exercise.function]
+            whose = (
+                f"the lecture's exercise {first.module}.{first.function}"
+                if first in LECTURE
+                else (f"declared twice (in {first.module} and {exercise.module})")
+            )
+            raise CatalogueError(f"{exercise.function} is {whose}: give each function of a course a name of its own")
         seen[exercise.function] = exercise
     doubled = sorted({i for i in ids if ids.count(i) > 1})
     if doubled:

@@ -382,7 +382,7 @@ def run_stubs(args: argparse.Namespace) -> int:
             return EXIT_WRONG if stale else EXIT_RIGHT
         for path in stubs.write_stubs(solutions, exercises):
             print(f"wrote {path}")
-    except (FileNotFoundError, stubs.MarkerError) as error:
+    except (FileNotFoundError, stubs.MarkerError, stubs.SolutionError) as error:
         raise UsageError(str(error)) from None
     return EXIT_RIGHT
 

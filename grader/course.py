@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,14 @@ __all__ = ["exercise", "wrong", "load", "CourseError", "Values"]
 
 class CourseError(ValueError):
     """A course file that cannot be used, with what to change."""
+
+
+class OpRaised(Exception):
+    """An exercise's op raised while its output was made: the op's fault, not its values'."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,10 @@ def _with_output(values: OwnValues | None, op: Callable[[Values], torch.Tensor],
     def made(lecture: catalogue.Tensors, shape: Shape, g: torch.Generator) -> dict[str, torch.Tensor]:
         own = dict(values(lecture, shape, g)) if values is not None else {}
         if upstream is not None and upstream not in own and upstream not in lecture:
-            own[upstream] = op(Values({**lecture, **own}))
+            try:
+                own[upstream] = op(Values({**lecture, **own}))
+            except Exception as error:
+                raise OpRaised(error) from error
         return own
 
     return made
@@ -126,26 +138,85 @@ _LOADED: dict[tuple[Path, int], tuple[Exercise, ...]] = {}
 
 
 def load(path: Path) -> tuple[Exercise, ...]:
-    """The exercises of a course file, run once per process (and again when it changes)."""
+    """The exercises of a course file, run once per process (and again when it changes),
+    each tried at once on a trial's values: a name it gets wrong, an op or a mistake that
+    raises, is told now, not when a student is graded."""
     path = Path(path).resolve()
     try:
         key = (path, path.stat().st_mtime_ns)
     except OSError:
-        raise CourseError(f"{path}: no such course file: give the path of the Python file that defines EXERCISES, "
+        raise CourseError("no such course file: give the path of the Python file that defines EXERCISES, "
                           "relative to the rubric") from None  # fmt: skip
     if key not in _LOADED:
         name = f"backprop_ninja_course_{abs(hash(path))}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
-            raise CourseError(f"{path}: not a Python file")
+            raise CourseError("not a Python file")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickling look it up
         try:
             spec.loader.exec_module(module)
-        except CourseError as error:
-            raise CourseError(f"{path}: {error}") from None
+        except CourseError:
+            raise
+        except Exception as error:  # the instructor's own code, whatever it raises
+            raise CourseError(f"running it raised {_raised(error, path)}") from None
         found = getattr(module, "EXERCISES", None)
         if not isinstance(found, (list, tuple)) or not all(isinstance(e, Exercise) for e in found):
-            raise CourseError(f"{path}: EXERCISES must be a list of exercise(...), found {type(found).__name__}")
+            raise CourseError(f"EXERCISES must be a list of exercise(...), found {type(found).__name__}")
+        for exercise in found:
+            _try(exercise, path)
         _LOADED[key] = tuple(found)
     return _LOADED[key]
+
+
+def _try(exercise: Exercise, path: Path) -> None:
+    """Run the exercise's values, op and mistakes on its first trial, and check the names
+    they use, as grading would."""
+    where = f"{exercise.module}.{exercise.function}"
+    data = trials.TrialData(exercise.trials[0], seed=0)
+    names = ", ".join(data.exploded)
+    try:
+        values = {**data.exploded, **data.own(exercise)}
+    except OpRaised as raised:
+        raise CourseError(f"{where}: its op raised {_raised(raised.error, path)}; it reads {names} and the "
+                          "exercise's own values (as fwd.name)") from None  # fmt: skip
+    except Exception as error:
+        raise CourseError(f"{where}: values() raised {_raised(error, path)}; the lecture's values are "
+                          f"{', '.join(data.exploded)}, and shape has n, V, E, B, H") from None  # fmt: skip
+    names = ", ".join(values)
+    for role, wanted in (("args", exercise.args), ("wrt", exercise.wrt)):
+        unknown = [n for n in wanted if n not in values]
+        if unknown:
+            raise CourseError(
+                f"{where}: {role} names {', '.join(unknown)}, which is no forward value; there are: {names}"
+            )
+    if exercise.upstream in (*exercise.args, *exercise.wrt):
+        raise CourseError(f"{where}: upstream={exercise.upstream!r} names an input; it names the op's output (out), "
+                          "whose gradient comes first, as d<upstream>")  # fmt: skip
+    upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
+    try:
+        right = exercise.reference(values, upstream)
+    except Exception as error:
+        if upstream is None and "scalar outputs" in str(error):
+            raise CourseError(f"{where}: its op gives a tensor, not a scalar: name its output with upstream='out', "
+                              "whose gradient the function then takes first (dout)") from None  # fmt: skip
+        raise CourseError(f"{where}: its op raised {_raised(error, path)}; it reads {names} (as fwd.name)") from None
+    for mistake in exercise.mistakes:
+        try:
+            given = mistake.gradients(values, upstream)
+        except Exception as error:
+            raise CourseError(f"{where}: the mistake {mistake.name!r} raised {_raised(error, path)}") from None
+        stray = [k for k in given if k not in exercise.wrt]
+        if stray or not given:
+            raise CourseError(f"{where}: the mistake {mistake.name!r} gives gradients for {', '.join(stray) or 'nothing'}; "
+                              f"key them by the names in wrt: {', '.join(exercise.wrt)}")  # fmt: skip
+        if all(given[k].shape == right[k].shape and torch.allclose(given[k], right[k]) for k in given):
+            raise CourseError(f"{where}: the mistake {mistake.name!r} gives the right gradients, so every right "
+                              "answer would be called that mistake: make its op or gradients the mistaken ones")  # fmt: skip
+
+
+def _raised(error: Exception, path: Path) -> str:
+    """What an instructor's code raised, and the line of the course file it came from."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
+    line = f" at line {lines[-1]} of {path.name}" if lines else ""
+    return f"{type(error).__name__}: {error}{line}"

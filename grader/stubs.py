@@ -12,6 +12,8 @@ A stub keeps everything else (docstrings, signatures, imports) and puts a
 
 from __future__ import annotations
 
+import ast
+
 from pathlib import Path
 
 from grader import catalogue
@@ -56,8 +58,37 @@ def expected_stubs(solutions: Path) -> dict[str, str]:
         path = solutions / f"{module}.py"
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found: the solutions folder must hold {', '.join(catalogue.MODULES)}")
-        stubs[path.name] = make_stub(path.read_text(encoding="utf-8"), str(path))
+        text = path.read_text(encoding="utf-8")
+        _check_functions(path, text, module)
+        stubs[path.name] = make_stub(text, str(path))
     return stubs
+
+
+class SolutionError(ValueError):
+    """A solution module that lacks a function the catalogue declares, or names its
+    parameters otherwise than the grader calls it."""
+
+
+def _check_functions(path: Path, text: str, module: str) -> None:
+    """Every function the catalogue declares for `module` is defined in its solution, with
+    the parameters the grader calls it with (a stub is made from it: a student would get
+    a function the grader cannot call)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return  # make_stub says where
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for exercise in catalogue.EXERCISES:
+        if exercise.module != module:
+            continue
+        node = defined.get(exercise.function)
+        if node is None:
+            raise SolutionError(f"{path} lacks {exercise.function}, which the catalogue (or the course) declares: "
+                                f"write def {exercise.signature}")  # fmt: skip
+        params = tuple(a.arg for a in node.args.args)
+        if params[: len(exercise.parameters)] != exercise.parameters:
+            raise SolutionError(f"{path}, line {node.lineno}: {exercise.function}({', '.join(params)}), but the grader "
+                                f"calls {exercise.signature} (d + upstream, then args): rename one or the other")  # fmt: skip
 
 
 def write_stubs(solutions: Path, exercises: Path) -> list[Path]:

@@ -143,11 +143,14 @@ tries("write scratch", lambda: open("scratch-file.txt", "w").write("x"))
 def test_the_pid_namespace_alone_takes_every_process_a_submission_started_down_with_it(tmp_path):
     body = f"""
 def escape():
+    renamed, told = os.pipe()  # the call returns once the grandchild bears its name
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
             ctypes.CDLL(None).prctl(15, {MARKER.encode()!r}, 0, 0, 0)
+            os.write(told, b"x")
             time.sleep(30)
+        os.read(renamed, 1)
         os._exit(0)
     os.wait()
 tries("escape", escape)

@@ -169,8 +169,8 @@ def test_a_notebook_check_grades_a_course_function():
         ("", "EXERCISES must be a list of exercise(...)"),
         (
             "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'h_backward', 'h', "
-            "lambda fwd: fwd.h, wrt=('h',))]\n",
-            "two exercises named h_backward",
+            "lambda fwd: 2 * fwd.h, wrt=('h',), upstream='out', args=('h',))]\n",
+            "h_backward is the lecture's exercise ex1_atomic.h_backward",
         ),
         (
             "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
@@ -193,6 +193,52 @@ def test_a_course_file_that_cannot_be_used_says_what_to_change(tmp_path, course,
     assert len(catalogue.IDS) == ID_COUNT  # the lecture's catalogue, untouched
 
 
+def relu(**settings):
+    """A course file of one ReLU exercise, with these settings of exercise(...) changed."""
+    given = {"values": "lambda lecture, shape, g: {'x': lecture['hpreact']}", "args": "('x',)", "wrt": "('x',)",
+             "op": "lambda fwd: fwd.x.clamp(min=0)", "upstream": "'out'", "mistakes": "[]", **settings}  # fmt: skip
+    arguments = ", ".join(f"{k}={v}" for k, v in given.items())
+    return f"from grader.course import exercise, wrong\nEXERCISES = [exercise('ex6_extra', 'relu_backward', 'relu', {arguments})]\n"
+
+
+@pytest.mark.parametrize(
+    "settings, says",
+    [
+        ({"args": "('xx',)"}, "args names xx, which is no forward value; there are: "),
+        ({"wrt": "('xx',)"}, "wrt names xx, which is no forward value"),
+        (
+            {"values": "lambda lecture, shape, g: {'x': lecture['hpreactt']}"},
+            "values() raised KeyError: 'hpreactt' at line 2",
+        ),
+        ({"op": "lambda fwd: fwd.xx"}, "its op raised AttributeError: fwd has no attribute 'xx'"),
+        ({"upstream": "'x'"}, "upstream='x' names an input"),
+        ({"upstream": "None"}, "its op gives a tensor, not a scalar: name its output with upstream='out'"),
+        (
+            {"mistakes": "[wrong('m', 'h', gradients=lambda fwd, dout: {'xx': dout})]"},
+            "key them by the names in wrt: x",
+        ),
+        (
+            {"mistakes": "[wrong('m', 'h', gradients=lambda fwd, dout: {'x': fwd.nope})]"},
+            "the mistake 'm' raised AttributeError",
+        ),
+        ({"mistakes": "[wrong('m', 'h', forward=lambda fwd: fwd.x.clamp(min=0))]"}, "gives the right gradients"),
+        ({"op": "lambda fwd: fwd.x.clamp(min=0) +"}, "running it raised SyntaxError"),
+    ],
+)
+def test_a_course_exercise_is_tried_when_it_loads_and_a_wrong_name_or_raising_code_is_told(tmp_path, settings, says):
+    (tmp_path / "course.py").write_text(relu(**settings))
+    (tmp_path / "rubric.toml").write_text('[course]\nexercises = "course.py"\n')
+    with pytest.raises(RubricError) as raised:
+        load_rubric(tmp_path / "rubric.toml")
+    assert says in str(raised.value) and str(raised.value).count(str(tmp_path / "course.py")) == 1
+
+
+def test_a_right_course_exercise_loads(tmp_path):
+    (tmp_path / "course.py").write_text(relu())
+    (tmp_path / "rubric.toml").write_text('[course]\nexercises = "course.py"\n')
+    assert "ex6.relu_backward" in load_rubric(tmp_path / "rubric.toml").points
+
+
 def test_a_rubric_that_names_no_course_file_says_so(tmp_path):
     (tmp_path / "rubric.toml").write_text('[course]\nexercises = "nowhere.py"\n')
     with pytest.raises(RubricError, match="no such course file"):
@@ -206,3 +252,23 @@ def test_check_and_list_take_the_courses_ids_in_declaration_order(tmp_path):
     listed = run("list", "--rubric", str(RUBRIC)).stdout.splitlines()
     ids = [line.split()[0] for line in listed[1:] if line.startswith("ex")]
     assert ids == [*catalogue.IDS, "ex5.layernorm_backward", "ex5.gelu_backward"]
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (("def gelu_backward(dout, x):", "def gelu_backward_(dout, x):"), "lacks gelu_backward"),
+        (
+            ("def gelu_backward(dout, x):", "def gelu_backward(dprobs, x):"),
+            "but the grader calls gelu_backward(dout, x)",
+        ),
+    ],
+)
+def test_a_solution_module_the_course_cannot_call_stops_stubs_and_release(tmp_path, change, says):
+    folder = submission(tmp_path / "solutions", BONUS / "solutions" / "ex5_bonus.py")
+    module = folder / "ex5_bonus.py"
+    module.write_text(module.read_text().replace(*change))
+    stubbed = run("stubs", "--rubric", str(RUBRIC), "--solutions", str(folder), "--exercises", str(tmp_path / "stubs"))
+    assert stubbed.returncode == 2 and says in stubbed.stderr, stubbed.stderr
+    released = run("release", str(tmp_path / "out"), "--rubric", str(RUBRIC), "--solutions", str(folder))
+    assert released.returncode == 2 and says in released.stderr and not (tmp_path / "out").exists()

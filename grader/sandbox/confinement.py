@@ -181,10 +181,20 @@ def can_switch_uid(hidden: tuple[str, ...] = ()) -> tuple[bool, str]:
         )
     closed = unreadable_by_others(python_roots(hidden))
     if closed is not None:
+        installed = any(Path(closed).is_relative_to(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix})
+        where = (
+            "Python's installation"
+            if installed
+            else "a folder on Python's path (sys.path; `python -m` puts the folder it starts in there)"
+        )
+        remedy = (
+            "install Python where others can read it (/usr, /opt)"
+            if installed
+            else "start from a folder others can read, or run the backprop-ninja command"
+        )
         return False, (
-            f"Python's installation is not readable by other users ({closed} is closed to them): student code keeps "
-            "uid 0 with every capability dropped; install Python where others can read it (/usr, /opt) to get a uid "
-            "of its own"
+            f"{where} is not readable by other users ({closed} is closed to them): student code keeps uid 0 with "
+            f"every capability dropped; {remedy} to get a uid of its own"
         )
     return True, ""
 
