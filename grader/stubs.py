@@ -13,7 +13,6 @@ A stub keeps everything else (docstrings, signatures, imports) and puts a
 from __future__ import annotations
 
 import ast
-
 from pathlib import Path
 
 from grader import catalogue

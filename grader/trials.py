@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
-from functools import cached_property
 
 import torch
 

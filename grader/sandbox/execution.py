@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
-from grader.calls import Call, Failure
 from grader import catalogue
+from grader.calls import Call, Failure
 from grader.catalogue import TRAINING, Values
 from grader.guard import ADVICE, AutogradGuard
 from grader.sandbox.limits import Limits
