@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from grader import __version__
 from grader.files import write_atomically
 from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP
+from grader.seeds import LECTURE as LECTURE_SEED
 
 if TYPE_CHECKING:
     from grader.results import ItemResult, Report
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", metavar="PATH",
                     help="one name per line (default: the package's names.txt, 29,910 US first names)")  # fmt: skip
     tr.add_argument(
-        "--seed", type=int, default=2147483647, metavar="S", help="the generator's seed (the lecture's by default)"
+        "--seed", type=int, default=LECTURE_SEED, metavar="S", help="the generator's seed (the lecture's by default)"
     )
     tr.add_argument("--plot", metavar="PNG", help="draw the loss curve (log10, averaged per 1000 steps) into this PNG")
     tr.add_argument("--check-every", type=_positive(int), default=0, metavar="K",

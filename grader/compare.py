@@ -1,7 +1,8 @@
 """Compare one gradient a student returned with the reference: the one comparison every
 exercise goes through.
 
-The yardstick (see spec/comparison.md): both sides in float64, shapes exactly equal,
+The yardstick (measured in the course's comparison study; the README's "How a gradient is
+checked" gives its figures): both sides in float64, shapes exactly equal,
 every entry finite, and the normalised error
 
     err = max|got - expected| / max(max|expected|, scale)
@@ -71,7 +72,7 @@ def compare(
         return Comparison(name, trial, expected_shape, shape, problem, message, tolerance=tolerance, **figures)
 
     if not isinstance(got, torch.Tensor):
-        return verdict("not_a_tensor", f"{name}: expected a tensor of shape {_shape(expected_shape)}, got {_kind(got)}")
+        return verdict("not_a_tensor", f"{name}: expected a tensor of shape {_shape(expected_shape)}, got {kind_of(got)}")
     if not got.dtype.is_floating_point:
         return verdict(
             "wrong_dtype",
@@ -125,7 +126,8 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What a student's function gave where a tensor was due, as a reason says it."""
     if value is None:
         return "None: did the function forget to return?"
     return f"a value of type {type(value).__name__}"

@@ -21,7 +21,7 @@ import torch
 from grader import catalogue, clues, lockstep, sizes, timing
 from grader.calls import Call, Failure
 from grader.catalogue import Exercise
-from grader.compare import Comparison, compare
+from grader.compare import Comparison, compare, kind_of
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
@@ -493,25 +493,21 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
             )
         return value[name]
     if len(names) == 1:
-        if isinstance(value, tuple | list):
+        if isinstance(value, (tuple, list)):
             return NotReturned(
                 name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}"
             )
         return value
     listing = ", ".join(names)
-    if not isinstance(value, tuple | list):
+    if not isinstance(value, (tuple, list)):
         return NotReturned(
-            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {_kind(value)}"
+            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {kind_of(value)}"
         )
     if len(value) != len(names):
         return NotReturned(
             name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}"
         )
     return value[names.index(name)]
-
-
-def _kind(value: Any) -> str:
-    return "None: did the function forget to return?" if value is None else f"a {type(value).__name__}"
 
 
 def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch.autograd.variable import Variable
 
+from grader.sources import last_definition
+
 ADVICE = "write the gradient by hand"
 TAMPERED = "removes or steps around the grader's autograd guard"
 RECORDED = "records an autograd graph"
@@ -240,7 +242,7 @@ class AutogradGuard:
 
     def check_returned(self, value: Any) -> None:
         """Record a returned tensor that is attached to a graph."""
-        tensors = value.values() if isinstance(value, dict) else value if isinstance(value, tuple | list) else [value]
+        tensors = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else [value]
         if any(isinstance(t, torch.Tensor) and (t.requires_grad or t.grad_fn is not None) for t in tensors):
             self.evidence.append("returns a tensor attached to an autograd graph")
 
@@ -264,15 +266,10 @@ _MODULES = {
 def autograd_in_source(path: Path, function: str) -> list[str]:
     """What the source of `function` in the file at `path` does with autograd, read
     without running it. Comments and strings do not count."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return []  # the import reports it
-    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
-    if not defined:
+    found = last_definition(path, function)
+    if found is None:
         return []
-    found = [meaning for sub in ast.walk(defined[-1]) for meaning in _meaning(sub)]  # the last def is the one that runs
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(meaning for sub in ast.walk(found.function) for meaning in _meaning(sub)))
 
 
 def _meaning(node: ast.AST) -> list[str]:

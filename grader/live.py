@@ -177,7 +177,7 @@ def _from_history(function: str) -> tuple[list[str], int, str]:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in reversed(tree.body):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 return text.splitlines(keepends=True)[first - 1 : node.end_lineno], first, f"Cell In[{count}]"
     return [], 1, ""

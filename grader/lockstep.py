@@ -67,13 +67,10 @@ def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mappin
     """The student's gradients of one step, or the StepFailure that stops the run."""
     if call.failure:
         raise StepFailure(step, call.failure)
-    grads = call.value
-    for k in model.PARAMETERS:
-        got = grads.get(k) if isinstance(grads, dict) else None
-        if not isinstance(got, torch.Tensor) or got.shape != shapes[k] or not got.is_floating_point():
-            problem = f"mlp_backward must return a dict with a float tensor of shape {tuple(shapes[k])} for {k!r}"
-            raise StepFailure(step, Failure("bad_return", problem))
-    return grads
+    bad = model.bad_gradient(call.value, dict(shapes))
+    if bad is not None:
+        raise StepFailure(step, Failure("bad_return", bad[1]))
+    return call.value
 
 
 def lockstep(submission: Any, limits: Callable[[], Limits | None], seed: int) -> tuple[list[float], Tensors,

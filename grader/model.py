@@ -128,3 +128,13 @@ def fused_forward(params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.T
     v["logits"] = torch.addmm(p["b2"], v["h"], p["W2"])  # h @ W2 + b2: (n, V)
     v["loss"] = F.cross_entropy(v["logits"], Yb)  # ()
     return v
+
+
+def bad_gradient(grads: object, shapes: dict[str, torch.Size]) -> tuple[str, str] | None:
+    """The first parameter whose gradient mlp_backward did not return as a float tensor of
+    its shape, and the reason; None when every one is there."""
+    for k in PARAMETERS:
+        got = grads.get(k) if isinstance(grads, dict) else None
+        if not isinstance(got, torch.Tensor) or got.shape != shapes[k] or not got.is_floating_point():
+            return k, f"mlp_backward must return a dict with a float tensor of shape {tuple(shapes[k])} for {k!r}"
+    return None

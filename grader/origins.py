@@ -99,7 +99,7 @@ class Origins:
 def _mapped(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return change(value)
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return type(value)(_mapped(v, change) for v in value)
     if isinstance(value, dict):
         return {k: _mapped(v, change) for k, v in value.items()}

@@ -466,7 +466,7 @@ def _check_id(source: str, where: str, key: str, pattern: bool) -> None:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _strings(value: Any) -> bool:

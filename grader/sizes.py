@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sources import last_definition
 from grader.trials import LECTURE
 
 # The lecture's sizes, and the products of them that its code writes out (emb.view(32, 30)).
@@ -40,15 +41,10 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     """The lecture's sizes that `function` of the file at `path` writes out, on `line`
     only when it is given (the line that raised), and the module-level constants holding
     them that the function reads."""
-    try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, ValueError):
+    found = last_definition(path, function)
+    if found is None:
         return []
-    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
-    if not defined:
-        return []
-    body = defined[-1]  # the last def is the one that runs
+    source, tree, body = found.source, found.module, found.function
     lines = source.splitlines()
     found: list[Hardcoded] = []
     for node in ast.walk(body):

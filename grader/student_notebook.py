@@ -17,6 +17,7 @@ from typing import Any
 from grader import catalogue
 from grader.catalogue import TRAINING
 from grader.files import write_atomically
+from grader.seeds import LECTURE as LECTURE_SEED
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -39,7 +40,7 @@ def build(modules: dict[str, str], install: str = INSTALL) -> dict[str, Any]:
     modules = {name.removesuffix(".py"): text for name, text in modules.items()}
     if not re.fullmatch(r"[\w.\-+@:/=<>!~\[\], ]+", install):
         raise ValueError(f"--install-from {install!r}: expected what pip install takes (a name, a URL, a git+ URL)")
-    template = Template((TEMPLATES / "notebook.txt").read_text(encoding="utf-8")).substitute(install=install)
+    template = Template((TEMPLATES / "notebook.txt").read_text(encoding="utf-8")).substitute(install=install, seed=LECTURE_SEED)
     cells: list[tuple[str, str]] = []
     for kind, source in _split(template):
         cells += _exercise_cells(modules) if kind == EXERCISES else [(kind, source)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.model import Shape
+from grader.sources import last_definition
 from grader.trials import Trial
 
 BIG = Trial(Shape(n=4096, V=27, E=10, B=3, H=64), salt=8)
@@ -64,12 +65,8 @@ def verdict(function: str, path: Path, seconds: float, reference: float, slowdow
 def loops(path: Path, function: str) -> list[int]:
     """The lines of the for and while loops in the source of `function`, read without
     running it."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+    found = last_definition(path, function)
+    if found is None:
         return []
-    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
-    if not defined:
-        return []
-    kinds = ast.For | ast.While | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
-    return sorted(n.lineno for n in ast.walk(defined[-1]) if isinstance(n, kinds))  # the last def is the one that runs
+    kinds = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted(n.lineno for n in ast.walk(found.function) if isinstance(n, kinds))

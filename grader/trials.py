@@ -8,7 +8,7 @@ blur the verdict (near-tied logits, a batch variance near eps, repeated contexts
 drawn again until none is left, so the measured margins hold on every trial. The forward
 values are computed once in float64 (the reference's precision) and handed to students
 as float32 copies (the lecture's dtype). Each set of trials below exists to catch a class of mistakes, as
-measured in spec/comparison.md: n other than 32 and V other than 27 catch hard-coded
+measured in the course's comparison study (the README's "How a gradient is checked"): n other than 32 and V other than 27 catch hard-coded
 sizes, small n makes Bessel's n vs n-1 large, a small-variance batch makes a missing eps
 visible, tied maxima tell the one index `max` picks from all of them, repeated tokens
 (n * B > V) catch a `dC[Xb] += demb` that drops repeats.

@@ -175,3 +175,39 @@ def solution_lines(paths) -> list[str]:
             elif inside and any(ch.isalnum() for ch in text):
                 lines.append(text)
     return lines
+
+
+# The diagnosis code each hostile case of tests/test_sandbox.py must get (tests/test_diagnosis.py
+# counts them among the codes that have a case).
+SANDBOX_CODES = {
+    "infinite_loop": "timeout",
+    "long_sleep": "timeout",
+    "huge_allocation": "out_of_memory",
+    "gradual_allocation": "out_of_memory",
+    "deep_recursion": "exception",
+    "unbounded_recursion": None,
+    "os_exit": "crashed",
+    "sys_exit": "crashed",
+    "segfault": "crashed",
+    "keyboard_interrupt": "crashed",
+    "huge_print": "output_limit",
+    "c_level_print": "output_limit",
+    "starts_a_thread": "exception",
+    "opens_a_socket": "exception",
+    "writes_a_file": "exception",
+    "returns_far_too_much": "too_large",
+    "uses_backward": "uses_autograd",
+    "hidden_backward": "uses_autograd",
+    "autograd_grad_hidden": "uses_autograd",
+    "torch_func_grad": "uses_autograd",
+    "torch_func_jvp": "uses_autograd",
+    "mutates_input": "mutated_input",
+    "child_process": "exception",
+    "monkeypatches_at_import": "all_zeros",
+    "walks_the_stack": "not_a_tensor",
+    "hangs_at_import": "timeout",
+    "crashes_at_import": "crashed",
+    "imports_solutions": "exception",
+    "syntax_error": "exception",
+    "missing_import": "exception",
+}

@@ -148,3 +148,10 @@ def test_the_console_script_and_python_m_grader_are_the_same_command():
                              capture_output=True, text=True, cwd=ROOT)  # fmt: skip
         assert run.returncode == 0, run.stderr
         assert "ex2.cross_entropy_backward" in run.stdout
+
+
+def test_the_command_lines_formats_are_the_reports_formats():
+    # cli.py keeps the names without importing torch; reports.py has the writers.
+    from grader import cli, reports
+
+    assert cli.FORMATS == tuple(reports.FORMATS)

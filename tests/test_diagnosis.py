@@ -15,6 +15,7 @@ from grader import diagnosis
 from grader.compare import shape_message
 from grader.diagnosis import CODES, Context, aggregate, diagnose_trial
 from grader.grading import grade
+from tests.conftest import SANDBOX_CODES
 
 RIGHT_CE = "_ce = cross_entropy_backward\n"
 RIGHT_LOGITS = "_logits = logits_backward\n"
@@ -88,8 +89,6 @@ def test_each_code_is_given_where_it_applies(case, make_submission):
 
 
 def test_every_code_has_a_case_here_or_in_the_sandbox_and_timing_tests():
-    from tests.test_sandbox import CODES as SANDBOX_CODES
-
     # slow: tests/test_timing.py; not_graded: tests/test_attacks.py; left_processes: tests/test_confinement.py;
     # known_mistake: tests/test_course.py
     elsewhere = set(SANDBOX_CODES.values()) | {"slow", "not_graded", "left_processes", "known_mistake"}

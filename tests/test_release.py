@@ -1,6 +1,7 @@
 """The student repository and the Gradescope zip, made from solutions/ and the rubric:
 no solution code leaks, hidden checks stay with the instructor, and both run."""
 
+import ast
 import base64
 import json
 import os
@@ -267,6 +268,33 @@ def test_setup_builds_an_autograder_image_whose_run_autograder_grades_a_submissi
         assert results["score"] == FULL_MARKS and len(results["tests"]) == ID_COUNT, results["output"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_no_union_of_types_is_evaluated_at_run_time_as_python_3_9_cannot(tmp_path):
+    """`int | float` is fine in an annotation (they are strings here), not in isinstance()
+    or a value: Python 3.9 raises TypeError there, and compiling does not tell."""
+    found = []
+    for path in (ROOT / "grader").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        annotations = {id(n) for node in ast.walk(tree) for field in ("annotation", "returns")
+                       if getattr(node, field, None) is not None for n in ast.walk(getattr(node, field))}  # fmt: skip
+        found += [f"{path.name}:{node.lineno}: {ast.unparse(node)}" for node in ast.walk(tree)
+                  if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) not in annotations
+                  and _typeish(node)]  # fmt: skip
+    assert found == []
+
+
+def _typeish(node: ast.AST) -> bool:
+    """A union operand: a builtin type, a class (CamelCase), None, or a union of them."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _typeish(node.left) and _typeish(node.right)
+    if isinstance(node, ast.Name):
+        return node.id in {"int", "float", "str", "bytes", "list", "tuple", "dict", "set", "bool"} or (
+            node.id[:1].isupper() and not node.id.isupper()
+        )
+    if isinstance(node, ast.Attribute):
+        return node.attr[:1].isupper() and not node.attr.isupper()
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def test_release_from_another_folder_writes_files_with_the_usual_modes(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The trials hold the quirks that catch the subtle mistakes (spec/comparison.md), are
+"""The trials hold the quirks that catch the subtle mistakes (README: "How a gradient is checked"), are
 drawn anew from every run's secret seed, and keep clear of what would blur a verdict on
 every draw."""
 

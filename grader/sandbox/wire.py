@@ -126,7 +126,7 @@ def _value(node: Any, buffers: memoryview, depth: int) -> Any:
         return None
     if kind in ("bool", "int", "float", "str"):
         v = node.get("v")
-        expected = {"bool": bool, "int": int, "float": float | int, "str": str}[kind]
+        expected = {"bool": bool, "int": int, "float": (float, int), "str": str}[kind]
         if not isinstance(v, expected) or (kind == "int" and isinstance(v, bool)):
             raise WireError(f"malformed {kind} node")
         return v[:MAX_TEXT] if kind == "str" else v
