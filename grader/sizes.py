@@ -41,10 +41,10 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     """The lecture's sizes that `function` of the file at `path` writes out, on `line`
     only when it is given (the line that raised), and the module-level constants holding
     them that the function reads."""
-    found = last_definition(path, function)
-    if found is None:
+    defined = last_definition(path, function)
+    if defined is None:
         return []
-    source, tree, body = found.source, found.module, found.function
+    source, tree, body = defined.source, defined.module, defined.function
     lines = source.splitlines()
     found: list[Hardcoded] = []
     for node in ast.walk(body):
