@@ -117,7 +117,7 @@ def _remarks(found: dict[Definition | Left, list[str]]) -> list[str]:
         why, fix = (what.why, what.fix) if isinstance(what, Left) else (what.remark, "")
         groups.setdefault((why, fix, tuple(sorted(set(readers)))), []).append(what.name)
     notes = []
-    for (why, fix, readers), names in groups.items():
+    for (why, fix, who), names in groups.items():
         verb = (
             ("travel" if len(names) > 1 else "travels")
             if not fix
@@ -125,9 +125,9 @@ def _remarks(found: dict[Definition | Left, list[str]]) -> list[str]:
             if len(names) > 1
             else "stays behind"
         )
-        if fix == ARGUMENTS_FIX and set(readers) <= {"manual_backward", "mlp_backward"}:
+        if fix == ARGUMENTS_FIX and set(who) <= {"manual_backward", "mlp_backward"}:
             fix = f"take {'them' if len(names) > 1 else 'it'} from fwd ({', '.join(f'fwd.{n}' for n in names[:4])}{', ...' if len(names) > 4 else ''})"
-        notes.append(f"{', '.join(names)} ({why}), read by {', '.join(readers)}, {verb}" + (f": {fix}" if fix else ""))
+        notes.append(f"{', '.join(names)} ({why}), read by {', '.join(who)}, {verb}" + (f": {fix}" if fix else ""))
     return notes
 
 
@@ -219,9 +219,14 @@ def _literal(value: object, depth: int) -> str | None:
         return repr(value) if math.isfinite(value) else f'float("{value}")'
     if type(value) is complex:
         return repr(value) if all(map(math.isfinite, (value.real, value.imag))) else None
-    if type(value) in (tuple, list, set, frozenset) and len(value) <= MAX_LITERAL:
-        items = [_literal(v, depth + 1) for v in value]
-        if None in items:
+    if (
+        isinstance(value, (tuple, list, set, frozenset))
+        and type(value) in (tuple, list, set, frozenset)
+        and (len(value) <= MAX_LITERAL)
+    ):
+        found = [_literal(v, depth + 1) for v in value]
+        items = [item for item in found if item is not None]
+        if len(items) < len(found):
             return None
         inner = ", ".join(items)
         if type(value) is tuple:

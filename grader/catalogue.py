@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +34,7 @@ class Values:
     def __init__(self, values: Mapping[str, object]):
         self.__dict__.update(values)
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:  # a tensor, or the batch size n
         raise AttributeError(f"fwd has no attribute {name!r}; it has: {', '.join(self.__dict__)}")
 
     def __setattr__(self, name: str, value: object) -> None:

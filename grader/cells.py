@@ -22,11 +22,14 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import catalogue
 from grader.assembly import Assembly, Definition, Left, assemble, global_reads, literal, stand_in
 from grader.submissions import SubmissionError
+
+if TYPE_CHECKING:
+    from typing import TypeGuard  # Python 3.10; annotations here are never evaluated
 
 MAX_NOTEBOOK = 32 * 2**20  # bytes: its outputs (pictures) may be large; the grader reads only its code
 MAX_CODE = 2 * 2**20  # characters of code in all its cells: a notebook of exercises holds a few hundred lines
@@ -188,7 +191,7 @@ class Namespace:
             function = _function_of(first.value) if isinstance(first, ast.Constant) else None
             target, value = function, call.args[1] if len(call.args) == 2 else None
         found = self.bound.get(value.id) if isinstance(value, ast.Name) and target else None
-        if not _is_function(found) or found.name == target:
+        if target is None or not _is_function(found) or found.name == target:
             return False
         if target in catalogue.FUNCTIONS:
             self.defined.setdefault(target, []).append(place)
@@ -236,7 +239,7 @@ class Namespace:
                 if not isinstance(node.target, ast.Name):
                     return False
                 value = _evaluate(ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), values)
-                targets = [node.target]
+                targets: list[ast.expr] = [node.target]
             else:
                 if node.value is None:
                     return False
@@ -299,7 +302,7 @@ def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
             return _hashed(lambda: set(items))
         return tuple(items) if isinstance(node, ast.Tuple) else items
     if isinstance(node, ast.Dict) and None not in node.keys and len(node.keys) <= MAX_VALUE:
-        pairs = [(_evaluate(k, values), _evaluate(v, values)) for k, v in zip(node.keys, node.values)]
+        pairs = [(_evaluate(k, values), _evaluate(v, values)) for k, v in zip(node.keys, node.values) if k is not None]
         return _hashed(lambda: dict(pairs))
     raise _NotPlain
 
@@ -353,22 +356,27 @@ def _function_of(item_id: object) -> str | None:
     return catalogue.ITEM_BY_ID[item_id].exercise.function if item_id in catalogue.ITEM_BY_ID else None
 
 
-def _is_function(found: Definition | Left | None) -> bool:
+def _is_function(found: Definition | Left | None) -> TypeGuard[Definition]:
     return isinstance(found, Definition) and found.kind == "function"
 
 
 def _unpacked(target: ast.expr, value: Any) -> list[tuple[str, Any]]:
     if isinstance(target, ast.Name):
         return [(target.id, value)]
-    sequence = isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (tuple, list))
-    if sequence and len(target.elts) == len(value) and not any(isinstance(e, ast.Starred) for e in target.elts):
+    if (
+        isinstance(target, (ast.Tuple, ast.List))
+        and isinstance(value, (tuple, list))
+        and len(target.elts) == len(value)
+        and not any(isinstance(e, ast.Starred) for e in target.elts)
+    ):
         return [pair for e, v in zip(target.elts, value) for pair in _unpacked(e, v)]
     raise _NotPlain
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
     """The global names a top-level statement binds, outside the functions and classes in it."""
-    found, stack = [], [node]
+    found: list[str] = []
+    stack: list[ast.AST] = [node]
     while stack:
         sub = stack.pop()
         if sub is not node and isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):

@@ -22,7 +22,10 @@ from grader.sandbox.limits import BUDGET_HELP, LIMIT_HELP
 from grader.seeds import LECTURE as LECTURE_SEED
 
 if TYPE_CHECKING:
+    from grader.calls import Call
     from grader.results import ItemResult, Report
+    from grader.sandbox.confinement import Required
+    from grader.train import Config
 
 T = TypeVar("T")
 
@@ -270,7 +273,7 @@ def run_train(args: argparse.Namespace) -> int:
     return report_training(call, config, data, args.plot)
 
 
-def report_training(call: object, config: object, data: Path, plot: str | None) -> int:
+def report_training(call: Call, config: Config, data: Path, plot: str | None) -> int:
     """Print what a training run reached, and draw its curve."""
     from grader import train
 
@@ -417,8 +420,9 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     }
     if given:
         rubric = replace(rubric, limits=replace(rubric.limits, **given))
-    if getattr(args, "budget", None):
-        rubric = replace(rubric, budget=args.budget)
+    budget = getattr(args, "budget", None)
+    if budget:
+        rubric = replace(rubric, budget=budget)
     if getattr(args, "timing", False):
         rubric = replace(rubric, timing=replace(rubric.timing, enabled=True))
     return rubric
@@ -449,7 +453,7 @@ def _graded(args: argparse.Namespace, only: Sequence[str] | None) -> Report:
     return _sandboxed(lambda: grade(folder, rubric, ids, not args.no_sandbox, args.seed, _required(args)))
 
 
-def _required(args: argparse.Namespace) -> tuple[str, ...] | None | bool:
+def _required(args: argparse.Namespace) -> Required:
     """What --require-confinement asks for: False when not given."""
     from grader.sandbox.confinement import parse_required
 

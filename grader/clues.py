@@ -75,7 +75,7 @@ def _branches(key: str, values: Mapping[str, torch.Tensor], reference: Mapping[s
     consumers = CONSUMERS.get(key, ())
     if len(consumers) < 2:
         return {}
-    return {op.upstream: op.reference(values, reference[op.upstream])[key] for op in consumers}
+    return {op.upstream: op.reference(values, reference[op.upstream])[key] for op in consumers if op.upstream}
 
 
 def _batchnorm_paths(values: Mapping[str, torch.Tensor], upstream: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -101,8 +101,8 @@ def _from_students_upstream(key: str, values: Mapping[str, torch.Tensor], studen
     consumers = CONSUMERS.get(key, ())
     total = None
     for op in consumers:
-        upstream = students.get(op.upstream)
-        if not isinstance(upstream, torch.Tensor) or upstream.shape != values[op.upstream].shape:
+        upstream = students.get(op.upstream or "")
+        if op.upstream is None or not isinstance(upstream, torch.Tensor) or upstream.shape != values[op.upstream].shape:
             return None
         part = op.reference(values, upstream.detach().double())[key]
         total = part if total is None else total + part

@@ -72,7 +72,9 @@ def compare(
         return Comparison(name, trial, expected_shape, shape, problem, message, tolerance=tolerance, **figures)
 
     if not isinstance(got, torch.Tensor):
-        return verdict("not_a_tensor", f"{name}: expected a tensor of shape {_shape(expected_shape)}, got {kind_of(got)}")
+        return verdict(
+            "not_a_tensor", f"{name}: expected a tensor of shape {_shape(expected_shape)}, got {kind_of(got)}"
+        )
     if not got.dtype.is_floating_point:
         return verdict(
             "wrong_dtype",
@@ -90,7 +92,7 @@ def compare(
     max_abs_diff = float(diff.max()) if diff.numel() else 0.0
     reference_size = max(float(expected.abs().max()) if expected.numel() else 0.0, scale)
     error = max_abs_diff / reference_size if reference_size > 0 else max_abs_diff
-    figures = {
+    figures: dict[str, Any] = {
         "exact": bool(
             torch.equal(got.detach().to("cpu", torch.float32), (expected if lecture is None else lecture).float())
         ),

@@ -305,7 +305,14 @@ def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Co
             "there the eps decides: is the 1e-5 in (bnvar + 1e-5) left out?", name, trial,
         )  # fmt: skip
     once = context.once
-    if once is not None and got.shape[0] == context.V and bool(context.repeated[rows].all()) and once.any():
+    repeated = context.repeated
+    if (
+        once is not None
+        and repeated is not None
+        and got.shape[0] == context.V
+        and bool(repeated[rows].all())
+        and once.any()
+    ):
         return Diagnosis(
             "localized", f"{name} is right except in the rows of tokens that occur more than once in Xb",
             "every occurrence must add its gradient: dC[Xb] += demb keeps only one of them; use index_add_",

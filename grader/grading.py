@@ -29,6 +29,7 @@ from grader.results import ItemResult, Report
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import Runner, open_runner
 from grader.sandbox.client import max_reply
+from grader.sandbox.confinement import Required
 from grader.sandbox.execution import uses_autograd
 from grader.sandbox.limits import Limits
 from grader.sandbox.zygote import SandboxLost
@@ -56,7 +57,7 @@ class Grader:
     run's secret seed (`seed` repeats a run)."""
 
     def __init__(self, submission: Runner | Handed | Path | str, rubric: Rubric | None = None, sandbox: bool = True,
-                 seed: int | None = None, require: tuple[str, ...] | None | bool = False):  # fmt: skip
+                 seed: int | None = None, require: Required = False):  # fmt: skip
         # The tensors are tiny: one thread is fastest, and with more, a busy machine makes
         # torch's threads wait on each other (measured: 0.5 s against 13 s on 2 loaded cores).
         torch.set_num_threads(1)
@@ -158,7 +159,7 @@ class Grader:
         item = catalogue.ITEM_BY_ID[item_id]
         outcome = self.outcome(item.exercise)
         sized = self._size_dependence(item.exercise)
-        result = self._score(item, () if sized else outcome.failures)
+        result = self._score(item, [] if sized else outcome.failures)
         if sized:
             result = sized.charge(result)
         if outcome.output:
@@ -292,7 +293,7 @@ class Grader:
         for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
             if not comparison.passed:
                 comparison = replace(comparison, diagnosis=self._diagnose(run, key, got, comparison, wrong))
-                if name not in outcome.examples and comparison.error is not None:
+                if name not in outcome.examples and comparison.error is not None and isinstance(got, torch.Tensor):
                     outcome.examples[name] = (got.detach().double(), reference[key], run.trial.label)
             outcome.comparisons[name].append(comparison)
 
@@ -304,7 +305,7 @@ class Grader:
         ]
         if shared:
             return aliased(name, shared[0], trial)
-        if comparison.problem != "not_close":
+        if comparison.problem is not None and comparison.problem != "not_close":
             scale = run.exercise.zero_scale[key](run.reference) if key in run.exercise.zero_scale else 0.0
             return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance,
                                 scale)  # fmt: skip
@@ -511,7 +512,7 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
 
 
 def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
-          sandbox: bool = True, seed: int | None = None, require: tuple[str, ...] | None | bool = False) -> Report:  # fmt: skip
+          sandbox: bool = True, seed: int | None = None, require: Required = False) -> Report:  # fmt: skip
     """Grade a submission (a folder, a notebook, or what was handed in) and return its
     report. Should the sandbox's zygote
     die or stop answering meanwhile, the submission is graded again, once, with a new

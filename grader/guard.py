@@ -122,7 +122,7 @@ class AutogradGuard:
             return guarded
 
         base = torch._C.TensorBase
-        requires_grad = base.requires_grad
+        requires_grad: Any = base.requires_grad  # the class's descriptor (torch's stubs type it bool)
 
         def set_requires_grad(tensor: torch.Tensor, value: bool) -> None:
             if value:
@@ -230,7 +230,8 @@ class AutogradGuard:
         try:
             probe = torch.zeros(1, dtype=torch.float32)
             torch._C.TensorBase.requires_grad_(probe)
-            return (probe * 2).grad_fn._sequence_nr()
+            node: Any = (probe * 2).grad_fn  # a node: probe requires its gradient
+            return node._sequence_nr()
         finally:
             set_grad_enabled(was)
 

@@ -95,7 +95,7 @@ class Namespace:
         qualname = getattr(value, "__qualname__", "")
         if loaded is not None and "." not in qualname and getattr(loaded, qualname, None) is value:
             if not _installed(loaded):
-                return Left(name, f"from {Path(getattr(loaded, '__file__', module)).name}, which the grader does not "
+                return Left(name, f"from {Path(str(getattr(loaded, '__file__', None) or module)).name}, which the grader does not "
                             "take along: define it in the notebook")  # fmt: skip
             alias = "" if qualname == name else f" as {name}"
             return Definition(name, "import", f"from {module} import {qualname}{alias}")
@@ -114,9 +114,10 @@ class Namespace:
             return None
         source = textwrap.dedent("".join(lines))
         if base.__code__.co_name == "<lambda>":
-            source = _lambda(source, name)
-            if source is None:
+            named = _lambda(source, name)
+            if named is None:
                 return None
+            source = named
         elif base.__code__.co_name != name:
             source += f"\n{name} = {base.__code__.co_name}\n"
         if base.__globals__ is not self.namespace and all(base.__globals__ is not m for m in self._modules):

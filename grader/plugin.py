@@ -16,7 +16,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pytest
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from grader.grading import Grader
     from grader.results import ItemResult
     from grader.rubric import Rubric
+    from grader.sandbox.confinement import Required
 
 RESULT = pytest.StashKey["ItemResult"]()
 PROPERTY = "backprop_ninja"  # the user property that carries an id's result to the summary
@@ -41,7 +42,7 @@ class GradingState:
         self._grader: Grader | None = None
         self._seed: int | None = None
         self._submission: Path | None = None
-        self._settings: tuple[Rubric, bool, tuple[str, ...] | None | bool] | None = None
+        self._settings: tuple[Rubric, bool, Required] | None = None
 
     @property
     def seed(self) -> int:
@@ -71,7 +72,7 @@ class GradingState:
             _ = self.grader
 
     @property
-    def settings(self) -> tuple[Rubric, bool, tuple[str, ...] | None | bool]:
+    def settings(self) -> tuple[Rubric, bool, Required]:
         """The rubric, whether to sandbox, and the confinement required, from the options."""
         if self._settings is None:
             from grader.rubric import RubricError, load_rubric
@@ -80,11 +81,12 @@ class GradingState:
             rubric, base = setting(self.config, "bpn_rubric")
             required = setting(self.config, "bpn_require_confinement")[0] or None
             try:
-                require = False if required is None else parse_required("" if required == "all" else required)
-                self._settings = (load_rubric(base / rubric if rubric else None),
-                                  not setting(self.config, "bpn_no_sandbox")[0], require)  # fmt: skip
+                require: Required = False if required is None else parse_required("" if required == "all" else required)
+                settings = (load_rubric(base / rubric if rubric else None),
+                            not setting(self.config, "bpn_no_sandbox")[0], require)  # fmt: skip
             except (RubricError, ValueError) as error:
                 raise pytest.UsageError(str(error)) from None
+            self._settings = settings
         return self._settings
 
     def submission(self) -> Path:
@@ -155,7 +157,7 @@ class GradingState:
         """Each id's result as its test reported it: the score table is built from
         these, on xdist's controller too. (The state is registered as a plugin.)"""
         if report.when == "call":
-            self.reported += [value for name, value in report.user_properties if name == PROPERTY]
+            self.reported += [cast(dict, value) for name, value in report.user_properties if name == PROPERTY]
 
     def _restart(self) -> None:
         self.close()
@@ -169,7 +171,7 @@ class GradingState:
 STATE = pytest.StashKey[GradingState]()
 
 # (option, ini key and dest, help, ini type, what argparse takes)
-SETTINGS = (
+SETTINGS: tuple[tuple[str, str, str, Literal["string", "bool"], dict[str, Any]], ...] = (
     ("--bpn-submission", "bpn_submission", HELP_SUBMISSION, "string", {"metavar": "PATH"}),
     ("--bpn-rubric", "bpn_rubric", HELP_RUBRIC, "string", {"metavar": "FILE"}),
     ("--bpn-no-sandbox", "bpn_no_sandbox", HELP_NO_SANDBOX, "bool", {"action": "store_true", "default": None}),

@@ -288,8 +288,8 @@ def to_junit(report: Report) -> str:
     properties = ET.SubElement(suite, "properties")
     summary = (("score", report.score), ("max_score", report.max_score), ("tolerance", report.tolerance),
                ("sandboxed", report.sandboxed))  # fmt: skip
-    for name, value in summary:
-        ET.SubElement(properties, "property", name=name, value=str(value))
+    for name, figure in summary:
+        ET.SubElement(properties, "property", name=name, value=str(figure))
     for item in report.items:
         case = ET.SubElement(suite, "testcase", classname=item.id.split(".")[0], name=item.id, time="0")
         case_properties = ET.SubElement(case, "properties")
@@ -356,8 +356,8 @@ def html_body(report: Report, lines: bool = False) -> str:
     head += [f'<p class="note">note: {escape(note)}</p>' for note in report.notes]
     cmp = ""
     if lines:
-        shown = [cmp_line(c) for item in report.items for g in item.gradients for c in telling(g)[:1]]
-        cmp = f'<pre class="cmp">{escape(chr(10).join(shown))}</pre>' if shown else ""
+        telling_lines = [cmp_line(c) for item in report.items for g in item.gradients for c in telling(g)[:1]]
+        cmp = f'<pre class="cmp">{escape(chr(10).join(telling_lines))}</pre>' if telling_lines else ""
     table = (f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
     return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
@@ -377,13 +377,13 @@ def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
                        f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
     code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
     hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
-    detail = (
+    details = (
         f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>"
         if detail and item.detail
         else ""
     )
     return (f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
-            f"{hint}{''.join(figures)}{detail}</section>")  # fmt: skip
+            f"{hint}{''.join(figures)}{details}</section>")  # fmt: skip
 
 
 # Scoped to the report's own element, so that a notebook's check output styles nothing else.

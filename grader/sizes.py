@@ -48,9 +48,15 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     lines = source.splitlines()
     found: list[Hardcoded] = []
     for node in ast.walk(body):
-        if _size(node) and (not line or node.lineno == line) and _counted(node, body):
+        value = _size(node)
+        if (
+            value is not None
+            and isinstance(node, ast.Constant)
+            and (not line or node.lineno == line)
+            and _counted(node, value, body)
+        ):
             text = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
-            found.append(Hardcoded(node.value, f"{path.name}, line {node.lineno} ({text[:60]})"))
+            found.append(Hardcoded(value, f"{path.name}, line {node.lineno} ({text[:60]})"))
     used = {node.id for node in ast.walk(body) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     for name, value in _constants(tree).items():
         if name in used:
@@ -69,15 +75,18 @@ def hint(found: list[Hardcoded]) -> str:
     return f"hard-coded: {'; '.join(named)}: {ADVICE}"
 
 
-def _size(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) is int and node.value in SIZES
+def _size(node: ast.AST) -> int | None:
+    """The lecture's size the node writes out, if it is one."""
+    if isinstance(node, ast.Constant) and type(node.value) is int and node.value in SIZES:
+        return node.value
+    return None
 
 
-def _counted(node: ast.AST, body: ast.FunctionDef) -> bool:
+def _counted(node: ast.Constant, value: int, body: ast.FunctionDef) -> bool:
     """Not a size when it is an index or a dimension argument (x[3], .sum(3)) or a
     number of loop steps the lecture's sizes share by chance: only numbers of at least
     10, or smaller ones inside a call that makes or reshapes a tensor."""
-    if node.value >= 10:
+    if value >= 10:
         return True
     for parent in ast.walk(body):
         if isinstance(parent, ast.Call) and node in ast.walk(parent):
@@ -93,11 +102,10 @@ def _constants(tree: ast.Module) -> dict[str, int]:
     for node in tree.body:
         if not isinstance(node, ast.Assign):
             continue
-        if _size(node.value):
-            value = node.value.value
-        elif isinstance(node.value, ast.Name) and node.value.id in found:
-            value = found[node.value.id]
-        else:
+        value = _size(node.value)
+        if value is None and isinstance(node.value, ast.Name):
+            value = found.get(node.value.id)
+        if value is None:
             continue
         for target in node.targets:
             if isinstance(target, ast.Name):

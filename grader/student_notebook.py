@@ -40,7 +40,9 @@ def build(modules: dict[str, str], install: str = INSTALL) -> dict[str, Any]:
     modules = {name.removesuffix(".py"): text for name, text in modules.items()}
     if not re.fullmatch(r"[\w.\-+@:/=<>!~\[\], ]+", install):
         raise ValueError(f"--install-from {install!r}: expected what pip install takes (a name, a URL, a git+ URL)")
-    template = Template((TEMPLATES / "notebook.txt").read_text(encoding="utf-8")).substitute(install=install, seed=LECTURE_SEED)
+    template = Template((TEMPLATES / "notebook.txt").read_text(encoding="utf-8")).substitute(
+        install=install, seed=LECTURE_SEED
+    )
     cells: list[tuple[str, str]] = []
     for kind, source in _split(template):
         cells += _exercise_cells(modules) if kind == EXERCISES else [(kind, source)]
@@ -93,14 +95,14 @@ def _exercise_cells(modules: dict[str, str]) -> list[tuple[str, str]]:
         title, _, rest = doc.partition("\n")
         cells.append(("markdown", f"## {title}\n{rest}".rstrip()))
         helpers = [
-            ast.get_source_segment(source, node, padded=False)
+            ast.get_source_segment(source, node, padded=False) or ""
             for node in tree.body
             if not _is_exercise(node) and not _is_docstring(node) and ast.unparse(node) not in SET_UP_IMPORTS
         ]
         if helpers:
             cells.append(("code", "\n\n".join(helpers)))
         for node in tree.body:
-            if _is_exercise(node):
+            if isinstance(node, ast.FunctionDef) and _is_exercise(node):
                 cells.append(("code", _segment(source, node)))
                 cells.append(("code", f"check({node.name})"))
                 if node.name == TRAINING.function:

@@ -306,7 +306,8 @@ def sample(params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torc
     g = torch.Generator().manual_seed(config.seed + 10)
     names = []
     for _ in range(config.samples):
-        out, context = [], [0] * config.B
+        out: list[str] = []
+        context = [0] * config.B
         while len(out) < 50:
             probs = F.softmax(_logits(params, bnmean, bnvar, torch.tensor([context])), dim=1)
             ix = int(torch.multinomial(probs, num_samples=1, generator=g))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.calls import Call
-from grader.sandbox.confinement import Confinement
+from grader.sandbox.confinement import Confinement, Required
 from grader.sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Runner(Protocol):
 
 
 def open_runner(submission: Path | str | Handed, limits: Limits, sandboxed: bool = True,
-                require: tuple[str, ...] | None | bool = False) -> Runner:  # fmt: skip
+                require: Required = False) -> Runner:  # fmt: skip
     """The runner of a submission (a folder, a notebook, or what was handed in):
     confined workers, or this process."""
     if not sandboxed:

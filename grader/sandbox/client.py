@@ -36,6 +36,7 @@ from grader.sandbox.confinement import (
     Confinement,
     Layer,
     Plan,
+    Required,
     can_switch_uid,
     grader_repository,
 )
@@ -80,7 +81,7 @@ class Sandbox:
 
     sandboxed = True
 
-    def __init__(self, submission: Path | str | Handed, limits: Limits, require: tuple[str, ...] | None | bool = False,
+    def __init__(self, submission: Path | str | Handed, limits: Limits, require: Required = False,
                  without: tuple[str, ...] = ()):  # fmt: skip
         """`submission`: a folder or notebook (handed in here, and closed with the
         sandbox), or what was handed in. `require`: False to grade whatever layers this machine gives, None for the
@@ -89,7 +90,7 @@ class Sandbox:
         the tests that show what each of the others holds on its own."""
         self.limits = limits
         self._owned = not isinstance(submission, Handed)
-        self.handed = hand_in(submission) if self._owned else submission
+        self.handed = submission if isinstance(submission, Handed) else hand_in(submission)
         self.source = self.handed.folder.resolve()
         self._zygote = zygote()
         self._base = Path(tempfile.mkdtemp(prefix="backprop-ninja-"))
@@ -171,7 +172,7 @@ class Sandbox:
 
     # -- the worker -----------------------------------------------------------------------
 
-    def _start_and_check(self, require: tuple[str, ...] | None | bool) -> Confinement:
+    def _start_and_check(self, require: Required) -> Confinement:
         layers = self._start()
         confinement = Confinement(tuple(layers[name] for name in LAYERS))
         if require is not False:
@@ -198,11 +199,17 @@ class Sandbox:
         self._seccomp = layers["seccomp"].active
         return layers
 
-    def _send(self, request: dict[str, Any], value: Any, limits: Limits, max_reply: int,
-              progress: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], Call]:  # fmt: skip
+    def _live(self) -> tuple[int, socket.socket]:
+        """The worker, started if none is running."""
         if self._worker is None:
             self._start()
-        pid, sock = self._worker
+        if self._worker is None:
+            raise SandboxError("the worker did not start")
+        return self._worker
+
+    def _send(self, request: dict[str, Any], value: Any, limits: Limits, max_reply: int,
+              progress: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], Call]:  # fmt: skip
+        pid, sock = self._live()
         _empty(self._scratch / OUTPUT_FILE)
         cpu = processes.cpu_seconds(pid) or 0.0
         deadline = time.monotonic() + limits.wall_time
@@ -215,10 +222,13 @@ class Sandbox:
     def _receive(self, deadline: float | None, cpu: float, limits: Limits, max_reply: int,
                  progress: Callable[[dict[str, Any]], None] | None = None) -> Call:  # fmt: skip
         """The worker's reply, after any progress reports, or what went wrong with it."""
-        pid, sock = self._worker
-        read = _reader(sock, deadline, lambda: (processes.cpu_seconds(pid) or cpu) - cpu > limits.cpu_time)
+        pid, sock = self._live()
         try:
-            reply = wire.read_frame(read, max_reply) if deadline else None
+            if deadline is None:  # the request never reached the worker
+                reply = None
+            else:
+                read = _reader(sock, deadline, lambda: (processes.cpu_seconds(pid) or cpu) - cpu > limits.cpu_time)
+                reply = wire.read_frame(read, max_reply)
             while reply is not None and progress is not None:
                 figures = _progress(reply)
                 if figures is None:
@@ -268,6 +278,8 @@ class Sandbox:
 
     def _stop(self) -> tuple[int, float]:
         """Kill the worker and whatever it started; its exit status and CPU seconds."""
+        if self._worker is None:
+            raise SandboxError("no worker to stop")
         pid, sock = self._worker
         self._worker = None
         sock.close()
@@ -422,7 +434,8 @@ def _call(header: dict[str, Any], seconds: float, printed: str, paths: tuple[str
     output = clean((output[:4000] if isinstance(output, str) else "") + printed)
     failure = header.get("failure")
     if failure is None:
-        pairs = header.get("aliases") if isinstance(header.get("aliases"), list) else []
+        given = header.get("aliases")
+        pairs = given if isinstance(given, list) else []
         aliases = tuple(
             (p[0][:100], p[1][:100])
             for p in pairs[:1000]
@@ -432,7 +445,8 @@ def _call(header: dict[str, Any], seconds: float, printed: str, paths: tuple[str
     if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
         return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
     kind = failure["kind"] if failure["kind"] in KINDS else "exception"
-    line = failure.get("line") if type(failure.get("line")) is int and 0 <= failure["line"] < 10**7 else 0
+    given_line = failure.get("line")
+    line = given_line if type(given_line) is int and 0 <= given_line < 10**7 else 0
     text = lambda field, most: clean(failure[field][:most]).replace(*paths)  # noqa: E731
     return Call(failure=Failure(kind, text("message", 2000), text("detail", 20000), line), output=output)
 

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union
 
 from grader.sandbox.limits import OPEN_FILES
 
@@ -87,6 +87,11 @@ class Confinement:
         on = [layer.name for layer in self.layers if layer.active]
         off = [layer.name for layer in self.layers if not layer.active]
         return f"{len(on)} of {len(self.layers)} layers" + (f" (not here: {', '.join(off)})" if off else "")
+
+
+# What grading requires of the confinement: these layers, the default set (None), or
+# nothing (False). Union, not `|`: an alias is evaluated at run time, on Python 3.9 too.
+Required = Union[tuple[str, ...], None, Literal[False]]
 
 
 def parse_required(text: str) -> tuple[str, ...] | None:

@@ -85,6 +85,8 @@ class StudentCode:
             return Failure("missing_module", f"{name}.py not found in {self.label}")
         unique = f"backprop_ninja_submission_{id(self)}_{name}"
         spec = importlib.util.spec_from_file_location(unique, path)
+        if spec is None or spec.loader is None:
+            return Failure("missing_module", f"{name}.py cannot be loaded as a module from {self.label}")
         module = importlib.util.module_from_spec(spec)
         # The folder goes on the path so that a student's modules can import each other.
         sys.path.insert(0, str(self.folder))

@@ -24,7 +24,7 @@ class InProcess:
 
     def __init__(self, submission: Path | str | Handed, limits: Limits):
         self._owned = not isinstance(submission, Handed)
-        self.handed = hand_in(submission) if self._owned else submission
+        self.handed = submission if isinstance(submission, Handed) else hand_in(submission)
         self.source = self.folder = self.handed.folder.resolve()
         self.limits = limits
         self._code = StudentCode(self.folder, limits)

@@ -13,7 +13,7 @@ PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
-SIGNAL_WORDS = {
+SIGNAL_WORDS: dict[int, str] = {
     signal.SIGSEGV: "SIGSEGV (segmentation fault)",
     signal.SIGBUS: "SIGBUS (bus error)",
     signal.SIGFPE: "SIGFPE (arithmetic error)",
@@ -78,7 +78,8 @@ def children(pid: int) -> list[int]:
 
 def descendants(pid: int) -> list[int]:
     """The live processes below `pid`, the zombies left out."""
-    out, todo = [], children(pid)
+    out: list[int] = []
+    todo = children(pid)
     while todo and len(out) < 10_000:
         child = todo.pop()
         if not is_zombie(child):
@@ -151,7 +152,7 @@ def sweep(sessions: set[int], parent: int, keep: set[int], ended: dict[int, int]
 
 def reap_children() -> dict[int, int]:
     """Collect the exit status of every child that has ended, so none stays a zombie."""
-    statuses = {}
+    statuses: dict[int, int] = {}
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

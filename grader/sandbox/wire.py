@@ -76,7 +76,7 @@ def message(header: dict[str, Any], value: Any) -> list[bytes | memoryview]:
             shape = list(t.shape)
             if t.dtype == torch.bfloat16:  # numpy has no bfloat16: send its bytes
                 t = t.contiguous().reshape(-1).view(torch.uint8)
-            data = memoryview(t.contiguous().numpy()).cast("B") if t.numel() else b""
+            data = memoryview(t.contiguous().numpy()).cast("B") if t.numel() else b""  # type: ignore[arg-type]  # numpy's stubs: no Buffer before 3.12
             buffers.append(data)
             offset[0] += len(data)
             return {"t": "tensor", "dtype": name, "shape": shape, "start": offset[0] - len(data), "size": len(data)}
@@ -126,10 +126,11 @@ def _value(node: Any, buffers: memoryview, depth: int) -> Any:
         return None
     if kind in ("bool", "int", "float", "str"):
         v = node.get("v")
-        expected = {"bool": bool, "int": int, "float": (float, int), "str": str}[kind]
+        accepted: dict[str, type | tuple[type, ...]] = {"bool": bool, "int": int, "float": (float, int), "str": str}
+        expected = accepted[kind]
         if not isinstance(v, expected) or (kind == "int" and isinstance(v, bool)):
             raise WireError(f"malformed {kind} node")
-        return v[:MAX_TEXT] if kind == "str" else v
+        return v[:MAX_TEXT] if isinstance(v, str) else v
     if kind in ("tuple", "list", "dict"):
         items = node.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:

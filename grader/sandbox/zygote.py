@@ -25,9 +25,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from grader.sandbox import processes
 from grader.sandbox.confinement import Layer, Plan
@@ -221,7 +222,7 @@ class Zygote:
         zygote adopted."""
         self._ask({"op": "kill", "uid": uid, "sessions": sorted(sessions)})
 
-    def _ask(self, message: dict[str, Any], fds: list[int] = ()) -> dict[str, Any]:
+    def _ask(self, message: dict[str, Any], fds: Sequence[int] = ()) -> dict[str, Any]:
         try:
             socket.send_fds(self._sock, [json.dumps(message).encode()], list(fds))
         except OSError:
@@ -238,7 +239,7 @@ class Zygote:
             self._lose(answer["error"])
         return answer
 
-    def _lose(self, why: str) -> None:
+    def _lose(self, why: str) -> NoReturn:
         self._log.seek(0)
         said = self._log.read()[-2000:].decode("utf-8", "replace").strip()
         self._process.kill()  # stopped, perhaps: it would not exit on its own
