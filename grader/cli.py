@@ -364,7 +364,8 @@ def plot(result: ItemResult, path: Path) -> None:
     """The picture of every wrong gradient of one id, into a PNG."""
     from grader import pictures
 
-    drawn = [(g.name, *g.example, g.diagnosis) for g in result.gradients if g.example is not None]
+    drawn = [(g.name, g.example.got, g.example.expected, g.example.trial, g.diagnosis) for g in result.gradients
+             if g.example is not None]  # fmt: skip
     if not drawn:
         print(f"nothing to plot for {result.id}: no gradient was a wrong tensor of the right shape")
         return

@@ -25,7 +25,7 @@ from grader.compare import Comparison, compare, kind_of
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
-from grader.results import ItemResult, Report
+from grader.results import Announced, Example, ItemResult, Report
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import Runner, open_runner
 from grader.sandbox.client import max_reply
@@ -49,7 +49,7 @@ class ExerciseOutcome:
         self.output = ""  # what the function printed in its first trial that printed anything
         # For pictures: the student's value and the reference of each wrong gradient, in
         # the first trial where both are tensors of one shape, and that trial's label.
-        self.examples: dict[str, tuple[torch.Tensor, torch.Tensor, str]] = {}
+        self.examples: dict[str, Example] = {}
 
 
 class Grader:
@@ -98,7 +98,7 @@ class Grader:
         if self.rubric.timing.penalty > 0:
             items = penalised(items, speeds, self.rubric.timing.penalty)
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
-        announced = (self.rubric.at_submission_items, self.rubric.at_submission_trials)
+        announced = Announced(self.rubric.at_submission_items, self.rubric.at_submission_trials)
         handed = self.submission.handed
         return Report(handed.name, items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced,
                       self.seed, self.submission.confinement.layers, handed.notes,
@@ -294,7 +294,7 @@ class Grader:
             if not comparison.passed:
                 comparison = replace(comparison, diagnosis=self._diagnose(run, key, got, comparison, wrong))
                 if name not in outcome.examples and comparison.error is not None and isinstance(got, torch.Tensor):
-                    outcome.examples[name] = (got.detach().double(), reference[key], run.trial.label)
+                    outcome.examples[name] = Example(got.detach().double(), reference[key], run.trial.label)
             outcome.comparisons[name].append(comparison)
 
     def _diagnose(self, run: TrialRun, key: str, got: Any, comparison: Comparison, wrong: set[str]) -> Diagnosis:
@@ -418,7 +418,7 @@ def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: f
         if speed is None:
             out.append(item)
             continue
-        diagnosis = Diagnosis("slow", speed.note.split(" Faster: ")[0], speed.note.split(" Faster: ")[-1])
+        diagnosis = Diagnosis("slow", speed.why, speed.faster)
         score = round(item.score * (1 - penalty), 6)
         out.append(replace(item, score=score, status="partial", message=diagnosis.message, diagnosis=diagnosis))
     return tuple(out)

@@ -99,7 +99,7 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     passed = sum(item.status == "passed" for item in report.items)
     total = f"{points(report.score)}/{points(report.max_score)}"
     lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
-    items, trials = report.at_submission
+    items, trials = report.at_submission.items, report.at_submission.trials
     if items or trials:
         lines.append("")
         if items:
@@ -266,7 +266,7 @@ def markdown(report: Report) -> str:
         hint = f" (hint: {item.diagnosis.hint})" if item.diagnosis and item.diagnosis.hint else ""
         lines.append(f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
                      f"{cell(item.message + hint)} |")  # fmt: skip
-    items, trials = report.at_submission
+    items, trials = report.at_submission.items, report.at_submission.trials
     if items or trials:
         lines += [
             "",
@@ -370,7 +370,7 @@ def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
     for g in item.gradients:
         if g.example is None:
             continue
-        got, expected, trial = g.example
+        got, expected, trial = g.example.got, g.example.expected, g.example.trial
         image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
         caption = escape(g.diagnosis.message if g.diagnosis else g.name)
         figures.append(f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '

@@ -14,6 +14,24 @@ STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing"
 
 
 @dataclass(frozen=True)
+class Example:
+    """A wrong gradient to picture: the student's value and autograd's, float64 tensors
+    of one shape, from the first trial where it was wrong."""
+
+    got: Any
+    expected: Any
+    trial: str  # the trial's label
+
+
+@dataclass(frozen=True)
+class Announced:
+    """What only the submission checks (from a released repository's rubric)."""
+
+    items: tuple[str, ...] = ()  # ids not graded here
+    trials: tuple[str, ...] = ()  # ids or patterns that get more trials there
+
+
+@dataclass(frozen=True)
 class GradientResult:
     """One returned gradient over all trials."""
 
@@ -21,9 +39,7 @@ class GradientResult:
     comparisons: tuple[Comparison, ...]  # one per trial in which the function returned a value
     passed: bool  # right in every trial
     diagnosis: Diagnosis | None = None  # what is most likely wrong, over all trials; None when right
-    # For pictures: (the student's value, the reference, the trial's label), float64 tensors
-    # of one shape from the first trial where the gradient was wrong; None when none is.
-    example: tuple[Any, Any, str] | None = None
+    example: Example | None = None  # for pictures; None when no trial gave a wrong tensor of the right shape
 
 
 @dataclass(frozen=True)
@@ -59,9 +75,7 @@ class Report:
     tolerance: float
     sandboxed: bool = True  # whether student code ran in worker processes
     speed: tuple[Speed, ...] = ()  # the timing step's figures, when it ran
-    # What only the submission checks (from a released repository's rubric): ids not
-    # graded here, and ids or patterns that get more trials there.
-    at_submission: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    at_submission: Announced = Announced()
     seed: int = 0  # the run's secret seed, which drew every trial: --seed repeats the run
     confinement: tuple[Layer, ...] = ()  # the layers that confined student code
     notes: tuple[str, ...] = ()  # what the grader took from notebooks, and what it left behind

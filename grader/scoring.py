@@ -10,7 +10,7 @@ from grader.calls import Failure
 from grader.compare import Comparison
 from grader.diagnosis import SIZE_HINT, Diagnosis, from_failure, over_trials
 from grader.failures import kind
-from grader.results import GradientResult, ItemResult
+from grader.results import Example, GradientResult, ItemResult
 
 
 def score_item(
@@ -19,7 +19,7 @@ def score_item(
     comparisons: Mapping[str, Sequence[Comparison]],
     failures: Sequence[tuple[str, Failure]] = (),
     quirky: Iterable[str] = (),
-    examples: Mapping[str, tuple[Any, Any, str]] | None = None,
+    examples: Mapping[str, Example] | None = None,
     size_hint: str = SIZE_HINT,
 ) -> ItemResult:
     """Score one id: its points split evenly among its gradients, each of which earns its

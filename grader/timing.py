@@ -32,7 +32,13 @@ class Speed:
     seconds: float  # the student's function: CPU seconds per call, the mean of REPEATS calls
     reference_seconds: float  # autograd's backward of the same op, likewise
     slowdown: float  # the threshold of the rubric
-    note: str = ""  # why it is slow and what to do; empty unless slow
+    why: str = ""  # how slow, and the likely cause; empty unless slow
+    faster: str = ""  # what to do instead; empty unless slow
+
+    @property
+    def note(self) -> str:
+        """Why it is slow and what to do, as one sentence for the reports."""
+        return f"{self.why} Faster: {self.faster}" if self.why else ""
 
     @property
     def ratio(self) -> float:
@@ -55,11 +61,11 @@ def verdict(function: str, path: Path, seconds: float, reference: float, slowdow
         if lines
         else "no loop in its own source: a helper it calls, or a long chain of small operations?"
     )
-    note = (
+    why = (
         f"{name} takes {seconds * 1e3:.3g} ms at n = {BIG.shape.n}, {speed.ratio:.0f} times autograd's "
-        f"{reference * 1e3:.3g} ms. Likely cause: {cause} Faster: {faster or GENERIC}"
+        f"{reference * 1e3:.3g} ms. Likely cause: {cause}"
     )
-    return Speed(function, seconds, reference, slowdown, note)
+    return Speed(function, seconds, reference, slowdown, why, faster or GENERIC)
 
 
 def loops(path: Path, function: str) -> list[int]:
