@@ -29,10 +29,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.files import write_atomically
 from grader.rubric import Rubric
+
+if TYPE_CHECKING:
+    from grader.results import Status
 from grader.seeds import new_seed
 from grader.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
 from grader.text import csv_cell, one_line
@@ -97,7 +100,7 @@ def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool, seed: int, req
     return _write_report(source, Path(out), report, why)
 
 
-def _ungraded(path: Path, out: Path, rubric: Rubric, seed: int, status: str, why: str) -> Outcome:
+def _ungraded(path: Path, out: Path, rubric: Rubric, seed: int, status: Status, why: str) -> Outcome:
     """A report for a submission that could not be graded: every id zero, with why."""
     from grader.grading import ungraded
 

@@ -6,6 +6,10 @@ scoring, diagnosis and the retry rules read the rest from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.results import Status
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Kind:
 
     description: str  # what happened, for the documentation
     code: str  # the diagnosis code (diagnosis.CODES)
-    status: str  # the status of the id it costs (results.STATUSES)
+    status: Status  # the status of the id it costs
     hint: str  # what to try, for the student
     retried: bool = False  # the other trials still run: it may happen at some sizes only
     final_at_import: bool = False  # a module that fails so while importing is not imported again

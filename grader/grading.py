@@ -25,7 +25,7 @@ from grader.compare import Comparison, compare, kind_of
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
-from grader.results import Announced, Example, ItemResult, Report
+from grader.results import Announced, Example, ItemResult, Report, Status
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import Runner, open_runner
 from grader.sandbox.client import max_reply
@@ -358,7 +358,7 @@ class SizeDependence:
         if result.status != "passed":
             return replace(result, score=score, detail="\n".join(filter(None, [result.detail, message])))
         diagnosis = Diagnosis("size_dependent", message, self.hint, trial=self.trial)
-        status = "passed" if score >= result.max_score else "partial" if score > 0 else "error"
+        status: Status = "passed" if score >= result.max_score else "partial" if score > 0 else "error"
         return replace(result, score=score, status=status, message=message, diagnosis=diagnosis,
                        detail=self.failure.detail if result.id == self.first else "")  # fmt: skip
 
@@ -536,7 +536,7 @@ def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = 
 
 
 def ungraded(
-    submission: Path | str, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: str, why: str
+    submission: Path | str, rubric: Rubric, ids: Iterable[str] | None, seed: int, status: Status, why: str
 ) -> Report:
     """A report for a submission that could not be graded: every id zero, with why."""
     wanted = set(rubric.graded if ids is None else ids)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from grader.compare import Comparison
 from grader.diagnosis import Diagnosis
 from grader.sandbox.confinement import Layer
 from grader.timing import Speed
 
-STATUSES = ("passed", "partial", "failed", "not_implemented", "error", "missing", "not_graded")
+Status = Literal["passed", "partial", "failed", "not_implemented", "error", "missing", "not_graded"]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class ItemResult:
     id: str  # e.g. "ex1.probs_backward"
     score: float
     max_score: float
-    status: str  # one of STATUSES
+    status: Status
     message: str  # one line saying what is wrong; empty when passed
     gradients: tuple[GradientResult, ...] = ()
     detail: str = ""  # a traceback or longer explanation, for -v and instructors

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from grader.calls import Failure
 from grader.compare import Comparison
 from grader.diagnosis import SIZE_HINT, Diagnosis, from_failure, over_trials
 from grader.failures import kind
-from grader.results import Example, GradientResult, ItemResult
+from grader.results import Example, GradientResult, ItemResult, Status
 
 
 def score_item(
@@ -56,9 +55,9 @@ def score_item(
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)
     missing = all(c.problem == "missing_key" for g in gradients if not g.passed for c in g.comparisons)
-    status = "partial" if score > 0 else "missing" if missing else "failed"
+    outcome: Status = "partial" if score > 0 else "missing" if missing else "failed"
     return ItemResult(
-        item_id, score, points, status, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis
+        item_id, score, points, outcome, f"{diagnosis.message} [{diagnosis.trial}]", gradients, "", diagnosis
     )
 
 
