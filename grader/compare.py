@@ -14,12 +14,16 @@ cancel, so that both exact zeros and noise pass.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from grader.diagnosis import Diagnosis
+
+if TYPE_CHECKING:
+    from grader.catalogue import Exercise
 
 TOLERANCE = 1e-4
 
@@ -133,3 +137,51 @@ def kind_of(value: Any) -> str:
     if value is None:
         return "None: did the function forget to return?"
     return f"a value of type {type(value).__name__}"
+
+
+class NotReturned:
+    """A gradient the function's return value does not hold: not returned at all, or a
+    key missing from a returned dict."""
+
+    def __init__(self, name: str, message: str, problem: str = "not_returned"):
+        self.name, self.message, self.problem = name, message, problem
+
+    def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:
+        return Comparison(
+            self.name, trial, tuple(expected.shape), None, self.problem, self.message, tolerance=tolerance
+        )
+
+
+def unpack(value: Any, exercise: Exercise, name: str) -> Any:
+    """The returned value of gradient `name`: a dict entry, a tuple element or the value
+    itself, as the exercise returns them."""
+    names = exercise.gradient_names
+    if exercise.returns_dict:
+        if not isinstance(value, dict):
+            return NotReturned(name, f"{exercise.function} must return a dict of gradients, got {type(value).__name__}")
+        if name not in value:
+            keys = [k for k in value if isinstance(k, str) and k not in names]
+            near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
+            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
+            if not near and name in exercise.zero_scale:
+                spelled = f" (its gradient is zero, and still needs its key: torch.zeros_like(fwd.{name}))"
+            return NotReturned(
+                name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
+            )
+        return value[name]
+    if len(names) == 1:
+        if isinstance(value, (tuple, list)):
+            return NotReturned(
+                name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}"
+            )
+        return value
+    listing = ", ".join(names)
+    if not isinstance(value, (tuple, list)):
+        return NotReturned(
+            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {kind_of(value)}"
+        )
+    if len(value) != len(names):
+        return NotReturned(
+            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}"
+        )
+    return value[names.index(name)]

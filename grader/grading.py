@@ -7,7 +7,6 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
-import difflib
 import functools
 import time
 import traceback
@@ -21,7 +20,7 @@ import torch
 from grader import catalogue, clues, lockstep, sizes, timing
 from grader.calls import Call, Failure
 from grader.catalogue import Exercise
-from grader.compare import Comparison, compare, kind_of
+from grader.compare import Comparison, NotReturned, compare, unpack
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
@@ -244,12 +243,15 @@ class Grader:
     # -- one exercise, trial by trial -------------------------------------------------------
 
     def _check(self, exercise: Exercise) -> ExerciseOutcome:
+        """Call the student's function on every trial, and compare what it returns."""
         outcome = ExerciseOutcome(exercise)
         evidence = autograd_in_source(self.submission.folder / f"{exercise.module}.py", exercise.function)
         if evidence:
             outcome.failures.append(("read from the source", uses_autograd(evidence)))
             return outcome
+        # The id's settings, resolved once for all the trials.
         ids = {name: item.id for item in exercise.items for name in item.gradients}
+        tolerances = {name: self.rubric.tolerance_for(item_id) for name, item_id in ids.items()}
         base = self.rubric.limits_for(ids.values())
         for trial in self.rubric.trials_for(exercise):
             limits = self._within_budget(base)
@@ -272,17 +274,18 @@ class Grader:
                 if not failure_kind(failure.kind).retried:
                     break
                 continue
-            self._compare(TrialRun(exercise, trial, values, upstream, reference, lecture, call), ids, outcome)
+            self._compare(TrialRun(exercise, trial, values, upstream, reference, lecture, call), tolerances, outcome)
         return outcome
 
-    def _compare(self, run: TrialRun, ids: dict[str, str], outcome: ExerciseOutcome) -> None:
-        """Compare every gradient of one call with the reference, and diagnose the wrong ones."""
+    def _compare(self, run: TrialRun, tolerances: dict[str, float], outcome: ExerciseOutcome) -> None:
+        """Compare every gradient of one call with the reference, each within its id's
+        tolerance, and diagnose the wrong ones."""
         exercise, reference = run.exercise, run.reference
         found = {}
         for name, key in zip(exercise.gradient_names, exercise.wrt):
             scale = exercise.zero_scale[key](reference) if key in exercise.zero_scale else 0.0
             got = unpack(run.call.value, exercise, name)
-            tolerance = self.rubric.tolerance_for(ids[name])
+            tolerance = tolerances[name]
             if isinstance(got, NotReturned):
                 found[name] = got, got.comparison(reference[key], run.trial.label, tolerance)
             else:
@@ -461,54 +464,6 @@ def student_arguments(
 
 def _student_copy(value: torch.Tensor) -> torch.Tensor:
     return value.float() if value.is_floating_point() else value.clone()
-
-
-class NotReturned:
-    """A gradient the function's return value does not hold: not returned at all, or a
-    key missing from a returned dict."""
-
-    def __init__(self, name: str, message: str, problem: str = "not_returned"):
-        self.name, self.message, self.problem = name, message, problem
-
-    def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:
-        return Comparison(
-            self.name, trial, tuple(expected.shape), None, self.problem, self.message, tolerance=tolerance
-        )
-
-
-def unpack(value: Any, exercise: Exercise, name: str) -> Any:
-    """The returned value of gradient `name`: a dict entry, a tuple element or the value
-    itself, as the exercise returns them."""
-    names = exercise.gradient_names
-    if exercise.returns_dict:
-        if not isinstance(value, dict):
-            return NotReturned(name, f"{exercise.function} must return a dict of gradients, got {type(value).__name__}")
-        if name not in value:
-            keys = [k for k in value if isinstance(k, str) and k not in names]
-            near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
-            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
-            if not near and name in exercise.zero_scale:
-                spelled = f" (its gradient is zero, and still needs its key: torch.zeros_like(fwd.{name}))"
-            return NotReturned(
-                name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
-            )
-        return value[name]
-    if len(names) == 1:
-        if isinstance(value, (tuple, list)):
-            return NotReturned(
-                name, f"{exercise.function} must return the tensor {name} itself, got a {type(value).__name__}"
-            )
-        return value
-    listing = ", ".join(names)
-    if not isinstance(value, (tuple, list)):
-        return NotReturned(
-            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {kind_of(value)}"
-        )
-    if len(value) != len(names):
-        return NotReturned(
-            name, f"{exercise.function} must return {len(names)} gradients ({listing}), got {len(value)}"
-        )
-    return value[names.index(name)]
 
 
 def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
