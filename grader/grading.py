@@ -7,7 +7,6 @@ plugin can ask id by id and the 26 ids of manual_backward share one call per tri
 
 from __future__ import annotations
 
-import functools
 import time
 import traceback
 from collections.abc import Iterable
@@ -36,7 +35,7 @@ from grader.scoring import score_item
 from grader.seeds import new_seed
 from grader.submissions import Handed
 from grader.timing import Speed
-from grader.trials import Trial, TrialData
+from grader.trials import Trial, inputs
 
 
 class ExerciseOutcome:
@@ -427,43 +426,9 @@ def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: f
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=64)
-def trial_data(trial: Trial, seed: int) -> TrialData:
-    """A trial's forward values in one run, made once per process: every submission a
-    batch job grades shares them (they are only read)."""
-    return TrialData(trial, seed)
-
-
-def inputs(exercise: Exercise, trial: Trial, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor | None,
-                                                                  dict[str, Any]]:  # fmt: skip
-    """What one trial of an exercise needs in the run of `seed`: the forward values
-    (float64), the upstream gradient if the function takes one, and the student's
-    float32 arguments."""
-    data = trial_data(trial, seed)
-    values = data.fused if exercise.fwd == "fused" else data.exploded
-    if exercise.values is not None:
-        values = {**values, **data.own(exercise)}
-    upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
-    return values, upstream, student_arguments(exercise, values, upstream)
-
-
 def reply_size(exercise: Exercise, values: dict[str, torch.Tensor]) -> int:
     """The most bytes a reply of this exercise may take: its gradients, in any float dtype."""
     return max_reply([tuple(values[w].shape) for w in exercise.wrt])
-
-
-def student_arguments(
-    exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None
-) -> dict[str, Any]:
-    """Fresh float32 copies of what the student's function is called with, by name."""
-    if exercise.fwd is not None:
-        return {**{k: _student_copy(v) for k, v in values.items()}, "n": int(values["Xb"].shape[0])}
-    arguments = {f"d{exercise.upstream}": upstream.float()} if upstream is not None else {}
-    return {**arguments, **{name: _student_copy(values[name]) for name in exercise.args}}
-
-
-def _student_copy(value: torch.Tensor) -> torch.Tensor:
-    return value.float() if value.is_floating_point() else value.clone()
 
 
 def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,

@@ -16,16 +16,20 @@ visible, tied maxima tell the one index `max` picks from all of them, repeated t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from grader import model
 from grader.model import Shape
+
+if TYPE_CHECKING:
+    from grader.catalogue import Exercise
 
 
 @dataclass(frozen=True)
@@ -177,3 +181,37 @@ def tie_maxima(logits: torch.Tensor) -> torch.Tensor:
                 tied[i, j] = logits[i, top[i]]
     tied[-1] = logits[-1].max()
     return tied
+
+
+@functools.lru_cache(maxsize=64)
+def trial_data(trial: Trial, seed: int) -> TrialData:
+    """A trial's forward values in one run, made once per process: every submission a
+    batch job grades shares them (they are only read)."""
+    return TrialData(trial, seed)
+
+
+def inputs(exercise: Exercise, trial: Trial, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor | None,
+                                                                  dict[str, Any]]:  # fmt: skip
+    """What one trial of an exercise needs in the run of `seed`: the forward values
+    (float64), the upstream gradient if the function takes one, and the student's
+    float32 arguments."""
+    data = trial_data(trial, seed)
+    values = data.fused if exercise.fwd == "fused" else data.exploded
+    if exercise.values is not None:
+        values = {**values, **data.own(exercise)}
+    upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
+    return values, upstream, student_arguments(exercise, values, upstream)
+
+
+def student_arguments(
+    exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None
+) -> dict[str, Any]:
+    """Fresh float32 copies of what the student's function is called with, by name."""
+    if exercise.fwd is not None:
+        return {**{k: _student_copy(v) for k, v in values.items()}, "n": int(values["Xb"].shape[0])}
+    arguments = {f"d{exercise.upstream}": upstream.float()} if upstream is not None else {}
+    return {**arguments, **{name: _student_copy(values[name]) for name in exercise.args}}
+
+
+def _student_copy(value: torch.Tensor) -> torch.Tensor:
+    return value.float() if value.is_floating_point() else value.clone()

@@ -27,10 +27,11 @@ import torch.nn.functional as F
 
 from grader import batch, reports
 from grader.catalogue import CROSS_ENTROPY
-from grader.grading import grade, inputs
+from grader.grading import grade
 from grader.rubric import load_rubric
 from grader.sandbox import zygote as zygotes
 from grader.submissions import SubmissionError, unpack
+from grader.trials import inputs
 from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS
 
 OFFENDER = "ex2.cross_entropy_backward"
