@@ -20,7 +20,6 @@ import io
 import json
 import multiprocessing
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -298,25 +297,3 @@ def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
     if totals:
         lines += ["", f"Mean total: {sum(totals) / len(totals):.2f} / {loaded[0][1]['max_score']:g}."]
     return "\n".join(lines) + "\n"
-
-
-def progress_printer(stream: Any = None, unit: str = "graded") -> Callable[..., None]:
-    """A progress line: redrawn in place on a terminal, every tenth otherwise."""
-    stream = stream or sys.stderr
-    shown = [-1]
-
-    def show(done: int, total: int, seconds: float, loss: float | None = None) -> None:
-        rate = done / seconds * 60 if seconds > 0 else 0.0
-        bar = "#" * (30 * done // max(total, 1))
-        if loss is None:
-            line = f"[{bar:<30}] {done}/{total} {unit}, {seconds:.0f} s, {rate:.0f} per minute"
-        else:
-            line = f"[{bar:<30}] {done}/{total} {unit}, loss {loss:.4f}, {seconds:.0f} s, {rate / 60:,.0f} per second"
-        if stream.isatty():
-            stream.write("\r" + line + ("\n" if done == total else ""))
-        elif done == total or done * 10 // max(total, 1) > shown[0]:
-            shown[0] = done * 10 // max(total, 1)
-            stream.write(line + "\n")
-        stream.flush()
-
-    return show

@@ -228,13 +228,14 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def run_batch(args: argparse.Namespace) -> int:
     from grader import batch
+    from grader.progress import Progress
     from grader.submissions import SubmissionError
 
     rubric = _rubric(args.rubric, args)
     out = Path(args.out)
     try:
         outcomes = _sandboxed(lambda: batch.run(Path(args.submissions), out, rubric, args.jobs, args.force,
-                                                not args.no_sandbox, batch.progress_printer(), args.seed,
+                                                not args.no_sandbox, Progress("graded"), args.seed,
                                                 _required(args)))  # fmt: skip
     except SubmissionError as error:
         raise UsageError(str(error)) from None
@@ -248,7 +249,8 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from grader import batch, train
+    from grader import train
+    from grader.progress import Progress
     from grader.sandbox import open_runner
 
     folder = _submission(args)
@@ -262,7 +264,7 @@ def run_train(args: argparse.Namespace) -> int:
     limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
     config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
     runner = _sandboxed(lambda: open_runner(folder, limits, not args.no_sandbox))
-    show = batch.progress_printer(unit="steps")
+    show = Progress("steps")
     try:
         call = runner.train(
             words, asdict(config), lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]), limits

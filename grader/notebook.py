@@ -272,9 +272,9 @@ def _kernel_kept() -> Iterator[None]:
 
 
 def _progress_printer() -> Callable[..., None]:
-    from grader.batch import progress_printer
+    from grader.progress import Progress
 
-    return progress_printer(sys.stdout, unit="steps")
+    return Progress("steps", sys.stdout)
 
 
 def _start_zygote() -> None:

@@ -165,3 +165,15 @@ def test_an_archive_with_a_link_or_too_much_data_is_refused(tmp_path):
         z.writestr("ex1_atomic.py", b"0" * (MAX_UNPACKED + 1))
     with pytest.raises(SubmissionError, match="more than a submission needs"):
         unpack(bomb, tmp_path / "b")
+
+
+def test_the_progress_in_a_log_is_a_line_per_tenth_with_the_rate_and_the_time_left():
+    from grader.progress import Progress
+
+    log = io.StringIO()
+    show = Progress("graded", log)
+    for done in range(0, 41):
+        show(done, 40, done * 0.5)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 11 and lines[-1].startswith("100%") and "40/40" in lines[-1]
+    assert "2.00 graded/s" in lines[5] and "<00:10" in lines[5]  # halfway: rate, and the time left
