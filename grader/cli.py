@@ -277,14 +277,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 def report_training(call: Call, config: Config, data: Path, plot: str | None) -> int:
     """Print what a training run reached, and draw its curve."""
-    from grader import train
+    from grader import reports
 
     if plot and not call.failure and call.value.get("curve"):
         from grader import pictures
 
         Path(plot).write_bytes(pictures.curve(call.value["curve"], config.every, f"log10 loss, {data.name}"))
         print(f"wrote the loss curve to {plot}")
-    lines, reached = train.summary(call, config)
+    lines, reached = reports.training(call, config)
     print("\n".join(lines))
     return EXIT_RIGHT if reached else EXIT_WRONG
 

@@ -147,7 +147,7 @@ class Trained:
 
     def __init__(self, call: Any, config: training.Config, notes: tuple[str, ...]):
         self.call, self.config, self.notes = call, config, notes
-        self.lines, self.reached = training.summary(call, config)
+        self.lines, self.reached = reports.training(call, config)
 
     @property
     def result(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import __version__, classroom
 from grader.compare import Comparison
@@ -27,6 +27,10 @@ from grader.diagnosis import Diagnosis
 from grader.results import GradientResult, ItemResult, Report
 from grader.text import clean, markdown_cell, one_line
 from grader.timing import BIG
+
+if TYPE_CHECKING:
+    from grader.calls import Call
+    from grader.train import Config
 
 JSON_SCHEMA = "backprop-ninja/report/1"
 BIG_N = BIG.shape.n
@@ -407,6 +411,34 @@ PAGE = """<!DOCTYPE html>
 {body}
 </body></html>
 """
+
+
+def training(call: Call, config: Config) -> tuple[list[str], bool]:
+    """What a training run (a sandbox's Call) reached, in lines for a student, and
+    whether it ran to the end."""
+    if call.failure:
+        return [f"training did not run: {call.failure.message}"], False
+    result, lines = call.value, []
+    for check in result.get("checks", [])[-1:]:
+        largest = {k: max(c["parameters"][k]["max_abs_diff"] for c in result["checks"]) for k in check["parameters"]}
+        lines.append(f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest "
+                     "difference per parameter:")  # fmt: skip
+        lines.append("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
+    done, stopped = result["steps_done"], result.get("stopped")
+    lines.append(
+        f"{done} steps in {result['seconds']:.1f} s ({done / max(result['seconds'], 1e-9):,.0f} steps per second)"
+    )
+    if stopped and stopped.get("kind") == "not_implemented":
+        return [f"training did not run: {stopped['message']}"], False
+    if stopped:
+        return [*lines, f"stopped at step {stopped['step']}: {stopped['message']}"], False
+    lines.append(f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
+                 "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)")  # fmt: skip
+    if config.steps >= 100_000 and result["val_loss"] > 2.3:
+        lines.append("that is far above what right gradients reach: train again, comparing with autograd every 1000 "
+                     "steps (--check-every 1000, or check_every=1000), to find the wrong gradient")  # fmt: skip
+    lines.append("samples: " + ", ".join(result["samples"]))
+    return lines, True
 
 
 def dumps(data: dict[str, Any]) -> str:
