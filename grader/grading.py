@@ -63,9 +63,13 @@ class Grader:
         self.seed = new_seed() if seed is None else seed
         self.rubric.activate()
         self._started = time.monotonic()
-        if isinstance(submission, (Path, str, Handed)):
-            submission = open_runner(submission, self.rubric.widest_limits, sandbox, require)
-        self.submission = submission
+        # What grades the submission: its runner (a sandbox, or in-process), opened here
+        # from a path or a hand-in, or given.
+        self.runner = (
+            open_runner(submission, self.rubric.widest_limits, sandbox, require)
+            if isinstance(submission, (Path, str, Handed))
+            else submission
+        )
         self._outcomes: dict[str, ExerciseOutcome] = {}
         self._results: dict[str, ItemResult] = {}
         self._budget_end: float | None = None
@@ -80,7 +84,7 @@ class Grader:
 
     def close(self) -> None:
         """Stop the workers and every process student code started."""
-        self.submission.close()
+        self.runner.close()
 
     def report(self, ids: Iterable[str] | None = None) -> Report:
         """The report for the given ids (by default every id the rubric grades), in
@@ -92,14 +96,14 @@ class Grader:
                 f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all"
             )
         items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
-        speeds = self.submission.handed.origins.relocated(self.speeds(wanted)) if self.rubric.timing.enabled else ()
+        speeds = self.runner.handed.origins.relocated(self.speeds(wanted)) if self.rubric.timing.enabled else ()
         if self.rubric.timing.penalty > 0:
             items = penalised(items, speeds, self.rubric.timing.penalty)
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
         announced = Announced(self.rubric.at_submission_items, self.rubric.at_submission_trials)
-        handed = self.submission.handed
-        return Report(handed.name, items, self.rubric.tolerance, self.submission.sandboxed, speeds, announced,
-                      self.seed, self.submission.confinement.layers, handed.notes,
+        handed = self.runner.handed
+        return Report(handed.name, items, self.rubric.tolerance, self.runner.sandboxed, speeds, announced,
+                      self.seed, self.runner.confinement.layers, handed.notes,
                       time.monotonic() - self._started)  # fmt: skip
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
@@ -114,7 +118,7 @@ class Grader:
             limits = self._within_budget(self.rubric.limits_for(items))
             if limits is None:
                 break
-            call = self.submission.time(exercise.module, exercise.function, arguments, exercise.fwd is not None,
+            call = self.runner.time(exercise.module, exercise.function, arguments, exercise.fwd is not None,
                                         timing.REPEATS, limits)  # fmt: skip
             if call.failure:
                 continue
@@ -123,7 +127,7 @@ class Grader:
             for _ in range(timing.REPEATS):
                 exercise.reference(low, None if upstream is None else upstream.float())
             reference = (time.process_time() - start) / timing.REPEATS
-            path = self.submission.folder / f"{exercise.module}.py"
+            path = self.runner.folder / f"{exercise.module}.py"
             slowdown = self.rubric.timing.slowdown
             found.append(timing.verdict(f"{exercise.module}.{exercise.function}", path, call.seconds, reference,
                                         slowdown, exercise.faster))  # fmt: skip
@@ -132,7 +136,7 @@ class Grader:
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
             try:
-                self._results[item_id] = self.submission.handed.origins.relocated(self._grade(item_id))
+                self._results[item_id] = self.runner.handed.origins.relocated(self._grade(item_id))
             except SandboxLost:
                 raise  # the whole submission is graded again, with a new zygote
             except Exception as error:  # noqa: BLE001 - a bug of the grader's own must not cost the report
@@ -147,7 +151,7 @@ class Grader:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
             limits = self.rubric.limits_for([item_id])
-            comparisons, failures = lockstep.check(self.submission, self.rubric.tolerance_for(item_id),
+            comparisons, failures = lockstep.check(self.runner, self.rubric.tolerance_for(item_id),
                                                    lambda: self._within_budget(limits), self.seed)  # fmt: skip
             cut = self._budget_end is not None and self._budget_end <= time.monotonic()
             failures = [
@@ -177,7 +181,7 @@ class Grader:
         """Which sizes the function hard-codes: on the line that raised, if one did."""
         failures = self.outcome(exercise).failures
         line = next((f.line for _, f in failures if f.kind == "exception" and f.line), 0)
-        return sizes.hint(sizes.hardcoded(self.submission.folder / f"{exercise.module}.py", exercise.function, line))
+        return sizes.hint(sizes.hardcoded(self.runner.folder / f"{exercise.module}.py", exercise.function, line))
 
     def _size_dependence(self, exercise: Exercise) -> SizeDependence | None:
         """A function that raised at some sizes only and returned at two or more: graded
@@ -244,7 +248,7 @@ class Grader:
     def _check(self, exercise: Exercise) -> ExerciseOutcome:
         """Call the student's function on every trial, and compare what it returns."""
         outcome = ExerciseOutcome(exercise)
-        evidence = autograd_in_source(self.submission.folder / f"{exercise.module}.py", exercise.function)
+        evidence = autograd_in_source(self.runner.folder / f"{exercise.module}.py", exercise.function)
         if evidence:
             outcome.failures.append(("read from the source", uses_autograd(evidence)))
             return outcome
@@ -258,7 +262,7 @@ class Grader:
                 outcome.failures.append((trial.label, self._budgeted(Failure("not_graded", ""), True, "")))
                 break
             values, upstream, arguments = inputs(exercise, trial, self.seed)
-            pending = self.submission.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,
+            pending = self.runner.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,
                                              limits, reply_size(exercise, values))  # fmt: skip
             # While a worker runs the student's code: autograd in float64 (the verdict), and in
             # float32 on the student's own inputs (the lecture's cmp: "exact").

@@ -142,7 +142,7 @@ class GradingState:
     def reported_property(self, result: ItemResult) -> dict[str, Any]:
         """What the summary's table needs of one result, as plain data that crosses from
         an xdist worker to the controller."""
-        runner = self.grader.submission
+        runner = self.grader.runner
         return {
             "item": {k: v for k, v in asdict(result).items() if k not in ("gradients", "detail", "printed")},
             "submission": runner.handed.name,
