@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import torch
 
 from grader import catalogue, clues, lockstep, sizes, timing
 from grader.calls import Call, Failure
-from grader.catalogue import Exercise
+from grader.catalogue import Exercise, Mistake
 from grader.compare import Comparison, NotReturned, compare, unpack
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
@@ -380,14 +380,21 @@ class TrialRun:
     reference: dict[str, torch.Tensor]  # autograd in float64: the verdict
     lecture: dict[str, torch.Tensor]  # autograd in float32 on the student's inputs: "exact", as the lecture's cmp
     call: Call
+    # Each known mistake's gradients, made once for all the wrong gradients of the call.
+    mistaken: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict, compare=False)
+
+    def gradients_of(self, mistake: Mistake) -> dict[str, torch.Tensor]:
+        if id(mistake) not in self.mistaken:
+            with torch.no_grad():
+                self.mistaken[id(mistake)] = mistake.gradients(self.values, self.upstream)
+        return self.mistaken[id(mistake)]
 
 
 def _known_mistake(run: TrialRun, key: str, name: str, got: Any, tolerance: float) -> Diagnosis | None:
     """The first of the exercise's known mistakes (a course's) whose gradient the student's
     matches: tried before the general patterns, which know only the lecture's."""
     for mistake in run.exercise.mistakes:
-        with torch.no_grad():
-            expected = mistake.gradients(run.values, run.upstream).get(key)
+        expected = run.gradients_of(mistake).get(key)
         if expected is not None and compare(name, got, expected, tolerance=tolerance, trial=run.trial.label).passed:
             return Diagnosis("known_mistake", f"{name} matches a known mistake: {mistake.name}", mistake.hint, name,
                              run.trial.label)  # fmt: skip

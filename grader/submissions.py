@@ -54,11 +54,12 @@ def hand_in(path: Path | str) -> Handed:
     if path.is_file() and path.name.endswith(NOTEBOOK):
         notebooks = [path]
     elif path.is_dir():
-        folder = locate(path)
+        holders = _holders(path)
+        folder = _chosen(path, holders)
         notebooks = find_notebooks(path)
         if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES) or not notebooks:
             notes = [f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
-                     for o in _others(path, folder)]  # fmt: skip
+                     for o in sorted(holders) if o != folder]  # fmt: skip
             if notebooks:
                 notes.append(f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules "
                              "are graded")  # fmt: skip
@@ -108,7 +109,10 @@ def locate(folder: Path) -> Path:
     that holds the most of them (an exercises/ folder first, then the shallowest). Two
     copies that nothing tells apart are refused: grading either could grade the wrong one."""
     folder = Path(folder)
-    found = _holders(folder)
+    return _chosen(folder, _holders(folder))
+
+
+def _chosen(folder: Path, found: dict[Path, int]) -> Path:
     if not found:
         return folder
     ranked = sorted(found, key=lambda p: _rank(p, found), reverse=True)
@@ -138,10 +142,6 @@ def _holders(folder: Path) -> dict[Path, int]:
 
 def _rank(path: Path, found: dict[Path, int]) -> tuple[int, bool, int]:
     return found[path], path.name == "exercises", -len(path.parts)
-
-
-def _others(folder: Path, graded: Path) -> list[Path]:
-    return [p for p in sorted(_holders(folder)) if p != graded]
 
 
 def _shown(base: Path, path: Path) -> str:

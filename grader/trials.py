@@ -145,10 +145,12 @@ class TrialData:
         with torch.no_grad():
             return model.fused_forward(self.params, self.Xb, self.Yb)
 
-    def own(self, exercise: Any) -> dict[str, torch.Tensor]:
+    def own(self, exercise: Exercise) -> dict[str, torch.Tensor]:
         """A course exercise's own forward values (float64), from the lecture's values of
         this trial and a random stream of the exercise's own: nothing else drawn moves."""
         key = (exercise.module, exercise.function)
+        if exercise.values is None:  # a lecture exercise: its values are the lecture's
+            return {}
         if key not in self._own:
             g = torch.Generator().manual_seed(mixed(self.seed, self.trial.salt, *key))
             with torch.no_grad():
