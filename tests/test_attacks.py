@@ -291,11 +291,22 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
             numbers = (int("".join(["4242", "42"])), int("".join(["{str(seed)[:6]}", "{str(seed)[6:]}"])))
             secrets = [str(number) for number in numbers] + ["".join(["hidden", ".trials"]), "".join(["at_", "submission"])]
             found = []
+
+            def holds(text, secret):
+                # Whole words only: a memory address or an object's id can hold the digits by chance.
+                start = text.find(secret)
+                while start >= 0:
+                    end = start + len(secret)
+                    if not text[start - 1 : start].isalnum() and not text[end : end + 1].isalnum():
+                        return True
+                    start = text.find(secret, start + 1)
+                return False
+
             for value in gc.get_objects():
                 if value is found or value is secrets or value is numbers:
                     continue
                 text = repr(value)[:2000] if isinstance(value, (dict, list, tuple, str)) else ""
-                if any(secret in text for secret in secrets):
+                if any(holds(text, secret) for secret in secrets):
                     found.append(text[:80])
                 if type(value).__name__ in ("Rubric", "HiddenTrial", "TrialData", "Grader"):
                     found.append(type(value).__name__)
