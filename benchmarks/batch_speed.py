@@ -72,8 +72,23 @@ def main() -> None:
         root.mkdir()
         build(root, args.count)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(args.jobs),
-                        "--require-confinement"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "batch",
+                str(root),
+                "--out",
+                str(out),
+                "--jobs",
+                str(args.jobs),
+                "--require-confinement",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = time.perf_counter() - start
         reports = sorted((out / "reports").glob("*.json"))
         graded = len(reports)

@@ -92,8 +92,10 @@ def main() -> None:
     total = sum(annotated.values())
     named = total - diagnosed["unknown"] - diagnosed["passed"]
     named_right = sum(agreed.values()) - agreed["unknown"]
-    print(f"{total} wrong gradients in {len(cases)} {'submissions' if args.corpus == 'lecture' else 'files'} "
-          f"of {args.corpus}/ (seed {args.seed})")  # fmt: skip
+    print(
+        f"{total} wrong gradients in {len(cases)} {'submissions' if args.corpus == 'lecture' else 'files'} "
+        f"of {args.corpus}/ (seed {args.seed})"
+    )
     print(f"precision: {named_right}/{named} = {named_right / max(named, 1):.1%} of the diagnoses other than unknown")
     print(f"recall:    {sum(agreed.values())}/{total} = {sum(agreed.values()) / max(total, 1):.1%}")
     print(f"right gradients that got a diagnosis: {spurious}")

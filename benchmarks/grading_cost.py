@@ -34,8 +34,18 @@ def main() -> None:
     parser.add_argument("--submission", default=str(ROOT / "solutions"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        grade = [sys.executable, "-m", "grader", "grade", "--submission", args.submission,
-                 "--format", "json", "--output", str(Path(tmp) / "report.json")]  # fmt: skip
+        grade = [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            args.submission,
+            "--format",
+            "json",
+            "--output",
+            str(Path(tmp) / "report.json"),
+        ]
         commands = {
             "import torch": [sys.executable, "-c", "import torch"],
             "grade": grade,

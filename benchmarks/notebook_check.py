@@ -44,8 +44,11 @@ def main() -> None:
         imported = time.perf_counter() - start
         checks = {"first": [], "warm": [], "raising": []}
         right = f"check({args.id!r}, {args.id.split('.')[1]})"
-        for kind, rounds, call in (("first", 1, right), ("warm", args.rounds, right),
-                                   ("raising", args.rounds, f"check({args.id!r}, raises)")):  # fmt: skip
+        for kind, rounds, call in (
+            ("first", 1, right),
+            ("warm", args.rounds, right),
+            ("raising", args.rounds, f"check({args.id!r}, raises)"),
+        ):
             for _ in range(rounds):
                 start = time.perf_counter()
                 exec(f"result = {call}", namespace)
@@ -58,8 +61,12 @@ def main() -> None:
         command = []
         for _ in range(3):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "grader", "check", args.id, "--submission", str(folder)],
-                           check=True, stdout=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "grader", "check", args.id, "--submission", str(folder)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
             command.append(time.perf_counter() - start)
     warm = statistics.median(checks["warm"])
     print(f"import grader.check: {imported:.2f} s (the zygote starts beside it)")
@@ -67,8 +74,10 @@ def main() -> None:
     print(f"warm check: median {warm:.3f} s over {args.rounds} (max {max(checks['warm']):.3f} s)")
     print(f"check of a function that raises: median {statistics.median(checks['raising']):.3f} s")
     print(f"backprop-ninja check {args.id} in a fresh process: median {statistics.median(command):.2f} s over 3")
-    print(f"warm check / command = {warm / statistics.median(command):.3f}; warm check {warm:.3f} s "
-          f"(target: at most 0.3 s): {'met' if warm <= 0.3 else 'NOT met'}")  # fmt: skip
+    print(
+        f"warm check / command = {warm / statistics.median(command):.3f}; warm check {warm:.3f} s "
+        f"(target: at most 0.3 s): {'met' if warm <= 0.3 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

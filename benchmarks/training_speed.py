@@ -74,14 +74,29 @@ def main() -> None:
         times["manual"].append(manual_block(manual, batches))
         times["autograd"].append(autograd_block(auto, batches))
     m, a = statistics.median(times["manual"]), statistics.median(times["autograd"])
-    print(f"threads {args.threads}: manual step {m * 1e6:.0f} us, loss.backward() step {a * 1e6:.0f} us "
-          f"(median of {args.blocks} blocks of {args.steps} steps)")  # fmt: skip
+    print(
+        f"threads {args.threads}: manual step {m * 1e6:.0f} us, loss.backward() step {a * 1e6:.0f} us "
+        f"(median of {args.blocks} blocks of {args.steps} steps)"
+    )
     print(f"speed-up {a / m:.2f} (target: at least 1.5); 200,000 manual steps: {m * 2e5:.0f} s of steps")
     if args.full:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "grader", "train", "--submission", str(ROOT / "solutions"),
-                        "--data", str(train.NAMES)], check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "train",
+                "--submission",
+                str(ROOT / "solutions"),
+                "--data",
+                str(train.NAMES),
+            ],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         print(
             f"a full 200,000-step run of `backprop-ninja train`: {time.perf_counter() - start:.1f} s (target: at most 70 s)"
         )

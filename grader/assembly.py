@@ -80,8 +80,13 @@ class Assembly:
         return self.write(Path(tempfile.mkdtemp(prefix="backprop-ninja-notebook-")))
 
 
-def assemble(functions: dict[str, Definition], resolve: Resolve, name: str, notes: Iterable[str] = (),
-             candidates: Iterable[str] = ()) -> Assembly:  # fmt: skip
+def assemble(
+    functions: dict[str, Definition],
+    resolve: Resolve,
+    name: str,
+    notes: Iterable[str] = (),
+    candidates: Iterable[str] = (),
+) -> Assembly:
     """The student modules holding `functions` (exercise function -> the definition that
     becomes it, which may go by another name), each with every definition it reads
     through `resolve`. `name` is how messages name the notebook; `candidates` are the
@@ -142,8 +147,9 @@ def _definition(resolve: Resolve, name: str) -> Definition | None:
     return found if isinstance(found, Definition) else None
 
 
-def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | Left, list[str]],
-             budget: list[int]) -> list[Definition]:  # fmt: skip
+def _closure(
+    roots: list[Definition], resolve: Resolve, left: dict[Definition | Left, list[str]], budget: list[int]
+) -> list[Definition]:
     """The roots and every definition they read, directly or through others; what they
     read that cannot travel (plain values past the `budget` of characters among them)
     goes into `left`, with its readers."""
@@ -159,8 +165,12 @@ def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | 
             if isinstance(found, Definition) and found.kind == "value":
                 budget[0] -= len(found.source)
                 if budget[0] < 0:
-                    found = Left(found.name, f"a value too large to travel with a function, with the others: "
-                                 f"{MAX_VALUES:,} characters at most", "compute it in the function")  # fmt: skip
+                    found = Left(
+                        found.name,
+                        f"a value too large to travel with a function, with the others: "
+                        f"{MAX_VALUES:,} characters at most",
+                        "compute it in the function",
+                    )
             if isinstance(found, Definition):
                 queue.append(found)
                 if found.remark:
@@ -170,8 +180,9 @@ def _closure(roots: list[Definition], resolve: Resolve, left: dict[Definition | 
     return list(taken.values())
 
 
-def _render(module: str, name: str, mine: dict[str, Definition],
-            taken: list[Definition]) -> tuple[str, tuple[Span, ...]]:  # fmt: skip
+def _render(
+    module: str, name: str, mine: dict[str, Definition], taken: list[Definition]
+) -> tuple[str, tuple[Span, ...]]:
     """The module's text: its imports, values and functions in that order (each kind in
     the notebook's order), then the exercise functions that go by another name bound
     to theirs; and the spans of the lines that came from cells."""

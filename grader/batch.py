@@ -203,8 +203,15 @@ def _digest(path: Path) -> str | None:
         return None
 
 
-def _grade_all(todo: list[Path], out: Path, rubric: Rubric, jobs: int, how: tuple[bool, int, Any],
-               outcomes: list[Outcome], done: Callable[[Outcome], None]) -> None:  # fmt: skip
+def _grade_all(
+    todo: list[Path],
+    out: Path,
+    rubric: Rubric,
+    jobs: int,
+    how: tuple[bool, int, Any],
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
+) -> None:
     """Grade on a pool of job processes. Should a job process die (student code cannot
     kill one from its sandbox, but a machine can), the submissions it may have held are
     graded again one by one, and only one that breaks its process alone is reported so."""
@@ -218,8 +225,15 @@ def _grade_all(todo: list[Path], out: Path, rubric: Rubric, jobs: int, how: tupl
             done(outcomes[-1])
 
 
-def _pool(pending: list[Path], out: Path, rubric: Rubric, jobs: int, how: tuple[bool, int, Any],
-          outcomes: list[Outcome], done: Callable[[Outcome], None]) -> list[Path]:  # fmt: skip
+def _pool(
+    pending: list[Path],
+    out: Path,
+    rubric: Rubric,
+    jobs: int,
+    how: tuple[bool, int, Any],
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
+) -> list[Path]:
     """Grade `pending` (consuming it) until done or until the pool breaks; the
     submissions in flight when it broke. `how`: sandboxed, the seed, the layers required."""
     context = multiprocessing.get_context("fork")  # the job processes share this one's imports

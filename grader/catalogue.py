@@ -181,10 +181,19 @@ def cancelling(name: str, dim: int) -> Callable[[Tensors], float]:
     return lambda ref: float(ref[name].abs().sum(dim).max())
 
 
-def atomic(function: str, forward: str, op: Callable[[Values], torch.Tensor], upstream: str, args: tuple[str, ...],
-           wrt: tuple[str, ...], trials: tuple[Trial, ...] = trials.STANDARD, faster: str = "") -> Exercise:  # fmt: skip
-    return Exercise("ex1_atomic", function, forward, wrt, autograd_of(op, wrt), upstream, args, trials=trials,
-                    faster=faster)  # fmt: skip
+def atomic(
+    function: str,
+    forward: str,
+    op: Callable[[Values], torch.Tensor],
+    upstream: str,
+    args: tuple[str, ...],
+    wrt: tuple[str, ...],
+    trials: tuple[Trial, ...] = trials.STANDARD,
+    faster: str = "",
+) -> Exercise:
+    return Exercise(
+        "ex1_atomic", function, forward, wrt, autograd_of(op, wrt), upstream, args, trials=trials, faster=faster
+    )
 
 
 # The lecture's slow spot: accumulating dC token by token.
@@ -319,8 +328,11 @@ def use(course: tuple[Exercise, ...] = ()) -> None:
     global EXERCISES, ITEMS, ITEM_BY_ID, IDS, MODULES, FUNCTIONS
     exercises = (*LECTURE, *course)
     items = tuple(item for exercise in exercises for item in exercise.items)
-    ids = (*(item.id for item in items if item.exercise in LECTURE), TRAINING.id,
-           *(item.id for item in items if item.exercise not in LECTURE))  # fmt: skip
+    ids = (
+        *(item.id for item in items if item.exercise in LECTURE),
+        TRAINING.id,
+        *(item.id for item in items if item.exercise not in LECTURE),
+    )
     _check(exercises, ids)
     EXERCISES, ITEMS, IDS = exercises, items, ids
     ITEM_BY_ID = {item.id: item for item in items}

@@ -73,8 +73,10 @@ def read(path: Path) -> list[Cell]:
             raise NotebookError(f"{path.name}: cell {index} has no source text the grader can read; {ADVICE}")
         code += len(source)
         if code > MAX_CODE:
-            raise NotebookError(f"{path.name} holds more than {MAX_CODE:,} characters of code, far more than the "
-                                "exercises need: hand in the notebook of the exercises")  # fmt: skip
+            raise NotebookError(
+                f"{path.name} holds more than {MAX_CODE:,} characters of code, far more than the "
+                "exercises need: hand in the notebook of the exercises"
+            )
         cells.append(Cell(index, source))
     return cells
 
@@ -85,15 +87,20 @@ def _load(path: Path) -> Any:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as error:
         link = error.errno == errno.ELOOP
-        raise NotebookError(f"{path.name} is a link: hand in the notebook itself" if link else
-                            f"{path.name} cannot be read: {error.strerror}") from None  # fmt: skip
+        raise NotebookError(
+            f"{path.name} is a link: hand in the notebook itself"
+            if link
+            else f"{path.name} cannot be read: {error.strerror}"
+        ) from None
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise NotebookError(f"{path.name} is not a file: hand in the notebook itself")
         text = f.read(MAX_NOTEBOOK + 1)
     if len(text) > MAX_NOTEBOOK:
-        raise NotebookError(f"{path.name} is more than {MAX_NOTEBOOK:,} bytes, more than a notebook of exercises "
-                            "needs: clear its outputs (Edit > Clear outputs of all cells) and save it")  # fmt: skip
+        raise NotebookError(
+            f"{path.name} is more than {MAX_NOTEBOOK:,} bytes, more than a notebook of exercises "
+            "needs: clear its outputs (Edit > Clear outputs of all cells) and save it"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -195,8 +202,11 @@ class Namespace:
             return False
         if target in catalogue.FUNCTIONS:
             self.defined.setdefault(target, []).append(place)
-        self._bind(Definition(target, "function", f"{target} = {found.name}\n", place, node.lineno,
-                              frozenset({found.name}), found))  # fmt: skip
+        self._bind(
+            Definition(
+                target, "function", f"{target} = {found.name}\n", place, node.lineno, frozenset({found.name}), found
+            )
+        )
         return True
 
     def _lambda(self, node: ast.stmt, place: str, lines: list[str]) -> bool:
@@ -275,9 +285,14 @@ class _NotPlain(Exception):
 
 
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-}  # fmt: skip
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 
 
 def _evaluate(node: ast.expr, values: dict[str, Any]) -> Any:
@@ -396,13 +411,18 @@ def _bound_names(node: ast.stmt) -> list[str]:
 def from_notebooks(paths: list[Path]) -> Assembly:
     """The student modules the notebooks at `paths` define, read in the order given."""
     many = len(paths) > 1
-    placed = [(cell, f"{path.name} cell {cell.index}" if many else f"cell {cell.index}")
-              for path in paths for cell in read(path)]  # fmt: skip
+    placed = [
+        (cell, f"{path.name} cell {cell.index}" if many else f"cell {cell.index}")
+        for path in paths
+        for cell in read(path)
+    ]
     namespace = Namespace(placed)
     notes = list(namespace.notes)
     for function, where in namespace.defined.items():
         if function in catalogue.FUNCTIONS and len(where) > 1:
-            notes.append(f"{function} is defined in {', '.join(where[:-1])} and {where[-1]}: {where[-1]}'s is graded, "
-                         "the last, as when the notebook runs top to bottom")  # fmt: skip
+            notes.append(
+                f"{function} is defined in {', '.join(where[:-1])} and {where[-1]}: {where[-1]}'s is graded, "
+                "the last, as when the notebook runs top to bottom"
+            )
     others = [n for n, d in namespace.bound.items() if _is_function(d)]
     return assemble(namespace.functions(), namespace.resolve, ", ".join(p.name for p in paths), notes, others)

@@ -101,8 +101,12 @@ def _tests(item: ItemResult, units: int, earned: int, unit: float, limit: int) -
     for k in range(units):
         # Only what the reporter reads: a unit's name, status and score (line_no 0: no line
         # to show); the first unit of an id carries its reason.
-        test = {"name": item.id if units == 1 else f"{item.id} [{k + 1}/{units}]",
-                "status": "pass" if k < earned else "fail", "score": unit if k < earned else 0, "line_no": 0}  # fmt: skip
+        test = {
+            "name": item.id if units == 1 else f"{item.id} [{k + 1}/{units}]",
+            "status": "pass" if k < earned else "fail",
+            "score": unit if k < earned else 0,
+            "line_no": 0,
+        }
         if k == 0:
             test["message"] = reason
             if item.status != "passed":

@@ -41,8 +41,12 @@ HELP_TIMING = (
     "also time each right function against autograd at n = 4096 and flag the slow ones (the rubric's [timing])"
 )
 HELP_NO_SANDBOX = "run student code in this process, without limits (to debug it with pdb); the report says so"
-LIMIT_FLAGS = (("--timeout", "wall_time", float, "SECONDS"), ("--cpu-time", "cpu_time", float, "SECONDS"),
-               ("--memory", "memory", int, "MB"), ("--output-limit", "output", int, "KB"))  # fmt: skip
+LIMIT_FLAGS = (
+    ("--timeout", "wall_time", float, "SECONDS"),
+    ("--cpu-time", "cpu_time", float, "SECONDS"),
+    ("--memory", "memory", int, "MB"),
+    ("--output-limit", "output", int, "KB"),
+)
 HELP_SEED = "draw the trials from this seed, to repeat a run (the report of every run names its seed)"
 HELP_REQUIRE = (
     "refuse to grade unless student code is confined by these layers (comma-separated; without a value: every "
@@ -78,11 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade a submission and print a score per exercise id")
     grade.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
-    grade.add_argument("--format", action="append", choices=FORMATS, metavar="FORMAT",
-                       help=f"the report's format: {', '.join(FORMATS)} (default: table); repeat it, "
-                       "with one --output each, for several reports")  # fmt: skip
-    grade.add_argument("--output", action="append", metavar="FILE",
-                       help="write the report there (one per --format, in order); the table still goes to the terminal")  # fmt: skip
+    grade.add_argument(
+        "--format",
+        action="append",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help=f"the report's format: {', '.join(FORMATS)} (default: table); repeat it, "
+        "with one --output each, for several reports",
+    )
+    grade.add_argument(
+        "--output",
+        action="append",
+        metavar="FILE",
+        help="write the report there (one per --format, in order); the table still goes to the terminal",
+    )
     grade.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     grade.add_argument("--only", nargs="+", action="extend", metavar="ID", help=HELP_ONLY)
     grade.add_argument("-v", "--verbose", action="store_true", help="also print the traceback of every error")
@@ -91,11 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     grade.set_defaults(run=run_grade, early_zygote=True)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions into a gradebook, on every core")
-    batch.add_argument("submissions", metavar="SUBMISSIONS",
-                       help="a folder holding one folder, archive (.zip, .tar.gz) or notebook (.ipynb) per submission")  # fmt: skip
+    batch.add_argument(
+        "submissions",
+        metavar="SUBMISSIONS",
+        help="a folder holding one folder, archive (.zip, .tar.gz) or notebook (.ipynb) per submission",
+    )
     batch.add_argument("--out", required=True, metavar="DIR", help="where gradebook.csv, summary.md and reports/ go")
-    batch.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
-                       help="processes grading at once (default: the number of cores)")  # fmt: skip
+    batch.add_argument(
+        "--jobs",
+        type=_positive(int),
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes grading at once (default: the number of cores)",
+    )
     batch.add_argument("--force", action="store_true", help="grade again the submissions that have a report already")
     batch.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
     add_running_options(batch)
@@ -104,28 +125,45 @@ def build_parser() -> argparse.ArgumentParser:
     tr = commands.add_parser("train", help="train the lecture's network with your mlp_backward alone")
     tr.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
     tr.add_argument("--steps", type=_positive(int), default=200_000, metavar="N", help="SGD steps (default: 200000)")
-    tr.add_argument("--data", metavar="PATH",
-                    help="one name per line (default: the package's names.txt, 29,910 US first names)")  # fmt: skip
+    tr.add_argument(
+        "--data", metavar="PATH", help="one name per line (default: the package's names.txt, 29,910 US first names)"
+    )
     tr.add_argument(
         "--seed", type=int, default=LECTURE_SEED, metavar="S", help="the generator's seed (the lecture's by default)"
     )
     tr.add_argument("--plot", metavar="PNG", help="draw the loss curve (log10, averaged per 1000 steps) into this PNG")
-    tr.add_argument("--check-every", type=_positive(int), default=0, metavar="K",
-                    help="compare your gradients with autograd's every K steps; stop at the first wrong one")  # fmt: skip
+    tr.add_argument(
+        "--check-every",
+        type=_positive(int),
+        default=0,
+        metavar="K",
+        help="compare your gradients with autograd's every K steps; stop at the first wrong one",
+    )
     tr.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
-    tr.add_argument("--timeout", type=_positive(float), metavar="SECONDS",
-                    help="stop the run after this long (default: 60 s + 3 ms per step)")  # fmt: skip
+    tr.add_argument(
+        "--timeout",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="stop the run after this long (default: 60 s + 3 ms per step)",
+    )
     tr.set_defaults(run=run_train, early_zygote=True)
 
     rel = commands.add_parser(
         "release", help="write the student repository (or notebook) from solutions/ and the rubric"
     )
     rel.add_argument("out", nargs="?", metavar="OUT_DIR", help="a new or empty folder for the repository")
-    rel.add_argument("--notebook", metavar="FILE.ipynb",
-                     help="write the students' notebook alone there (the repository holds it too, as backprop_ninja.ipynb)")  # fmt: skip
-    rel.add_argument("--install-from", default=None, metavar="SPEC",
-                     help="what the notebook's first cell has pip install where the grader is missing, as in Colab: "
-                     "the course repository's git+https URL, say (default: backprop-ninja)")  # fmt: skip
+    rel.add_argument(
+        "--notebook",
+        metavar="FILE.ipynb",
+        help="write the students' notebook alone there (the repository holds it too, as backprop_ninja.ipynb)",
+    )
+    rel.add_argument(
+        "--install-from",
+        default=None,
+        metavar="SPEC",
+        help="what the notebook's first cell has pip install where the grader is missing, as in Colab: "
+        "the course repository's git+https URL, say (default: backprop-ninja)",
+    )
     rel.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
     rel.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; hidden checks stay out of the release")
     rel.set_defaults(run=run_release)
@@ -167,10 +205,19 @@ def add_running_options(parser: argparse.ArgumentParser) -> None:
     [limits] unless given here), or in this process for debugging; on which trials."""
     parser.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
     for flag, name, kind, unit in LIMIT_FLAGS:
-        parser.add_argument(flag, dest=f"limit_{name}", type=_positive(kind), metavar=unit,
-                            help=f"{LIMIT_HELP[name]} (default: the rubric's [limits] {name})")  # fmt: skip
-    parser.add_argument("--budget", type=_positive(float), metavar="SECONDS",
-                        help=f"{BUDGET_HELP} (default: the rubric's [limits] budget)")  # fmt: skip
+        parser.add_argument(
+            flag,
+            dest=f"limit_{name}",
+            type=_positive(kind),
+            metavar=unit,
+            help=f"{LIMIT_HELP[name]} (default: the rubric's [limits] {name})",
+        )
+    parser.add_argument(
+        "--budget",
+        type=_positive(float),
+        metavar="SECONDS",
+        help=f"{BUDGET_HELP} (default: the rubric's [limits] budget)",
+    )
     parser.add_argument("--seed", type=_seed, metavar="SEED", help=HELP_SEED)
     parser.add_argument("--require-confinement", nargs="?", const="all", metavar="LAYERS", help=HELP_REQUIRE)
 
@@ -234,15 +281,27 @@ def run_batch(args: argparse.Namespace) -> int:
     rubric = _rubric(args.rubric, args)
     out = Path(args.out)
     try:
-        outcomes = _sandboxed(lambda: batch.run(Path(args.submissions), out, rubric, args.jobs, args.force,
-                                                not args.no_sandbox, Progress("graded"), args.seed,
-                                                _required(args)))  # fmt: skip
+        outcomes = _sandboxed(
+            lambda: batch.run(
+                Path(args.submissions),
+                out,
+                rubric,
+                args.jobs,
+                args.force,
+                not args.no_sandbox,
+                Progress("graded"),
+                args.seed,
+                _required(args),
+            )
+        )
     except SubmissionError as error:
         raise UsageError(str(error)) from None
     graded = [o for o in outcomes if o.graded]
     failed = [o for o in graded if o.error]
-    print(f"{len(graded)} submissions graded, {len(outcomes) - len(graded)} already graded (--force grades them "
-          f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/")  # fmt: skip
+    print(
+        f"{len(graded)} submissions graded, {len(outcomes) - len(graded)} already graded (--force grades them "
+        f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/"
+    )
     for outcome in failed:
         print(f"  {outcome.name}: {outcome.error}")
     return EXIT_RIGHT
@@ -310,11 +369,15 @@ def run_release(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if args.out:
         hidden = len(rubric.hidden_items) + len(rubric.hidden_trials)
-        print(f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
-              + (f"; {hidden} hidden checks kept back and announced" if hidden else ""))  # fmt: skip
+        print(
+            f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
+            + (f"; {hidden} hidden checks kept back and announced" if hidden else "")
+        )
     if args.notebook:
-        print(f"wrote the students' notebook to {args.notebook}: the stubs, a check under each, no solution code; "
-              f"in Colab its first cell installs {install}")  # fmt: skip
+        print(
+            f"wrote the students' notebook to {args.notebook}: the stubs, a check under each, no solution code; "
+            f"in Colab its first cell installs {install}"
+        )
     return EXIT_RIGHT
 
 
@@ -366,8 +429,11 @@ def plot(result: ItemResult, path: Path) -> None:
     """The picture of every wrong gradient of one id, into a PNG."""
     from grader import pictures
 
-    drawn = [(g.name, g.example.got, g.example.expected, g.example.trial, g.diagnosis) for g in result.gradients
-             if g.example is not None]  # fmt: skip
+    drawn = [
+        (g.name, g.example.got, g.example.expected, g.example.trial, g.diagnosis)
+        for g in result.gradients
+        if g.example is not None
+    ]
     if not drawn:
         print(f"nothing to plot for {result.id}: no gradient was a wrong tensor of the right shape")
         return
@@ -494,8 +560,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     from grader.sandbox.confinement import LAYERS
 
     rubric = _rubric(None)
-    print(f"backprop-ninja {__version__} on {platform.system()} {platform.release()} ({platform.machine()}), "
-          f"Python {platform.python_version()} at {sys.prefix}, uid {os.geteuid()}")  # fmt: skip
+    print(
+        f"backprop-ninja {__version__} on {platform.system()} {platform.release()} ({platform.machine()}), "
+        f"Python {platform.python_version()} at {sys.prefix}, uid {os.geteuid()}"
+    )
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-doctor-") as empty:
         sandbox = _sandboxed(lambda: Sandbox(empty, rubric.limits))
         try:

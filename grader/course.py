@@ -106,8 +106,19 @@ def exercise(
     if not all(isinstance(m, Wrong) for m in mistakes):
         raise CourseError(f"{where}: mistakes must be made with wrong(...)")
     known = tuple(Mistake(m.name, _gradients_of(m, wrt), m.hint) for m in mistakes)
-    return Exercise(module, function, forward, wrt, autograd_of(op, wrt), upstream, args, trials=trials.STANDARD,
-                    values=_with_output(values, op, upstream), mistakes=known, points=float(points))  # fmt: skip
+    return Exercise(
+        module,
+        function,
+        forward,
+        wrt,
+        autograd_of(op, wrt),
+        upstream,
+        args,
+        trials=trials.STANDARD,
+        values=_with_output(values, op, upstream),
+        mistakes=known,
+        points=float(points),
+    )
 
 
 def _with_output(values: OwnValues | None, op: Callable[[Values], torch.Tensor], upstream: str | None) -> OwnValues:
@@ -145,8 +156,9 @@ def load(path: Path) -> tuple[Exercise, ...]:
     try:
         key = (path, path.stat().st_mtime_ns)
     except OSError:
-        raise CourseError("no such course file: give the path of the Python file that defines EXERCISES, "
-                          "relative to the rubric") from None  # fmt: skip
+        raise CourseError(
+            "no such course file: give the path of the Python file that defines EXERCISES, relative to the rubric"
+        ) from None
     if key not in _LOADED:
         name = f"backprop_ninja_course_{abs(hash(path))}"
         spec = importlib.util.spec_from_file_location(name, path)
@@ -178,11 +190,15 @@ def _try(exercise: Exercise, path: Path) -> None:
     try:
         values = {**data.exploded, **data.own(exercise)}
     except OpRaised as raised:
-        raise CourseError(f"{where}: its op raised {_raised(raised.error, path)}; it reads {names} and the "
-                          "exercise's own values (as fwd.name)") from None  # fmt: skip
+        raise CourseError(
+            f"{where}: its op raised {_raised(raised.error, path)}; it reads {names} and the "
+            "exercise's own values (as fwd.name)"
+        ) from None
     except Exception as error:
-        raise CourseError(f"{where}: values() raised {_raised(error, path)}; the lecture's values are "
-                          f"{', '.join(data.exploded)}, and shape has n, V, E, B, H") from None  # fmt: skip
+        raise CourseError(
+            f"{where}: values() raised {_raised(error, path)}; the lecture's values are "
+            f"{', '.join(data.exploded)}, and shape has n, V, E, B, H"
+        ) from None
     names = ", ".join(values)
     for role, wanted in (("args", exercise.args), ("wrt", exercise.wrt)):
         unknown = [n for n in wanted if n not in values]
@@ -191,15 +207,19 @@ def _try(exercise: Exercise, path: Path) -> None:
                 f"{where}: {role} names {', '.join(unknown)}, which is no forward value; there are: {names}"
             )
     if exercise.upstream in (*exercise.args, *exercise.wrt):
-        raise CourseError(f"{where}: upstream={exercise.upstream!r} names an input; it names the op's output (out), "
-                          "whose gradient comes first, as d<upstream>")  # fmt: skip
+        raise CourseError(
+            f"{where}: upstream={exercise.upstream!r} names an input; it names the op's output (out), "
+            "whose gradient comes first, as d<upstream>"
+        )
     upstream = data.upstream(values[exercise.upstream], exercise.function) if exercise.upstream else None
     try:
         right = exercise.reference(values, upstream)
     except Exception as error:
         if upstream is None and "scalar outputs" in str(error):
-            raise CourseError(f"{where}: its op gives a tensor, not a scalar: name its output with upstream='out', "
-                              "whose gradient the function then takes first (dout)") from None  # fmt: skip
+            raise CourseError(
+                f"{where}: its op gives a tensor, not a scalar: name its output with upstream='out', "
+                "whose gradient the function then takes first (dout)"
+            ) from None
         raise CourseError(f"{where}: its op raised {_raised(error, path)}; it reads {names} (as fwd.name)") from None
     for mistake in exercise.mistakes:
         try:
@@ -208,11 +228,15 @@ def _try(exercise: Exercise, path: Path) -> None:
             raise CourseError(f"{where}: the mistake {mistake.name!r} raised {_raised(error, path)}") from None
         stray = [k for k in given if k not in exercise.wrt]
         if stray or not given:
-            raise CourseError(f"{where}: the mistake {mistake.name!r} gives gradients for {', '.join(stray) or 'nothing'}; "
-                              f"key them by the names in wrt: {', '.join(exercise.wrt)}")  # fmt: skip
+            raise CourseError(
+                f"{where}: the mistake {mistake.name!r} gives gradients for {', '.join(stray) or 'nothing'}; "
+                f"key them by the names in wrt: {', '.join(exercise.wrt)}"
+            )
         if all(given[k].shape == right[k].shape and torch.allclose(given[k], right[k]) for k in given):
-            raise CourseError(f"{where}: the mistake {mistake.name!r} gives the right gradients, so every right "
-                              "answer would be called that mistake: make its op or gradients the mistaken ones")  # fmt: skip
+            raise CourseError(
+                f"{where}: the mistake {mistake.name!r} gives the right gradients, so every right "
+                "answer would be called that mistake: make its op or gradients the mistaken ones"
+            )
 
 
 def _raised(error: Exception, path: Path) -> str:

@@ -113,18 +113,28 @@ def aliased(name: str, other: str, trial: str) -> Diagnosis:
     """A wrong gradient that is one tensor with another returned gradient."""
     mine, theirs = (k if k.startswith("d") else f"d{k}" for k in (name, other))
     return Diagnosis(
-        "aliased", f"{name} and {other} are one tensor (they share memory): changing one in place changed both",
+        "aliased",
+        f"{name} and {other} are one tensor (they share memory): changing one in place changed both",
         f"give each its own tensor: {theirs} = {mine}.clone() instead of {theirs} = {mine}, then add to it",
-        name, trial,
-    )  # fmt: skip
+        name,
+        trial,
+    )
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> bool:
     return float((a - b).abs().max()) <= tolerance * max(scale, 1e-30)
 
 
-def from_problem(problem: str, message: str, name: str, trial: str, got: Any = None, expected: Any = None,
-                 tolerance: float = 1e-4, scale: float = 0.0) -> Diagnosis:  # fmt: skip
+def from_problem(
+    problem: str,
+    message: str,
+    name: str,
+    trial: str,
+    got: Any = None,
+    expected: Any = None,
+    tolerance: float = 1e-4,
+    scale: float = 0.0,
+) -> Diagnosis:
     """The diagnosis of a value that could not be compared (compare.py's message says
     why); for a wrong shape, whether its values are the answer transposed, unsummed or
     without the kept dimension."""
@@ -143,15 +153,21 @@ def from_problem(problem: str, message: str, name: str, trial: str, got: Any = N
     return Diagnosis(code, message, hint, name, trial)
 
 
-def _reshaped(name: str, got: torch.Tensor, expected: torch.Tensor, message: str, trial: str,
-              tolerance: float, scale: float = 0.0) -> Diagnosis | None:  # fmt: skip
+def _reshaped(
+    name: str, got: torch.Tensor, expected: torch.Tensor, message: str, trial: str, tolerance: float, scale: float = 0.0
+) -> Diagnosis | None:
     """A wrong shape whose values are right once transposed, summed or reshaped, with the
     fix that goes from the student's shape to the expected one. `scale`: the size of the
     terms that cancel, for a gradient that is zero in theory (compare.py)."""
     size = max(float(expected.abs().max()), scale, 1e-30)
     if got.dim() == 2 and got.shape == expected.shape[::-1] and _close(got.T, expected, size, tolerance):
-        return Diagnosis("transposed", f"{name} is the transpose of the answer (shape {tuple(got.shape)})",
-                         "swap the operands of the matmul (A.T @ B instead of B.T @ A)", name, trial)  # fmt: skip
+        return Diagnosis(
+            "transposed",
+            f"{name} is the transpose of the answer (shape {tuple(got.shape)})",
+            "swap the operands of the matmul (A.T @ B instead of B.T @ A)",
+            name,
+            trial,
+        )
     if got.numel() == expected.numel() and _close(got.reshape(expected.shape), expected, size, tolerance):
         return Diagnosis("wrong_shape", message, _regrouped(tuple(got.shape), tuple(expected.shape)), name, trial)
     for dim in range(got.dim()):
@@ -161,8 +177,13 @@ def _reshaped(name: str, got: torch.Tensor, expected: torch.Tensor, message: str
             summed = got.sum(dim, keepdim=keep)
             if summed.shape == expected.shape and _close(summed, expected, size, tolerance):
                 how = f".sum({dim}, keepdim=True)" if keep else f".sum({dim})"
-                return Diagnosis("wrong_shape", message, f"the values are right once summed over dimension {dim}: "
-                                 f"{how}, to shape {tuple(expected.shape)}", name, trial)  # fmt: skip
+                return Diagnosis(
+                    "wrong_shape",
+                    message,
+                    f"the values are right once summed over dimension {dim}: {how}, to shape {tuple(expected.shape)}",
+                    name,
+                    trial,
+                )
     return None
 
 
@@ -170,8 +191,10 @@ def _regrouped(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
     """The fix when the values are right and only their grouping differs."""
     if tuple(d for d in got if d != 1) == tuple(d for d in expected if d != 1):
         if len(got) > len(expected):
-            return (f"the values are right, with a dimension too many: drop keepdim=True (or squeeze it) to get "
-                    f"shape {expected}")  # fmt: skip
+            return (
+                f"the values are right, with a dimension too many: drop keepdim=True (or squeeze it) to get "
+                f"shape {expected}"
+            )
         return f"the values are right: keep the dimension you sum over (keepdim=True) to get shape {expected}"
     return f"the values are right, grouped differently: .view{expected}"
 
@@ -185,40 +208,65 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
     if context.upstream_keys and upstream is not None and _close(got, upstream, size, tol):
         keys = ", ".join(context.upstream_keys)
         return Diagnosis(
-            "propagated", f"{name} follows correctly from your {keys}, which {'is' if len(context.upstream_keys) == 1 else 'are'} wrong",
-            f"fix {context.upstream_keys[0]} first: {name} will follow", name, trial,
-        )  # fmt: skip
+            "propagated",
+            f"{name} follows correctly from your {keys}, which {'is' if len(context.upstream_keys) == 1 else 'are'} wrong",
+            f"fix {context.upstream_keys[0]} first: {name} will follow",
+            name,
+            trial,
+        )
     for branch, contribution in context.branches.items():
         if _close(got, expected - contribution, size, tol):
             return Diagnosis(
-                "missing_term", f"{name} misses the gradient that flows back through {branch}",
+                "missing_term",
+                f"{name} misses the gradient that flows back through {branch}",
                 f"{name} reaches the output along more than one path: add the gradient through {branch} to the others",
-                name, trial,
-            )  # fmt: skip
+                name,
+                trial,
+            )
     if context.without_upstream is not None and _close(got, context.without_upstream, size, tol):
         up = context.upstream_name
         return Diagnosis(
-            "ignores_upstream", f"{name} is right as if {up} were all ones: {up} is not multiplied in",
+            "ignores_upstream",
+            f"{name} is right as if {up} were all ones: {up} is not multiplied in",
             f"multiply by {up}, the gradient that flows in (the chain rule: local derivative times {up})",
-            name, trial,
-        )  # fmt: skip
+            name,
+            trial,
+        )
     error = float((got - expected).abs().max()) / max(float(expected.abs().max()), 1e-30)
     if context.dtype in (torch.float16, torch.bfloat16) and error < CLOSE:
         kind = str(context.dtype).removeprefix("torch.")
         return Diagnosis(
-            "precision", f"{name} is {kind}: right to its 3 or so digits (relative error {error:.1e}), too few for "
-            f"the tolerance {tol:.0e}", "compute and return it in float32, the dtype of the inputs (no .half())",
-            name, trial,
-        )  # fmt: skip
+            "precision",
+            f"{name} is {kind}: right to its 3 or so digits (relative error {error:.1e}), too few for "
+            f"the tolerance {tol:.0e}",
+            "compute and return it in float32, the dtype of the inputs (no .half())",
+            name,
+            trial,
+        )
     if not got.any():
-        return Diagnosis("all_zeros", f"{name} is all zeros, and the answer is not",
-                         "was a gradient buffer (torch.zeros_like) returned before anything was added to it?", name, trial)  # fmt: skip
+        return Diagnosis(
+            "all_zeros",
+            f"{name} is all zeros, and the answer is not",
+            "was a gradient buffer (torch.zeros_like) returned before anything was added to it?",
+            name,
+            trial,
+        )
     if _close(got, -expected, size, tol):
-        return Diagnosis("sign", f"{name} has the wrong sign: it is the negative of the answer",
-                         "a minus sign too many or too few in the chain rule", name, trial)  # fmt: skip
+        return Diagnosis(
+            "sign",
+            f"{name} has the wrong sign: it is the negative of the answer",
+            "a minus sign too many or too few in the chain rule",
+            name,
+            trial,
+        )
     if got.dim() == 2 and got.shape[0] == got.shape[1] and _close(got, expected.T, size, tol):
-        return Diagnosis("transposed", f"{name} is the transpose of the answer",
-                         "swap the operands of the matmul, or transpose the result", name, trial)  # fmt: skip
+        return Diagnosis(
+            "transposed",
+            f"{name} is the transpose of the answer",
+            "swap the operands of the matmul, or transpose the result",
+            name,
+            trial,
+        )
     factor = _factor(got, expected, tol, context.n)
     if factor is not None:
         words, hint = factor
@@ -230,10 +278,17 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
         return Diagnosis(
             "close_but_not_within_tolerance",
             f"{name} is close to the answer but not within the tolerance (relative error {error:.1e})",
-            "a small term is off: is eps (1e-5) left out, or n used where n - 1 belongs?", name, trial,
-        )  # fmt: skip
-    return Diagnosis("unknown", f"{name} is wrong (relative error {error:.1e}) in no pattern the grader knows",
-                     "compare your formula with the forward op, term by term", name, trial)  # fmt: skip
+            "a small term is off: is eps (1e-5) left out, or n used where n - 1 belongs?",
+            name,
+            trial,
+        )
+    return Diagnosis(
+        "unknown",
+        f"{name} is wrong (relative error {error:.1e}) in no pattern the grader knows",
+        "compare your formula with the forward op, term by term",
+        name,
+        trial,
+    )
 
 
 def _factor(got: torch.Tensor, expected: torch.Tensor, tol: float, n: int) -> tuple[str, str] | None:
@@ -289,21 +344,36 @@ def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Co
         mask = torch.zeros_like(wrong)
         mask[context.targets] = True
         if not (wrong & ~mask).any():
-            return Diagnosis("localized", f"{name} is right except at the target entries [range(n), Yb]",
-                             "check what happens at the targets: the -1, the 1/n, the dloss there", name, trial)  # fmt: skip
+            return Diagnosis(
+                "localized",
+                f"{name} is right except at the target entries [range(n), Yb]",
+                "check what happens at the targets: the -1, the 1/n, the dloss there",
+                name,
+                trial,
+            )
     if context.maxima is not None and got.shape == context.maxima.shape and not (wrong & ~context.maxima).any():
         tied = bool((context.maxima.sum(1) > 1).any())
-        hint = ("where a row's maximum occurs several times, max picks one index: send the gradient there only "
-                "(logits.max(1).indices)") if tied else "check the gradient sent to each row's maximum"  # fmt: skip
-        return Diagnosis("localized", f"{name} is right except at the entries that hold their row's maximum",
-                         hint, name, trial)  # fmt: skip
+        hint = (
+            (
+                "where a row's maximum occurs several times, max picks one index: send the gradient there only "
+                "(logits.max(1).indices)"
+            )
+            if tied
+            else "check the gradient sent to each row's maximum"
+        )
+        return Diagnosis(
+            "localized", f"{name} is right except at the entries that hold their row's maximum", hint, name, trial
+        )
     rows, columns = wrong.any(1).nonzero().flatten(), wrong.any(0).nonzero().flatten()
     low = context.low_variance
     if low is not None and low.any() and got.shape[-1] == low.numel() and bool(low[columns].all()):
         return Diagnosis(
-            "localized", f"{name} is right except in the columns whose batch variance is below eps",
-            "there the eps decides: is the 1e-5 in (bnvar + 1e-5) left out?", name, trial,
-        )  # fmt: skip
+            "localized",
+            f"{name} is right except in the columns whose batch variance is below eps",
+            "there the eps decides: is the 1e-5 in (bnvar + 1e-5) left out?",
+            name,
+            trial,
+        )
     once = context.once
     repeated = context.repeated
     if (
@@ -314,16 +384,28 @@ def _localized(name: str, got: torch.Tensor, expected: torch.Tensor, context: Co
         and once.any()
     ):
         return Diagnosis(
-            "localized", f"{name} is right except in the rows of tokens that occur more than once in Xb",
+            "localized",
+            f"{name} is right except in the rows of tokens that occur more than once in Xb",
             "every occurrence must add its gradient: dC[Xb] += demb keeps only one of them; use index_add_",
-            name, trial,
-        )  # fmt: skip
+            name,
+            trial,
+        )
     if len(rows) == 1 and got.shape[0] > 1:
-        return Diagnosis("localized", f"{name} is right except in row {int(rows[0])}",
-                         "one row is treated differently: an off-by-one in a loop?", name, trial)  # fmt: skip
+        return Diagnosis(
+            "localized",
+            f"{name} is right except in row {int(rows[0])}",
+            "one row is treated differently: an off-by-one in a loop?",
+            name,
+            trial,
+        )
     if len(columns) == 1 and got.shape[1] > 1:
-        return Diagnosis("localized", f"{name} is right except in column {int(columns[0])}",
-                         "one column is treated differently: an off-by-one in a loop?", name, trial)  # fmt: skip
+        return Diagnosis(
+            "localized",
+            f"{name} is right except in column {int(columns[0])}",
+            "one column is treated differently: an off-by-one in a loop?",
+            name,
+            trial,
+        )
     return None
 
 

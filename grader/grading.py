@@ -54,8 +54,14 @@ class Grader:
     """Grades one submission folder against the catalogue, on trials drawn from this
     run's secret seed (`seed` repeats a run)."""
 
-    def __init__(self, submission: Runner | Handed | Path | str, rubric: Rubric | None = None, sandbox: bool = True,
-                 seed: int | None = None, require: Required = False):  # fmt: skip
+    def __init__(
+        self,
+        submission: Runner | Handed | Path | str,
+        rubric: Rubric | None = None,
+        sandbox: bool = True,
+        seed: int | None = None,
+        require: Required = False,
+    ):
         # The tensors are tiny: one thread is fastest, and with more, a busy machine makes
         # torch's threads wait on each other (measured: 0.5 s against 13 s on 2 loaded cores).
         torch.set_num_threads(1)
@@ -102,9 +108,18 @@ class Grader:
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
         announced = Announced(self.rubric.at_submission_items, self.rubric.at_submission_trials)
         handed = self.runner.handed
-        return Report(handed.name, items, self.rubric.tolerance, self.runner.sandboxed, speeds, announced,
-                      self.seed, self.runner.confinement.layers, handed.notes,
-                      time.monotonic() - self._started)  # fmt: skip
+        return Report(
+            handed.name,
+            items,
+            self.rubric.tolerance,
+            self.runner.sandboxed,
+            speeds,
+            announced,
+            self.seed,
+            self.runner.confinement.layers,
+            handed.notes,
+            time.monotonic() - self._started,
+        )
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
@@ -118,8 +133,9 @@ class Grader:
             limits = self._within_budget(self.rubric.limits_for(items))
             if limits is None:
                 break
-            call = self.runner.time(exercise.module, exercise.function, arguments, exercise.fwd is not None,
-                                        timing.REPEATS, limits)  # fmt: skip
+            call = self.runner.time(
+                exercise.module, exercise.function, arguments, exercise.fwd is not None, timing.REPEATS, limits
+            )
             if call.failure:
                 continue
             low = {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
@@ -129,8 +145,11 @@ class Grader:
             reference = (time.process_time() - start) / timing.REPEATS
             path = self.runner.folder / f"{exercise.module}.py"
             slowdown = self.rubric.timing.slowdown
-            found.append(timing.verdict(f"{exercise.module}.{exercise.function}", path, call.seconds, reference,
-                                        slowdown, exercise.faster))  # fmt: skip
+            found.append(
+                timing.verdict(
+                    f"{exercise.module}.{exercise.function}", path, call.seconds, reference, slowdown, exercise.faster
+                )
+            )
         return tuple(found)
 
     def item(self, item_id: str) -> ItemResult:
@@ -151,8 +170,9 @@ class Grader:
         points = self.rubric.points[item_id]
         if item_id == catalogue.TRAINING.id:
             limits = self.rubric.limits_for([item_id])
-            comparisons, failures = lockstep.check(self.runner, self.rubric.tolerance_for(item_id),
-                                                   lambda: self._within_budget(limits), self.seed)  # fmt: skip
+            comparisons, failures = lockstep.check(
+                self.runner, self.rubric.tolerance_for(item_id), lambda: self._within_budget(limits), self.seed
+            )
             cut = self._budget_end is not None and self._budget_end <= time.monotonic()
             failures = [
                 (label, _from_mlp_backward(self._budgeted(failure, cut, item_id))) for label, failure in failures
@@ -174,8 +194,15 @@ class Grader:
         outcome = self.outcome(item.exercise)
         comparisons = {name: outcome.comparisons[name] for name in item.gradients}
         quirky = {t.label for t in self.rubric.trials_for(item.exercise) if t.quirky}
-        return score_item(item.id, self.rubric.points[item.id], comparisons, failures, quirky, outcome.examples,
-                          self._size_hint(item.exercise))  # fmt: skip
+        return score_item(
+            item.id,
+            self.rubric.points[item.id],
+            comparisons,
+            failures,
+            quirky,
+            outcome.examples,
+            self._size_hint(item.exercise),
+        )
 
     def _size_hint(self, exercise: Exercise) -> str:
         """Which sizes the function hard-codes: on the line that raised, if one did."""
@@ -202,8 +229,15 @@ class Grader:
             scores = {item.id: self._score(item, []).score for item in exercise.items}
             cost = min(self.rubric.size_dependence, sum(scores.values()))
             trial, failure = outcome.failures[0]
-            found = SizeDependence(exercise.function, trial, failure, self._size_hint(exercise), cost,
-                                   _shares(cost, scores), exercise.items[0].id)  # fmt: skip
+            found = SizeDependence(
+                exercise.function,
+                trial,
+                failure,
+                self._size_hint(exercise),
+                cost,
+                _shares(cost, scores),
+                exercise.items[0].id,
+            )
         self._sized[key] = found
         return found
 
@@ -262,8 +296,14 @@ class Grader:
                 outcome.failures.append((trial.label, self._budgeted(Failure("not_graded", ""), True, "")))
                 break
             values, upstream, arguments = inputs(exercise, trial, self.seed)
-            pending = self.runner.submit(exercise.module, exercise.function, arguments, exercise.fwd is not None,
-                                             limits, reply_size(exercise, values))  # fmt: skip
+            pending = self.runner.submit(
+                exercise.module,
+                exercise.function,
+                arguments,
+                exercise.fwd is not None,
+                limits,
+                reply_size(exercise, values),
+            )
             # While a worker runs the student's code: autograd in float64 (the verdict), and in
             # float32 on the student's own inputs (the lecture's cmp: "exact").
             reference = exercise.reference(values, upstream)
@@ -292,8 +332,15 @@ class Grader:
             if isinstance(got, NotReturned):
                 found[name] = got, got.comparison(reference[key], run.trial.label, tolerance)
             else:
-                comparison = compare(name, got, reference[key], scale=scale, tolerance=tolerance,
-                                     trial=run.trial.label, lecture=run.lecture[key])  # fmt: skip
+                comparison = compare(
+                    name,
+                    got,
+                    reference[key],
+                    scale=scale,
+                    tolerance=tolerance,
+                    trial=run.trial.label,
+                    lecture=run.lecture[key],
+                )
                 found[name] = got, comparison
         wrong = {key for (_, c), key in zip(found.values(), exercise.wrt) if not c.passed}
         for (name, (got, comparison)), key in zip(found.items(), exercise.wrt):
@@ -313,14 +360,16 @@ class Grader:
             return aliased(name, shared[0], trial)
         if comparison.problem is not None and comparison.problem != "not_close":
             scale = run.exercise.zero_scale[key](run.reference) if key in run.exercise.zero_scale else 0.0
-            return from_problem(comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance,
-                                scale)  # fmt: skip
+            return from_problem(
+                comparison.problem, comparison.message, name, trial, got, run.reference[key], tolerance, scale
+            )
         known = _known_mistake(run, key, name, got, tolerance)
         if known is not None:
             return known
         students = run.call.value if isinstance(run.call.value, dict) else {}
-        clue = clues.context(run.exercise, run.trial, run.values, run.reference, key, students, wrong, tolerance,
-                             run.upstream, got.dtype)  # fmt: skip
+        clue = clues.context(
+            run.exercise, run.trial, run.values, run.reference, key, students, wrong, tolerance, run.upstream, got.dtype
+        )
         return diagnose_trial(name, got.detach().double(), run.reference[key], clue)
 
 
@@ -357,16 +406,24 @@ class SizeDependence:
             lost = (
                 f", it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}" if self.cost else ""
             )
-            message = (f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
-                       f"returned{lost}")  # fmt: skip
+            message = (
+                f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
+                f"returned{lost}"
+            )
         else:
             message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
         if result.status != "passed":
             return replace(result, score=score, detail="\n".join(filter(None, [result.detail, message])))
         diagnosis = Diagnosis("size_dependent", message, self.hint, trial=self.trial)
         status: Status = "passed" if score >= result.max_score else "partial" if score > 0 else "error"
-        return replace(result, score=score, status=status, message=message, diagnosis=diagnosis,
-                       detail=self.failure.detail if result.id == self.first else "")  # fmt: skip
+        return replace(
+            result,
+            score=score,
+            status=status,
+            message=message,
+            diagnosis=diagnosis,
+            detail=self.failure.detail if result.id == self.first else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -396,8 +453,9 @@ def _known_mistake(run: TrialRun, key: str, name: str, got: Any, tolerance: floa
     for mistake in run.exercise.mistakes:
         expected = run.gradients_of(mistake).get(key)
         if expected is not None and compare(name, got, expected, tolerance=tolerance, trial=run.trial.label).passed:
-            return Diagnosis("known_mistake", f"{name} matches a known mistake: {mistake.name}", mistake.hint, name,
-                             run.trial.label)  # fmt: skip
+            return Diagnosis(
+                "known_mistake", f"{name} matches a known mistake: {mistake.name}", mistake.hint, name, run.trial.label
+            )
     return None
 
 
@@ -442,8 +500,14 @@ def reply_size(exercise: Exercise, values: dict[str, torch.Tensor]) -> int:
     return max_reply([tuple(values[w].shape) for w in exercise.wrt])
 
 
-def grade(submission: Path | str | Handed, rubric: Path | str | Rubric | None = None, ids: Iterable[str] | None = None,
-          sandbox: bool = True, seed: int | None = None, require: Required = False) -> Report:  # fmt: skip
+def grade(
+    submission: Path | str | Handed,
+    rubric: Path | str | Rubric | None = None,
+    ids: Iterable[str] | None = None,
+    sandbox: bool = True,
+    seed: int | None = None,
+    require: Required = False,
+) -> Report:
     """Grade a submission (a folder, a notebook, or what was handed in) and return its
     report. Should the sandbox's zygote
     die or stop answering meanwhile, the submission is graded again, once, with a new

@@ -136,8 +136,9 @@ class AutogradGuard:
 
         make_subclass = torch.Tensor._make_subclass
 
-        def guarded_make_subclass(cls: type, data: torch.Tensor, require_grad: bool = False, *args: Any,
-                                  **kwargs: Any) -> Any:  # fmt: skip
+        def guarded_make_subclass(
+            cls: type, data: torch.Tensor, require_grad: bool = False, *args: Any, **kwargs: Any
+        ) -> Any:
             if require_grad:
                 self.refuse("makes an nn.Parameter that requires grad")
             return make_subclass(cls, data, require_grad, *args, **kwargs)
@@ -147,8 +148,11 @@ class AutogradGuard:
         self._patch(torch._C, "_InferenceMode", guarded_inference_mode)
         self._patch(torch._C, "_enter_dual_level", refusing("uses forward-mode AD (a dual level)"))
         # torch.func's grad and vjp (so jacrev and hessian too) enter this first.
-        self._patch(torch.autograd.graph, "disable_saved_tensors_hooks",
-                    refusing("uses a torch.func transform (grad, vjp, jacrev or hessian)"))  # fmt: skip
+        self._patch(
+            torch.autograd.graph,
+            "disable_saved_tensors_hooks",
+            refusing("uses a torch.func transform (grad, vjp, jacrev or hessian)"),
+        )
         self._patch(Variable, "_execution_engine", _Engine(self, Variable._execution_engine))
         self._patch(torch.Tensor, "requires_grad", property(requires_grad.__get__, set_requires_grad))
         self._patch(torch.Tensor, "requires_grad_", requires_grad_)
@@ -161,8 +165,9 @@ class AutogradGuard:
             warnings.simplefilter("ignore")
             self._library = torch.library.Library("aten", "IMPL")
             for key in ("Autograd", "ADInplaceOrView", "CompositeExplicitAutograd"):
-                self._library.impl("_make_dual", refusing("uses forward-mode AD (make_dual, torch.func.jvp or jacfwd)"),
-                                   key)  # fmt: skip
+                self._library.impl(
+                    "_make_dual", refusing("uses forward-mode AD (make_dual, torch.func.jvp or jacfwd)"), key
+                )
         self._fingerprint = self._state()
 
     def uninstall(self) -> None:
@@ -236,10 +241,17 @@ class AutogradGuard:
             set_grad_enabled(was)
 
     def _state(self) -> tuple[Any, ...]:
-        placed = tuple(owner.__dict__.get(name) is new if isinstance(owner, type) else getattr(owner, name) is new
-                       for owner, name, _, new in self._patches)  # fmt: skip
-        return (placed, torch._C._dispatch_dump("aten::_make_dual"), torch.is_grad_enabled(),
-                torch._C._is_fwd_grad_enabled(), torch.is_inference_mode_enabled())  # fmt: skip
+        placed = tuple(
+            owner.__dict__.get(name) is new if isinstance(owner, type) else getattr(owner, name) is new
+            for owner, name, _, new in self._patches
+        )
+        return (
+            placed,
+            torch._C._dispatch_dump("aten::_make_dual"),
+            torch.is_grad_enabled(),
+            torch._C._is_fwd_grad_enabled(),
+            torch.is_inference_mode_enabled(),
+        )
 
     def check_returned(self, value: Any) -> None:
         """Record a returned tensor that is attached to a graph."""

@@ -56,8 +56,10 @@ class Namespace:
             raise SourceError(f"{name} is a {type(fn).__name__}, not a function: define it with def {name}(...):")
         found = self._source(getattr(fn, "__name__", name), fn)
         if found is None:
-            raise SourceError(f"the grader cannot read the source of {fn.__name__}: define it in a notebook cell, run "
-                              "the cell, and check it again")  # fmt: skip
+            raise SourceError(
+                f"the grader cannot read the source of {fn.__name__}: define it in a notebook cell, run "
+                "the cell, and check it again"
+            )
         return found
 
     def resolve(self, name: str) -> Definition | Left | None:
@@ -95,8 +97,11 @@ class Namespace:
         qualname = getattr(value, "__qualname__", "")
         if loaded is not None and "." not in qualname and getattr(loaded, qualname, None) is value:
             if not _installed(loaded):
-                return Left(name, f"from {Path(str(getattr(loaded, '__file__', None) or module)).name}, which the grader does not "
-                            "take along: define it in the notebook")  # fmt: skip
+                return Left(
+                    name,
+                    f"from {Path(str(getattr(loaded, '__file__', None) or module)).name}, which the grader does not "
+                    "take along: define it in the notebook",
+                )
             alias = "" if qualname == name else f" as {name}"
             return Definition(name, "import", f"from {module} import {qualname}{alias}")
         return Left(name, f"a {type(value).__name__} the grader cannot take along")
@@ -134,8 +139,11 @@ class Namespace:
         if value.layout != sys.modules["torch"].strided or value.is_quantized:
             return Left(name, "a sparse or quantized tensor")
         if size > MAX_TENSOR or self._tensor_bytes + size > MAX_TENSORS:
-            return Left(name, f"a tensor of {value.numel():,} values, too large to travel with a function "
-                        f"({MAX_TENSOR // 2**20} MB at most)")  # fmt: skip
+            return Left(
+                name,
+                f"a tensor of {value.numel():,} values, too large to travel with a function "
+                f"({MAX_TENSOR // 2**20} MB at most)",
+            )
         self._tensor_bytes += size
         buffer = io.BytesIO()
         sys.modules["torch"].save(value.detach().cpu().contiguous().clone(), buffer)
@@ -143,8 +151,10 @@ class Namespace:
         load = f'__import__("torch").load(__import__("io").BytesIO(__import__("base64").b64decode("{data}")), weights_only=True)'
         remark = ""
         if value.numel() > 1:  # a constant is harmless; a batch's tensor fits one size only
-            remark = (f"a tensor of the notebook, {' x '.join(map(str, value.shape))}: a backward function that "
-                      "reads it is right at its sizes only; take what it needs from the arguments")  # fmt: skip
+            remark = (
+                f"a tensor of the notebook, {' x '.join(map(str, value.shape))}: a backward function that "
+                "reads it is right at its sizes only; take what it needs from the arguments"
+            )
         return Definition(name, "value", f"{name} = {load}", remark=remark)
 
 

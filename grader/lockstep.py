@@ -73,8 +73,9 @@ def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mappin
     return call.value
 
 
-def lockstep(submission: Any, limits: Callable[[], Limits | None], seed: int) -> tuple[list[float], Tensors,
-                                                                                       list[float], Tensors]:  # fmt: skip
+def lockstep(
+    submission: Any, limits: Callable[[], Limits | None], seed: int
+) -> tuple[list[float], Tensors, list[float], Tensors]:
     """Both runs: the student's losses and parameters, then autograd's. `limits` gives
     each call's limits, or None once the time budget has run out."""
     params = model.init_parameters(SHAPE, torch.Generator().manual_seed(mixed(seed, "lockstep start")))
@@ -110,14 +111,22 @@ def check(
         losses, params, ref_losses, ref_params = lockstep(submission, limits, seed)
     except StepFailure as stop:
         return {"training": []}, [(f"{label}, step {stop.step}", stop.failure)]
-    curve = compare("loss curve", torch.tensor(losses), torch.tensor(ref_losses, dtype=torch.float64),
-                    tolerance=tolerance, trial=label)  # fmt: skip
+    curve = compare(
+        "loss curve",
+        torch.tensor(losses),
+        torch.tensor(ref_losses, dtype=torch.float64),
+        tolerance=tolerance,
+        trial=label,
+    )
     if curve.problem == "not_close":
         step = next(i for i, (a, b) in enumerate(zip(losses, ref_losses)) if abs(a - b) > tolerance * abs(b))
-        curve = replace(curve, message=(
-            f"training with your gradients drifts from autograd's from step {step + 1}: loss {losses[-1]:.4f} "
-            f"after {STEPS} steps where autograd reaches {ref_losses[-1]:.4f}"
-        ))  # fmt: skip
+        curve = replace(
+            curve,
+            message=(
+                f"training with your gradients drifts from autograd's from step {step + 1}: loss {losses[-1]:.4f} "
+                f"after {STEPS} steps where autograd reaches {ref_losses[-1]:.4f}"
+            ),
+        )
     comparisons = [curve]
     for k in model.PARAMETERS:
         scale = float(ref_params[k].abs().max())
@@ -129,8 +138,10 @@ def _diagnosed(comparison: Comparison) -> Comparison:
     """A drift of the training follows from mlp_backward's gradients."""
     if comparison.passed:
         return comparison
-    what = comparison.message if comparison.name == "loss curve" else (
-        f"after {STEPS} steps, {comparison.name} differs from autograd's run ({comparison.message})"
-    )  # fmt: skip
+    what = (
+        comparison.message
+        if comparison.name == "loss curve"
+        else (f"after {STEPS} steps, {comparison.name} differs from autograd's run ({comparison.message})")
+    )
     hint = "fix ex4.mlp_backward first: the training follows from its gradients"
     return replace(comparison, diagnosis=Diagnosis("propagated", what, hint, "training", comparison.trial))

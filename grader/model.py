@@ -19,11 +19,33 @@ PARAMETERS = ("C", "W1", "b1", "W2", "b2", "bngain", "bnbias")
 # The tensors of the exploded forward pass that manual_backward returns gradients for,
 # in the order the lecture backpropagates through them.
 CHAIN = (
-    "logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "norm_logits",
-    "logit_maxes", "logits", "h", "W2", "b2", "hpreact", "bngain", "bnbias", "bnraw",
-    "bnvar_inv", "bnvar", "bndiff2", "bndiff", "bnmeani", "hprebn", "embcat", "W1", "b1",
-    "emb", "C",
-)  # fmt: skip
+    "logprobs",
+    "probs",
+    "counts_sum_inv",
+    "counts_sum",
+    "counts",
+    "norm_logits",
+    "logit_maxes",
+    "logits",
+    "h",
+    "W2",
+    "b2",
+    "hpreact",
+    "bngain",
+    "bnbias",
+    "bnraw",
+    "bnvar_inv",
+    "bnvar",
+    "bndiff2",
+    "bndiff",
+    "bnmeani",
+    "hprebn",
+    "embcat",
+    "W1",
+    "b1",
+    "emb",
+    "C",
+)
 
 # The forward values of the fused pass that mlp_backward receives besides the parameters.
 FUSED = ("emb", "embcat", "hprebn", "bnvar_inv", "bnraw", "hpreact", "h", "logits", "loss")

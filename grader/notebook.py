@@ -86,16 +86,24 @@ class Checked:
             shown.add(item.detail)
         if len(report.items) > 1:
             right = sum(item.status == "passed" for item in report.items)
-            lines.append(f"{self.functions[0]}: {reports.points(report.score)}/{reports.points(report.max_score)} "
-                         f"points, {right} of {len(report.items)} ids right")  # fmt: skip
+            lines.append(
+                f"{self.functions[0]}: {reports.points(report.score)}/{reports.points(report.max_score)} "
+                f"points, {right} of {len(report.items)} ids right"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return reports.STYLE + reports.html_body(self.report, lines=self._one)
 
 
-def check(what: Callable[..., Any] | str | None = None, function: Callable[..., Any] | None = None, *,
-          rubric: str | Path | Rubric | None = None, sandbox: bool = True, seed: int | None = None) -> Checked:  # fmt: skip
+def check(
+    what: Callable[..., Any] | str | None = None,
+    function: Callable[..., Any] | None = None,
+    *,
+    rubric: str | Path | Rubric | None = None,
+    sandbox: bool = True,
+    seed: int | None = None,
+) -> Checked:
     """Grade exercise functions of this notebook against autograd.
 
     check(fn): the exercise function `fn` (found by its name, e.g. cross_entropy_backward);
@@ -116,8 +124,14 @@ def check(what: Callable[..., Any] | str | None = None, function: Callable[..., 
     return Checked(report, tuple(functions))
 
 
-def train_network(function: Callable[..., Any] | None = None, steps: int = 200_000, *, check_every: int = 0,
-                  seed: int = training.SEED, sandbox: bool = True) -> Trained:  # fmt: skip
+def train_network(
+    function: Callable[..., Any] | None = None,
+    steps: int = 200_000,
+    *,
+    check_every: int = 0,
+    seed: int = training.SEED,
+    sandbox: bool = True,
+) -> Trained:
     """Exercise 4 for real: train the lecture's network with `function` (this notebook's
     mlp_backward by default) as its only gradients, on the package's names, and show
     the loss curve, the losses and names sampled from the model. `check_every=1000`
@@ -133,8 +147,12 @@ def train_network(function: Callable[..., Any] | None = None, steps: int = 200_0
             runner = open_runner(handed, limits, sandbox)
             try:
                 words = training.read_words(training.NAMES)
-                call = runner.train(words, asdict(config), lambda p: show(int(p["step"]), int(p["steps"]),
-                                                                           p["seconds"], p["loss"]), limits)  # fmt: skip
+                call = runner.train(
+                    words,
+                    asdict(config),
+                    lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"]),
+                    limits,
+                )
             finally:
                 runner.close()
     finally:
@@ -209,8 +227,10 @@ def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, An
     )
     if function is not None:
         if len(names) != 1:
-            raise CheckError(f"{what!r} names the ids of {len(names)} functions ({', '.join(names)}): give the id of "
-                             "one function with a function")  # fmt: skip
+            raise CheckError(
+                f"{what!r} names the ids of {len(names)} functions ({', '.join(names)}): give the id of "
+                "one function with a function"
+            )
         return {names[0]: function}
     missing = [n for n in names if not callable(namespace.get(n))]
     if missing or not names:
@@ -233,8 +253,10 @@ def _select(pattern: str) -> list[str]:
 
 
 def _functions_of(ids: list[str]) -> list[str]:
-    found = [catalogue.ITEM_BY_ID[i].exercise.function if i in catalogue.ITEM_BY_ID else catalogue.TRAINING.function
-             for i in ids]  # fmt: skip
+    found = [
+        catalogue.ITEM_BY_ID[i].exercise.function if i in catalogue.ITEM_BY_ID else catalogue.TRAINING.function
+        for i in ids
+    ]
     return list(dict.fromkeys(found))
 
 

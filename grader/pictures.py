@@ -63,8 +63,9 @@ def figure(drawn: Sequence[Drawn]) -> Figure:
         panels = ((f"yours: {name}", mine), ("autograd", theirs), ("yours - autograd", mine - theirs))
         for ax, (title, values) in zip(row.subplots(1, 3), panels):
             limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
-            image = ax.imshow(values, cmap=COLOURS, vmin=-(limit or 1.0), vmax=limit or 1.0, aspect="auto",
-                              interpolation="nearest")  # fmt: skip
+            image = ax.imshow(
+                values, cmap=COLOURS, vmin=-(limit or 1.0), vmax=limit or 1.0, aspect="auto", interpolation="nearest"
+            )
             ax.set_title(title, fontsize=10)
             ax.set_xticks([])
             ax.set_yticks([])

@@ -82,8 +82,11 @@ class GradingState:
             required = setting(self.config, "bpn_require_confinement")[0] or None
             try:
                 require: Required = False if required is None else parse_required("" if required == "all" else required)
-                settings = (load_rubric(base / rubric if rubric else None),
-                            not setting(self.config, "bpn_no_sandbox")[0], require)  # fmt: skip
+                settings = (
+                    load_rubric(base / rubric if rubric else None),
+                    not setting(self.config, "bpn_no_sandbox")[0],
+                    require,
+                )
             except (RubricError, ValueError) as error:
                 raise pytest.UsageError(str(error)) from None
             self._settings = settings
@@ -179,8 +182,13 @@ SETTINGS: tuple[tuple[str, str, str, Literal["string", "bool"], dict[str, Any]],
     ("--bpn-require-confinement", "bpn_require_confinement", HELP_REQUIRE, "string",
      {"nargs": "?", "const": "all", "metavar": "LAYERS"}),
 )  # fmt: skip
-DEFAULTS = {"bpn_submission": "exercises", "bpn_rubric": "", "bpn_no_sandbox": False, "bpn_seed": "",
-            "bpn_require_confinement": ""}  # fmt: skip
+DEFAULTS = {
+    "bpn_submission": "exercises",
+    "bpn_rubric": "",
+    "bpn_no_sandbox": False,
+    "bpn_seed": "",
+    "bpn_require_confinement": "",
+}
 
 
 def setting(config: pytest.Config, key: str) -> tuple[Any, Path]:
@@ -290,8 +298,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for r in results
     )
     first = results[0]
-    report = Report(first["submission"], items, first["tolerance"], first["sandboxed"], seed=first["seed"],
-                    confinement=tuple(Layer(**layer) for layer in first["confinement"]), notes=tuple(first["notes"]))  # fmt: skip
+    report = Report(
+        first["submission"],
+        items,
+        first["tolerance"],
+        first["sandboxed"],
+        seed=first["seed"],
+        confinement=tuple(Layer(**layer) for layer in first["confinement"]),
+        notes=tuple(first["notes"]),
+    )
     terminalreporter.section("backprop-ninja scores")
     table = reports.table(report, color=terminalreporter.hasmarkup)
     terminalreporter.write(table.replace("(--seed ", "(--bpn-seed ", 1))

@@ -35,20 +35,36 @@ if TYPE_CHECKING:
 JSON_SCHEMA = "backprop-ninja/report/1"
 BIG_N = BIG.shape.n
 
-COLORS = {"passed": "32", "partial": "33", "failed": "31", "error": "31", "not_implemented": "90", "missing": "90",
-          "not_graded": "90"}  # fmt: skip
+COLORS = {
+    "passed": "32",
+    "partial": "33",
+    "failed": "31",
+    "error": "31",
+    "not_implemented": "90",
+    "missing": "90",
+    "not_graded": "90",
+}
 
 
 def sanitized(report: Report) -> Report:
     """The report with every text a submission may have put into it (what its code raised
     or printed, its name) made safe for any output (text.clean): every format starts here."""
-    return replace(report, submission=one_line(report.submission), items=tuple(_clean_item(i) for i in report.items),
-                   notes=tuple(one_line(note) for note in report.notes))  # fmt: skip
+    return replace(
+        report,
+        submission=one_line(report.submission),
+        items=tuple(_clean_item(i) for i in report.items),
+        notes=tuple(one_line(note) for note in report.notes),
+    )
 
 
 def _clean_item(item: ItemResult) -> ItemResult:
-    return replace(item, message=clean(item.message), detail=clean(item.detail), diagnosis=_clean(item.diagnosis),
-                   gradients=tuple(_clean_gradient(g) for g in item.gradients))  # fmt: skip
+    return replace(
+        item,
+        message=clean(item.message),
+        detail=clean(item.detail),
+        diagnosis=_clean(item.diagnosis),
+        gradients=tuple(_clean_gradient(g) for g in item.gradients),
+    )
 
 
 def _clean_gradient(gradient: GradientResult) -> GradientResult:
@@ -67,15 +83,19 @@ def _clean(diagnosis: Diagnosis | None) -> Diagnosis | None:
 def header(report: Report) -> list[str]:
     """What graded the report: the version, the seed that drew its trials, and how
     student code was confined."""
-    lines = [f"backprop-ninja {__version__}: grading {report.submission}",
-             f"seed {report.seed} (--seed {report.seed} repeats these trials)"]  # fmt: skip
+    lines = [
+        f"backprop-ninja {__version__}: grading {report.submission}",
+        f"seed {report.seed} (--seed {report.seed} repeats these trials)",
+    ]
     if not report.sandboxed:
         lines.append("sandbox: OFF (--no-sandbox): student code ran in the grader's process, without limits")
     elif report.confinement:
         off = [layer.name for layer in report.confinement if not layer.active]
         on = len(report.confinement) - len(off)
-        lines.append(f"sandbox: {on} of {len(report.confinement)} confinement layers"
-                     + (f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else ""))  # fmt: skip
+        lines.append(
+            f"sandbox: {on} of {len(report.confinement)} confinement layers"
+            + (f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else "")
+        )
     return lines + [f"note: {note}" for note in report.notes]
 
 
@@ -114,8 +134,10 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
         lines += ["", f"speed at n = {BIG_N} (yours against autograd's backward of the same op):"]
         for speed in report.speed:
             flag = "SLOW" if speed.slow else "ok"
-            lines.append(f"  {speed.function:<42} {speed.seconds * 1e3:9.3f} ms {speed.reference_seconds * 1e3:9.3f} ms "
-                         f"{speed.ratio:7.1f}x  {flag}")  # fmt: skip
+            lines.append(
+                f"  {speed.function:<42} {speed.seconds * 1e3:9.3f} ms {speed.reference_seconds * 1e3:9.3f} ms "
+                f"{speed.ratio:7.1f}x  {flag}"
+            )
         lines += [f"  {speed.note}" for speed in report.speed if speed.slow]
     if verbose:
         for item in report.items:
@@ -129,8 +151,10 @@ def cmp_line(c: Comparison) -> str:
     shapes = f"shape {c.shape}" + ("" if c.shape == c.expected_shape else f", expected {c.expected_shape}")
     if c.error is None:
         return f"{c.name:15s} | {c.problem or 'right':13s} | {shapes} | {c.trial}"
-    return (f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
-            f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}")  # fmt: skip
+    return (
+        f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
+        f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
+    )
 
 
 def checked(result: ItemResult, trials: bool = True, detail: bool = True) -> str:
@@ -268,8 +292,10 @@ def markdown(report: Report) -> str:
     ]
     for item in report.items:
         hint = f" (hint: {item.diagnosis.hint})" if item.diagnosis and item.diagnosis.hint else ""
-        lines.append(f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
-                     f"{cell(item.message + hint)} |")  # fmt: skip
+        lines.append(
+            f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
+            f"{cell(item.message + hint)} |"
+        )
     items, trials = report.at_submission.items, report.at_submission.trials
     if items or trials:
         lines += [
@@ -285,13 +311,29 @@ def to_junit(report: Report) -> str:
     report = sanitized(report)
     errors = [i for i in report.items if i.status == "error"]
     failures = [i for i in report.items if i.status not in ("passed", "error")]
-    suites = ET.Element("testsuites", name="backprop-ninja", tests=str(len(report.items)),
-                        failures=str(len(failures)), errors=str(len(errors)))  # fmt: skip
-    suite = ET.SubElement(suites, "testsuite", name=report.submission, tests=str(len(report.items)),
-                          failures=str(len(failures)), errors=str(len(errors)), skipped="0")  # fmt: skip
+    suites = ET.Element(
+        "testsuites",
+        name="backprop-ninja",
+        tests=str(len(report.items)),
+        failures=str(len(failures)),
+        errors=str(len(errors)),
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=report.submission,
+        tests=str(len(report.items)),
+        failures=str(len(failures)),
+        errors=str(len(errors)),
+        skipped="0",
+    )
     properties = ET.SubElement(suite, "properties")
-    summary = (("score", report.score), ("max_score", report.max_score), ("tolerance", report.tolerance),
-               ("sandboxed", report.sandboxed))  # fmt: skip
+    summary = (
+        ("score", report.score),
+        ("max_score", report.max_score),
+        ("tolerance", report.tolerance),
+        ("sandboxed", report.sandboxed),
+    )
     for name, figure in summary:
         ET.SubElement(properties, "property", name=name, value=str(figure))
     for item in report.items:
@@ -352,8 +394,10 @@ def html_body(report: Report, lines: bool = False) -> str:
             f'<td class="points">{s.ratio:.1f}x</td><td>{escape(s.note)}</td></tr>'
             for s in report.speed
         )
-        sections.append(f"<section><h2>speed at n = {BIG_N}</h2><table><thead><tr><th>function</th><th>yours</th>"
-                        f"<th>autograd</th><th>ratio</th><th>note</th></tr></thead><tbody>{timed}</tbody></table></section>")  # fmt: skip
+        sections.append(
+            f"<section><h2>speed at n = {BIG_N}</h2><table><thead><tr><th>function</th><th>yours</th>"
+            f"<th>autograd</th><th>ratio</th><th>note</th></tr></thead><tbody>{timed}</tbody></table></section>"
+        )
     head = [f"<p>{escape(report.submission)}: <b>{points(report.score)}/{points(report.max_score)}</b> points</p>"]
     if not report.sandboxed:
         head.append("<p><b>sandbox off</b>: student code ran in the grader's process.</p>")
@@ -362,8 +406,10 @@ def html_body(report: Report, lines: bool = False) -> str:
     if lines:
         telling_lines = [cmp_line(c) for item in report.items for g in item.gradients for c in telling(g)[:1]]
         cmp = f'<pre class="cmp">{escape(chr(10).join(telling_lines))}</pre>' if telling_lines else ""
-    table = (f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
-             f"<tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    table = (
+        f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
     return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
 
 
@@ -377,8 +423,10 @@ def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
         got, expected, trial = g.example.got, g.example.expected, g.example.trial
         image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
         caption = escape(g.diagnosis.message if g.diagnosis else g.name)
-        figures.append(f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
-                       f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>')  # fmt: skip
+        figures.append(
+            f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
+            f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>'
+        )
     code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
     hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
     details = (
@@ -386,8 +434,10 @@ def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
         if detail and item.detail
         else ""
     )
-    return (f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
-            f"{hint}{''.join(figures)}{details}</section>")  # fmt: skip
+    return (
+        f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
+        f"{hint}{''.join(figures)}{details}</section>"
+    )
 
 
 # Scoped to the report's own element, so that a notebook's check output styles nothing else.
@@ -421,8 +471,10 @@ def training(call: Call, config: Config) -> tuple[list[str], bool]:
     result, lines = call.value, []
     for check in result.get("checks", [])[-1:]:
         largest = {k: max(c["parameters"][k]["max_abs_diff"] for c in result["checks"]) for k in check["parameters"]}
-        lines.append(f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest "
-                     "difference per parameter:")  # fmt: skip
+        lines.append(
+            f"autograd checks: {len(result['checks'])}, every {config.check_every} steps; largest "
+            "difference per parameter:"
+        )
         lines.append("  " + ", ".join(f"{k} {v:.2e}" for k, v in largest.items()))
     done, stopped = result["steps_done"], result.get("stopped")
     lines.append(
@@ -432,11 +484,15 @@ def training(call: Call, config: Config) -> tuple[list[str], bool]:
         return [f"training did not run: {stopped['message']}"], False
     if stopped:
         return [*lines, f"stopped at step {stopped['step']}: {stopped['message']}"], False
-    lines.append(f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
-                 "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)")  # fmt: skip
+    lines.append(
+        f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
+        "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)"
+    )
     if config.steps >= 100_000 and result["val_loss"] > 2.3:
-        lines.append("that is far above what right gradients reach: train again, comparing with autograd every 1000 "
-                     "steps (--check-every 1000, or check_every=1000), to find the wrong gradient")  # fmt: skip
+        lines.append(
+            "that is far above what right gradients reach: train again, comparing with autograd every 1000 "
+            "steps (--check-every 1000, or check_every=1000), to find the wrong gradient"
+        )
     lines.append("samples: " + ", ".join(result["samples"]))
     return lines, True
 

@@ -47,8 +47,13 @@ def score_item(
         diagnosis = _failure_diagnosis(failure, trial, gradients, quirky, size_hint)
         seen = next((g.diagnosis for g in gradients if g.diagnosis is not None), None)
         if seen is not None and diagnosis.code == "size_dependent":  # both: neither hides the other
-            diagnosis = Diagnosis(seen.code, f"{seen.message} [{seen.trial}]; and {diagnosis.message}",
-                                  f"{seen.hint}; and {diagnosis.hint}", seen.gradient, trial)  # fmt: skip
+            diagnosis = Diagnosis(
+                seen.code,
+                f"{seen.message} [{seen.trial}]; and {diagnosis.message}",
+                f"{seen.hint}; and {diagnosis.hint}",
+                seen.gradient,
+                trial,
+            )
         located = status in ("missing", "not_implemented", "not_graded") or failure.kind == "import_error"
         diagnosis = replace(diagnosis, hint=diagnosis.hint.replace("{id}", item_id))
         message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"

@@ -82,12 +82,16 @@ def _check_functions(path: Path, text: str, module: str) -> None:
             continue
         node = defined.get(exercise.function)
         if node is None:
-            raise SolutionError(f"{path} lacks {exercise.function}, which the catalogue (or the course) declares: "
-                                f"write def {exercise.signature}")  # fmt: skip
+            raise SolutionError(
+                f"{path} lacks {exercise.function}, which the catalogue (or the course) declares: "
+                f"write def {exercise.signature}"
+            )
         params = tuple(a.arg for a in node.args.args)
         if params[: len(exercise.parameters)] != exercise.parameters:
-            raise SolutionError(f"{path}, line {node.lineno}: {exercise.function}({', '.join(params)}), but the grader "
-                                f"calls {exercise.signature} (d + upstream, then args): rename one or the other")  # fmt: skip
+            raise SolutionError(
+                f"{path}, line {node.lineno}: {exercise.function}({', '.join(params)}), but the grader "
+                f"calls {exercise.signature} (d + upstream, then args): rename one or the other"
+            )
 
 
 def write_stubs(solutions: Path, exercises: Path) -> list[Path]:

@@ -58,11 +58,15 @@ def hand_in(path: Path | str) -> Handed:
         folder = _chosen(path, holders)
         notebooks = find_notebooks(path)
         if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES) or not notebooks:
-            notes = [f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
-                     for o in sorted(holders) if o != folder]  # fmt: skip
+            notes = [
+                f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
+                for o in sorted(holders)
+                if o != folder
+            ]
             if notebooks:
-                notes.append(f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules "
-                             "are graded")  # fmt: skip
+                notes.append(
+                    f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules are graded"
+                )
             return Handed(str(folder), folder, notes=tuple(notes))
     else:
         raise SubmissionError(
@@ -185,8 +189,10 @@ def unpack(archive: Path, into: Path) -> Path:
 def _unzip(archive: Path, root: Path) -> None:
     count = _zip_entries(archive)
     if count is None or count > MAX_MEMBERS:
-        raise SubmissionError(f"{archive.name} holds {'too many' if count is None else f'{count:,}'} files, more "
-                              f"than a submission needs (at most {MAX_MEMBERS:,})")  # fmt: skip
+        raise SubmissionError(
+            f"{archive.name} holds {'too many' if count is None else f'{count:,}'} files, more "
+            f"than a submission needs (at most {MAX_MEMBERS:,})"
+        )
     caps = _Caps(archive)
     with zipfile.ZipFile(archive) as z:
         for member in z.infolist():

@@ -39,8 +39,9 @@ def one_line(text: str) -> str:
     return " ".join(clean(text).split("\n"))
 
 
-_MARKDOWN = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;",
-                           "&": "&amp;", "\n": " "})  # fmt: skip
+_MARKDOWN = str.maketrans(
+    {"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " "}
+)
 
 
 def markdown_cell(text: str) -> str:

@@ -75,8 +75,10 @@ def read_words(path: Path | str) -> list[str]:
     """The names of a names file, one per line, checked for what training needs."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"no names file {path}: give a file of one name per line with --data PATH (by default the "
-                        "package's own names.txt)")  # fmt: skip
+        raise DataError(
+            f"no names file {path}: give a file of one name per line with --data PATH (by default the "
+            "package's own names.txt)"
+        )
     words = [w.strip() for w in path.read_text(encoding="utf-8", errors="replace").splitlines() if w.strip()]
     if len(words) < 10:
         raise DataError(f"{path} holds {len(words)} names: training needs thousands, one per line")
@@ -179,8 +181,14 @@ def run(
             if not math.isfinite(recent):
                 raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
             if progress:
-                progress({"step": first + count, "steps": config.steps, "loss": recent,
-                          "seconds": time.perf_counter() - start})  # fmt: skip
+                progress(
+                    {
+                        "step": first + count,
+                        "steps": config.steps,
+                        "loss": recent,
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
     except AutogradUnavailable as error:
         message = f"mlp_backward uses autograd: {error}"
         stopped = {"step": len(losses), "message": message, "parameter": "", "kind": "uses_autograd"}
@@ -239,10 +247,14 @@ def _check(
         if not c.passed:
             wrong.append((k, c))
     if wrong:
-        figures = ", ".join(f"{k} (relative error {c.error:.1e})" if c.error is not None else f"{k} ({c.message})"
-                            for k, c in wrong)  # fmt: skip
-        raise Stop(step, f"at step {step}, your gradient of {figures} differs from autograd's beyond the "
-                   f"tolerance {tolerance:.0e}", wrong[0][0])  # fmt: skip
+        figures = ", ".join(
+            f"{k} (relative error {c.error:.1e})" if c.error is not None else f"{k} ({c.message})" for k, c in wrong
+        )
+        raise Stop(
+            step,
+            f"at step {step}, your gradient of {figures} differs from autograd's beyond the tolerance {tolerance:.0e}",
+            wrong[0][0],
+        )
     return {"step": step, "parameters": found}
 
 
@@ -267,13 +279,15 @@ def _logits(
     return torch.addmm(params["b2"], torch.tanh(hpreact), params["W2"])
 
 
-def split_loss(params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, X: torch.Tensor,
-               Y: torch.Tensor) -> float:  # fmt: skip
+def split_loss(
+    params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, X: torch.Tensor, Y: torch.Tensor
+) -> float:
     return float(F.cross_entropy(_logits(params, bnmean, bnvar, X), Y))
 
 
-def sample(params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, itos: tuple[str, ...],
-           config: Config) -> list[str]:  # fmt: skip
+def sample(
+    params: Mapping[str, torch.Tensor], bnmean: torch.Tensor, bnvar: torch.Tensor, itos: tuple[str, ...], config: Config
+) -> list[str]:
     """Names drawn from the trained model, with the lecture's sampling seed."""
     g = torch.Generator().manual_seed(config.seed + 10)
     names = []

@@ -156,8 +156,10 @@ class TrialData:
             with torch.no_grad():
                 made = exercise.values(MappingProxyType(self.exploded), self.trial.shape, g)
             if not isinstance(made, dict) or not all(isinstance(v, torch.Tensor) for v in made.values()):
-                raise TypeError(f"{exercise.module}.{exercise.function}: values() must return a dict of tensors, "
-                                f"got {type(made).__name__}")  # fmt: skip
+                raise TypeError(
+                    f"{exercise.module}.{exercise.function}: values() must return a dict of tensors, "
+                    f"got {type(made).__name__}"
+                )
             self._own[key] = {k: v.double() if v.is_floating_point() else v for k, v in made.items()}
         return self._own[key]
 
@@ -192,8 +194,9 @@ def trial_data(trial: Trial, seed: int) -> TrialData:
     return TrialData(trial, seed)
 
 
-def inputs(exercise: Exercise, trial: Trial, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor | None,
-                                                                  dict[str, Any]]:  # fmt: skip
+def inputs(
+    exercise: Exercise, trial: Trial, seed: int
+) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, dict[str, Any]]:
     """What one trial of an exercise needs in the run of `seed`: the forward values
     (float64), the upstream gradient if the function takes one, and the student's
     float32 arguments."""

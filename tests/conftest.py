@@ -104,8 +104,10 @@ def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = ()) -
         for name, code in (replace or {}).items():
             if cell["source"].startswith(f"def {name}("):
                 cell["source"] = code
-    nb["cells"] += [{"cell_type": "code", "id": f"more-{i}", "metadata": {}, "execution_count": None,
-                     "outputs": [], "source": code} for i, code in enumerate(cells)]  # fmt: skip
+    nb["cells"] += [
+        {"cell_type": "code", "id": f"more-{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": code}
+        for i, code in enumerate(cells)
+    ]
     return nb
 
 
@@ -138,8 +140,16 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
     yield driver

@@ -279,8 +279,10 @@ def test_the_instructors_solutions_beside_an_editable_install_cannot_be_read(tmp
 
 def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path):
     rubric = tmp_path / "hidden.toml"
-    rubric.write_text(TIGHT + '[hidden]\nitems = ["ex4.training"]\n\n[[hidden.trials]]\nids = ["ex2.*"]\n'
-                      "n = 19\nV = 17\nE = 7\nB = 5\nH = 31\nseed = 424242\n")  # fmt: skip
+    rubric.write_text(
+        TIGHT + '[hidden]\nitems = ["ex4.training"]\n\n[[hidden.trials]]\nids = ["ex2.*"]\n'
+        "n = 19\nV = 17\nE = 7\nB = 5\nH = 31\nseed = 424242\n"
+    )
     seed = 987654321987
     code = f"""
         import gc, sys, torch, warnings
@@ -340,8 +342,23 @@ def test_a_process_chain_started_to_outlive_the_grader_cannot_start_and_the_repo
         _chain(30)
         """
     folder = submission(tmp_path, code)
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "--submission", str(folder), "--format",
-                          "gradescope", "--output", str(out)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            str(folder),
+            "--format",
+            "gradescope",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     written = out.read_text()
     time.sleep(4)  # longer than any chain link would have slept
     assert out.read_text() == written and json.loads(written)["score"] == FULL_MARKS - 4, run.stdout + run.stderr
@@ -524,10 +541,27 @@ def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_aga
 
 def peak_memory(folder, tmp_path):
     """The grader process's peak memory (kB) when it grades `folder`."""
-    code = ("import resource, sys; from grader.cli import main; main(sys.argv[1:]); "
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")  # fmt: skip
-    run = subprocess.run([sys.executable, "-c", code, "grade", "--submission", str(folder), "--format", "json",
-                          "--output", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    code = (
+        "import resource, sys; from grader.cli import main; main(sys.argv[1:]); "
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "grade",
+            "--submission",
+            str(folder),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return int(run.stderr.split("PEAK")[1].split()[0])
 
 

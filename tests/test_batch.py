@@ -64,8 +64,17 @@ def gradebook(out):
 def test_every_layout_is_found_and_graded(classroom):
     root, out, outcomes = classroom
     rows = gradebook(out)
-    assert set(rows) == {"alice", "bob", "backprop-ninja-carol", "submission_1001", "dave", "erin", "frank",
-                         "mallory", "grace"}  # fmt: skip
+    assert set(rows) == {
+        "alice",
+        "bob",
+        "backprop-ninja-carol",
+        "submission_1001",
+        "dave",
+        "erin",
+        "frank",
+        "mallory",
+        "grace",
+    }
     for full in ("alice", "backprop-ninja-carol", "submission_1001", "dave", "erin"):
         assert float(rows[full]["total"]) == FULL_MARKS, full
     assert float(rows["bob"]["total"]) == 0

@@ -144,8 +144,12 @@ def test_the_console_script_and_python_m_grader_are_the_same_command():
     script = shutil.which("backprop-ninja", path=str(ROOT / ".venv" / "bin")) or shutil.which("backprop-ninja")
     assert script, "the package is not installed: pip install -e ."
     for command in ([script], [sys.executable, "-m", "grader"]):
-        run = subprocess.run([*command, "grade", "--submission", str(SOLUTIONS), "--only", "ex2"],
-                             capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        run = subprocess.run(
+            [*command, "grade", "--submission", str(SOLUTIONS), "--only", "ex2"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert run.returncode == 0, run.stderr
         assert "ex2.cross_entropy_backward" in run.stdout
 

@@ -226,16 +226,44 @@ def test_require_confinement_refuses_to_grade_without_a_required_layer(tmp_path)
     with pytest.raises(ConfinementError, match="seccomp") as refused:
         Sandbox(SOLUTIONS, LIMITS, require=("seccomp", "landlock"), without=("seccomp",))
     assert "landlock" not in str(refused.value)
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "--submission", str(SOLUTIONS),
-                          "--require-confinement", "seccomp,no_such_layer"], capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            str(SOLUTIONS),
+            "--require-confinement",
+            "seccomp,no_such_layer",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "no confinement layer 'no_such_layer'" in run.stderr
 
 
 def test_the_report_records_the_seed_and_the_layers_that_were_active(tmp_path):
     out = tmp_path / "report.json"
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "--submission", str(SOLUTIONS), "--only", "ex2",
-                          "--format", "json", "--output", str(out), "--require-confinement"],
-                         capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            str(SOLUTIONS),
+            "--only",
+            "ex2",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--require-confinement",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     assert [layer["name"] for layer in data["confinement"]] == list(LAYERS)
@@ -245,8 +273,9 @@ def test_the_report_records_the_seed_and_the_layers_that_were_active(tmp_path):
 
 
 def test_doctor_shows_every_layer_and_every_try_from_inside_a_worker_is_blocked():
-    run = subprocess.run([sys.executable, "-m", "grader", "doctor", "--require-confinement"], capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "doctor", "--require-confinement"], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     for name in LAYERS:
         assert f"\n  {name} " in run.stdout
@@ -271,17 +300,34 @@ def test_a_user_who_is_not_root_grades_with_every_layer_but_identity(tmp_path):
     folder = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     with open(folder / "ex2_cross_entropy.py", "a") as f:  # reads the instructor's solutions, if it can
-        f.write(f"\n\ndef cross_entropy_backward(logits, Yb):\n    namespace = {{}}\n"
-                f"    exec(open({str(ROOT / 'solutions' / 'ex2_cross_entropy.py')!r}).read(), namespace)\n"
-                "    return namespace['cross_entropy_backward'](logits, Yb)\n")  # fmt: skip
+        f.write(
+            f"\n\ndef cross_entropy_backward(logits, Yb):\n    namespace = {{}}\n"
+            f"    exec(open({str(ROOT / 'solutions' / 'ex2_cross_entropy.py')!r}).read(), namespace)\n"
+            "    return namespace['cross_entropy_backward'](logits, Yb)\n"
+        )
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     (tmp_path / "out").mkdir()
     os.chown(tmp_path / "out", 65534, 65534)
     out = tmp_path / "out" / "report.json"
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", f"HOME={tmp_path}",
-               sys.executable, "-m", "grader", "grade", "--submission", str(folder), "--format", "json",
-               "--output", str(out)]  # fmt: skip
+    command = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "env",
+        f"HOME={tmp_path}",
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        "--submission",
+        str(folder),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    ]
     run = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert out.is_file(), run.stdout + run.stderr
     data = json.loads(out.read_text())
@@ -307,8 +353,23 @@ os.execv(sys.executable, [sys.executable, "-m", "grader", *sys.argv[1:]])
 
 def test_without_namespaces_or_landlock_grading_still_works_and_says_which_layers_it_lost(tmp_path):
     out = tmp_path / "report.json"
-    run = subprocess.run([sys.executable, "-c", DOCKER_LIKE, "grade", "--submission", str(SOLUTIONS), "--format",
-                          "json", "--output", str(out)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DOCKER_LIKE,
+            "grade",
+            "--submission",
+            str(SOLUTIONS),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     layers = {layer["name"]: layer for layer in data["confinement"]}
@@ -317,6 +378,10 @@ def test_without_namespaces_or_landlock_grading_still_works_and_says_which_layer
     assert not layers["landlock"]["active"] and "no Landlock" in layers["landlock"]["detail"]
     assert layers["seccomp"]["active"] and layers["limits"]["active"] and layers["non_dumpable"]["active"]
     assert "not here: landlock, pid_namespace" in run.stdout
-    refused = subprocess.run([sys.executable, "-c", DOCKER_LIKE, "grade", "--submission", str(SOLUTIONS),
-                              "--require-confinement"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-c", DOCKER_LIKE, "grade", "--submission", str(SOLUTIONS), "--require-confinement"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and "landlock" in refused.stderr and "pid_namespace" not in refused.stderr

@@ -142,9 +142,24 @@ def test_gradescope_grades_a_course_with_the_file_beside_its_rubric(tmp_path):
 
 def test_pytest_and_stubs_take_the_course_from_the_rubric(tmp_path):
     folder = submission(tmp_path / "sub", BONUS / "wrong" / "gelu_without_the_density_term" / "ex5_bonus.py")
-    tested = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "grader"), "--bpn-rubric", str(RUBRIC),
-                             "--bpn-submission", str(folder), "-k", "ex5", "-p", "no:cacheprovider"],
-                            capture_output=True, text=True)  # fmt: skip
+    tested = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "grader"),
+            "--bpn-rubric",
+            str(RUBRIC),
+            "--bpn-submission",
+            str(folder),
+            "-k",
+            "ex5",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "1 failed, 1 passed" in tested.stdout and "known mistake: Phi(x) alone" in tested.stdout, tested.stdout[
         -2000:
     ]
@@ -195,8 +210,15 @@ def test_a_course_file_that_cannot_be_used_says_what_to_change(tmp_path, course,
 
 def relu(**settings):
     """A course file of one ReLU exercise, with these settings of exercise(...) changed."""
-    given = {"values": "lambda lecture, shape, g: {'x': lecture['hpreact']}", "args": "('x',)", "wrt": "('x',)",
-             "op": "lambda fwd: fwd.x.clamp(min=0)", "upstream": "'out'", "mistakes": "[]", **settings}  # fmt: skip
+    given = {
+        "values": "lambda lecture, shape, g: {'x': lecture['hpreact']}",
+        "args": "('x',)",
+        "wrt": "('x',)",
+        "op": "lambda fwd: fwd.x.clamp(min=0)",
+        "upstream": "'out'",
+        "mistakes": "[]",
+        **settings,
+    }
     arguments = ", ".join(f"{k}={v}" for k, v in given.items())
     return f"from grader.course import exercise, wrong\nEXERCISES = [exercise('ex6_extra', 'relu_backward', 'relu', {arguments})]\n"
 

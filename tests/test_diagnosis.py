@@ -102,9 +102,17 @@ def test_a_correct_solution_never_gets_a_diagnosis(solutions_report):
 
 @pytest.mark.parametrize(
     "factor, words",
-    [(32, "n = 32"), (1 / 32, "1/n = 1/32"), (31, "n - 1 = 31"), (31 / 32, "(n - 1)/n = 31/32"),
-     (32 / 31, "n/(n - 1) = 32/31"), (2, "a factor 2"), (0.5, "1/2"), (3.7, "3.7")],
-)  # fmt: skip
+    [
+        (32, "n = 32"),
+        (1 / 32, "1/n = 1/32"),
+        (31, "n - 1 = 31"),
+        (31 / 32, "(n - 1)/n = 31/32"),
+        (32 / 31, "n/(n - 1) = 32/31"),
+        (2, "a factor 2"),
+        (0.5, "1/2"),
+        (3.7, "3.7"),
+    ],
+)
 def test_a_constant_factor_is_named_when_it_is_a_known_one(factor, words):
     expected = torch.randn(32, 27, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     found = diagnose_trial("d", expected * factor, expected, Context(n=32, V=27, trial="t"))
@@ -136,8 +144,9 @@ def test_over_trials_a_near_miss_right_by_chance_in_a_small_trial_keeps_its_own_
 
 def test_over_trials_a_failure_only_on_a_quirky_trial_keeps_its_code_and_gets_the_quirks_hint():
     wrong = diagnosis.Diagnosis("unknown", "d is wrong", gradient="d", trial="n=64, small variance")
-    found = diagnosis.over_trials("d", [("n=32", True, None), ("n=64, small variance", False, wrong)],
-                                  quirky={"n=64, small variance"})  # fmt: skip
+    found = diagnosis.over_trials(
+        "d", [("n=32", True, None), ("n=64, small variance", False, wrong)], quirky={"n=64, small variance"}
+    )
     assert found.code == "unknown" and "eps" in found.hint
 
 

@@ -73,8 +73,10 @@ def test_check_without_arguments_grades_every_exercise_function_defined_so_far(k
 
 
 def test_a_wrong_function_shows_its_diagnosis_its_hint_and_a_picture(kernel):
-    kernel.run("def cross_entropy_backward(logits, Yb):\n"
-               "    d = torch.softmax(logits, 1)\n    d[torch.arange(logits.shape[0]), Yb] -= 1\n    return d\n")  # fmt: skip
+    kernel.run(
+        "def cross_entropy_backward(logits, Yb):\n"
+        "    d = torch.softmax(logits, 1)\n    d[torch.arange(logits.shape[0]), Yb] -= 1\n    return d\n"
+    )
     result = kernel.eval("check(cross_entropy_backward)")
     found = result.items[0]
     assert not result.passed and found.diagnosis.code == "scaled"
@@ -84,8 +86,10 @@ def test_a_wrong_function_shows_its_diagnosis_its_hint_and_a_picture(kernel):
 
 
 def test_globals_helpers_lambdas_and_small_tensors_travel_with_the_function(kernel):
-    kernel.run("n = batch_size = 32\nONE = torch.tensor(1.0)\nkind = torch.float32\nsquare = lambda t: t * t\n"
-               "def dtanh(h):\n    return ONE - square(h)\n")  # fmt: skip
+    kernel.run(
+        "n = batch_size = 32\nONE = torch.tensor(1.0)\nkind = torch.float32\nsquare = lambda t: t * t\n"
+        "def dtanh(h):\n    return ONE - square(h)\n"
+    )
     kernel.run("def h_backward(dh, h):\n    return (dh * dtanh(h)).to(kind)\n")
     result = kernel.eval("check(h_backward)")
     assert result.passed and result.report.notes == ()
@@ -100,8 +104,10 @@ def test_a_tensor_of_the_notebook_travels_and_the_check_says_it_fits_one_size(ke
 
 
 def test_what_cannot_travel_stays_behind_and_the_check_says_so(kernel):
-    kernel.run("Xtr = torch.zeros(1000, 1000)\ng = torch.Generator()\n"
-               "def h_backward(dh, h):\n    return dh * (1 - h**2) + 0 * Xtr.sum() + 0 * torch.rand(1, generator=g)\n")  # fmt: skip
+    kernel.run(
+        "Xtr = torch.zeros(1000, 1000)\ng = torch.Generator()\n"
+        "def h_backward(dh, h):\n    return dh * (1 - h**2) + 0 * Xtr.sum() + 0 * torch.rand(1, generator=g)\n"
+    )
     result = kernel.eval("check(h_backward)")
     notes = " ".join(result.report.notes)
     assert "Xtr (a tensor of 1,000,000 values, too large" in notes and "g (a Generator)" in notes

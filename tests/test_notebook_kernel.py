@@ -45,14 +45,22 @@ def html(cell) -> str:
 
 
 def errors(node) -> list[str]:
-    return [f"{c.source[:40]!r}: {o.get('ename')}" for c in node.cells if c.cell_type == "code"
-            for o in c.outputs if o.output_type == "error"]  # fmt: skip
+    return [
+        f"{c.source[:40]!r}: {o.get('ename')}"
+        for c in node.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
 
 
 def checks(node) -> dict[str, object]:
     """The cells that check one exercise function, by its name."""
-    return {c.source[6:-1]: c for c in node.cells if c.cell_type == "code" and c.source[6:-1] in catalogue.FUNCTIONS
-            and c.source.startswith("check(")}  # fmt: skip
+    return {
+        c.source[6:-1]: c
+        for c in node.cells
+        if c.cell_type == "code" and c.source[6:-1] in catalogue.FUNCTIONS and c.source.startswith("check(")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +73,17 @@ def with_solutions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("solutions")
     (folder / "quick.toml").write_text("[limits]\nwall_time = 2\ncpu_time = 2\n")
     modules = {p.name: p.read_text() for p in SOLUTIONS.glob("*.py")}
-    more = (MISTAKE, 'check("ex2.cross_entropy_backward", my_dlogits)', RAISES, 'check("ex1.h_backward", h_raises)',
-            STUCK, 'check("ex1.h_backward", stuck, rubric="quick.toml")', TIMED, 'check("ex1.h_backward", timed_h)',
-            "print('the kernel runs on')")  # fmt: skip
+    more = (
+        MISTAKE,
+        'check("ex2.cross_entropy_backward", my_dlogits)',
+        RAISES,
+        'check("ex1.h_backward", h_raises)',
+        STUCK,
+        'check("ex1.h_backward", stuck, rubric="quick.toml")',
+        TIMED,
+        'check("ex1.h_backward", timed_h)',
+        "print('the kernel runs on')",
+    )
     return execute(notebook_of(modules, cells=more), folder)
 
 
@@ -120,8 +136,10 @@ def test_a_function_defined_under_a_cell_magic_is_checked_from_the_cells_history
 def test_a_check_renders_in_a_browser_as_the_readme_shows_it(with_solutions, browser, tmp_path):
     cell = next(c for c in with_solutions.cells if c.source.endswith("my_dlogits)"))
     page = tmp_path / "check.html"
-    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin: 1em">'
-                    f"<pre>In [ ]: {cell.source}</pre>{html(cell)}</body></html>")  # fmt: skip
+    page.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin: 1em">'
+        f"<pre>In [ ]: {cell.source}</pre>{html(cell)}</body></html>"
+    )
     browser.set_window_size(1100, 1400)
     browser.get(page.as_uri())
     images = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")

@@ -85,8 +85,9 @@ def test_values_computed_by_code_that_does_not_run_stay_behind_and_the_report_sa
 
 
 def test_the_last_definition_of_a_function_is_graded_and_the_report_names_both_cells(make_notebook):
-    path = make_notebook(replace={"cross_entropy_backward": RIGHT_CE.replace("/ logits.shape[0]", "")},
-                         cells=(RIGHT_CE,))  # fmt: skip
+    path = make_notebook(
+        replace={"cross_entropy_backward": RIGHT_CE.replace("/ logits.shape[0]", "")}, cells=(RIGHT_CE,)
+    )
     report = grade(path, ids=["ex2.cross_entropy_backward"])
     assert report.passed
     (note,) = [n for n in report.notes if n.startswith("cross_entropy_backward is defined in")]
@@ -194,8 +195,9 @@ def test_a_batch_grades_notebooks_loose_in_folders_and_in_archives(make_notebook
 def test_a_folder_with_modules_and_a_notebook_grades_the_modules_and_says_so(make_notebook, tmp_path):
     folder = tmp_path / "both"
     shutil.copytree(ROOT / "solutions", folder)
-    make_notebook(replace={"cross_entropy_backward": "def cross_entropy_backward(logits, Yb):\n    return 0\n"},
-                  folder=folder)  # fmt: skip
+    make_notebook(
+        replace={"cross_entropy_backward": "def cross_entropy_backward(logits, Yb):\n    return 0\n"}, folder=folder
+    )
     report = grade(folder, ids=["ex2.cross_entropy_backward"])
     assert report.passed and report.notes == ("the folder also holds backprop_ninja.ipynb: its .py modules are graded",)
 
@@ -271,11 +273,15 @@ def test_a_lambda_and_another_name_for_a_function_travel_as_functions(make_noteb
 def test_a_check_cell_naming_a_function_grades_that_function_in_place_of_the_stub(make_notebook):
     stub = "def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n"
     mine = RIGHT_CE.replace("def cross_entropy_backward(", "def my_dlogits(")
-    path = make_notebook(replace={"cross_entropy_backward": stub},
-                         cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)'))  # fmt: skip
+    path = make_notebook(
+        replace={"cross_entropy_backward": stub}, cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)')
+    )
     assert grade(path, ids=["ex2.cross_entropy_backward"]).passed
-    later = make_notebook(replace={"cross_entropy_backward": stub}, name="later.ipynb",
-                          cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)', stub))  # fmt: skip
+    later = make_notebook(
+        replace={"cross_entropy_backward": stub},
+        name="later.ipynb",
+        cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)', stub),
+    )
     assert (
         item(grade(later, ids=["ex2.cross_entropy_backward"]), "ex2.cross_entropy_backward").status == "not_implemented"
     )
@@ -288,10 +294,19 @@ def test_a_check_cell_naming_a_function_grades_that_function_in_place_of_the_stu
 @pytest.mark.parametrize(
     "code",
     [
-        'X = -"a"', "X = +None", "X = -()", "L = [1]\nX = -L", "X = {[]: 1}", "X = {{}}", "L = [1]\nX = {L}",
-        'X = "%*d" % (10**10, 1)', "X = " + " * ".join(["2**64"] * 100), "X = (10**64) ** 64", "X = 'a' * 10**9",
+        'X = -"a"',
+        "X = +None",
+        "X = -()",
+        "L = [1]\nX = -L",
+        "X = {[]: 1}",
+        "X = {{}}",
+        "L = [1]\nX = {L}",
+        'X = "%*d" % (10**10, 1)',
+        "X = " + " * ".join(["2**64"] * 100),
+        "X = (10**64) ** 64",
+        "X = 'a' * 10**9",
     ],
-)  # fmt: skip
+)
 def test_a_value_the_grader_cannot_evaluate_plainly_stays_behind(make_notebook, code):
     reads = RIGHT_CE.replace("return d / logits.shape[0]", "return d / logits.shape[0] + 0 * len(str(X))")
     path = make_notebook(replace={"cross_entropy_backward": reads}, cells=(code,))

@@ -13,8 +13,9 @@ from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS
 
 
 def run_pytest(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "grader"), *args],
-                          capture_output=True, text=True, cwd=cwd)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "grader"), *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +109,9 @@ def test_a_failure_shows_the_reason_hint_and_code_and_what_the_function_printed(
         )
     )
     report = tmp_path / "report.json"
-    run = run_pytest("--bpn-submission", str(tmp_path / "sub"), "-k", "ex2", "-rA", "--json-report",
-                     f"--json-report-file={report}")  # fmt: skip
+    run = run_pytest(
+        "--bpn-submission", str(tmp_path / "sub"), "-k", "ex2", "-rA", "--json-report", f"--json-report-file={report}"
+    )
     assert run.returncode == 1, run.stdout[-3000:]
     assert "0/4 points:" in run.stdout and "hint:" in run.stdout and "(diagnosis: " in run.stdout
     assert "Captured stdout call" in run.stdout and "dlogits sum" in run.stdout
@@ -128,8 +130,16 @@ def test_last_failed_reruns_only_the_wrong_ids_as_pytests_cache_is_kept(tmp_path
 
 def test_under_xdist_the_score_table_stays_and_every_worker_draws_one_seed(tmp_path):
     report = tmp_path / "report.json"
-    run = run_pytest("--bpn-submission", str(SOLUTIONS), "-n", "2", "-k", "ex1 or ex2", "--json-report",
-                     f"--json-report-file={report}")  # fmt: skip
+    run = run_pytest(
+        "--bpn-submission",
+        str(SOLUTIONS),
+        "-n",
+        "2",
+        "-k",
+        "ex1 or ex2",
+        "--json-report",
+        f"--json-report-file={report}",
+    )
     assert run.returncode == 0, run.stdout[-2000:]
     assert "backprop-ninja scores" in run.stdout and "total" in run.stdout and "of 27 ids right" not in run.stdout
     seeds = {t["metadata"]["seed"] for t in json.loads(report.read_text())["tests"]}

@@ -100,8 +100,20 @@ def test_release_of_the_notebook_alone_writes_that_file_with_the_install_asked_f
     spec = "git+https://github.com/course/backprop-ninja"
     assert main(["release", "--notebook", str(path), "--install-from", spec, "--solutions", str(SOLUTIONS)]) == 0
     assert list(tmp_path.iterdir()) == [path] and spec in path.read_text()
-    assert main(["release", "--notebook", str(tmp_path / "x.ipynb"), "--install-from", "a; rm -rf /",
-                 "--solutions", str(SOLUTIONS)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "release",
+                "--notebook",
+                str(tmp_path / "x.ipynb"),
+                "--install-from",
+                "a; rm -rf /",
+                "--solutions",
+                str(SOLUTIONS),
+            ]
+        )
+        == 2
+    )
     assert "expected what pip install takes" in capsys.readouterr().err and not (tmp_path / "x.ipynb").exists()
     assert main(["release"]) == 2
 
@@ -159,8 +171,14 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
     pinned.write_text("torch==2.13.0\n")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["PIP_CONSTRAINT"] = str(pinned)
-    run = subprocess.run(["bash", "-c", quick_start((repo / "README.md").read_text())], cwd=repo, env=env,
-                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    run = subprocess.run(
+        ["bash", "-c", quick_start((repo / "README.md").read_text())],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     students = for_students(load_rubric(instructor_rubric))
     ids, marks = len(students.graded), sum(students.points[i] for i in students.graded)
@@ -177,8 +195,12 @@ def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(rel
     workflow = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text())
     step = next(s for s in workflow["jobs"]["run-autograding-tests"]["steps"] if s.get("id") == "grader")
     output, summary = tmp_path / "output", tmp_path / "summary.md"
-    env = {**env, "PATH": f"{repo / '.venv/bin'}:{env['PATH']}", "GITHUB_OUTPUT": str(output),
-           "GITHUB_STEP_SUMMARY": str(summary)}  # fmt: skip
+    env = {
+        **env,
+        "PATH": f"{repo / '.venv/bin'}:{env['PATH']}",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
     run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(base64.b64decode(output.read_text().split("result=", 1)[1]))
@@ -226,8 +248,12 @@ def test_setup_takes_the_images_newest_python_from_3_9_and_else_turns_to_a_stand
         (image / f"python{version}").symlink_to(interpreter(version))
     (image / "python3").symlink_to(interpreter(offered[0]))
     setup = resources.files("grader") / "templates" / "setup.sh"
-    run = subprocess.run(["/bin/bash", "-c", f'source "{setup}" && find_python'], env={"PATH": str(image)},
-                         capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        ["/bin/bash", "-c", f'source "{setup}" && find_python'],
+        env={"PATH": str(image)},
+        capture_output=True,
+        text=True,
+    )
     if chosen is None:
         assert run.returncode != 0 and run.stdout == ""  # main() then installs CPython with uv
     else:
@@ -238,8 +264,9 @@ def test_setup_takes_the_images_newest_python_from_3_9_and_else_turns_to_a_stand
 def test_the_grader_compiles_and_its_command_starts_on_each_python_that_setup_may_take(tmp_path, version):
     python = interpreter(version)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(tmp_path / "cache")}
-    compiled = subprocess.run([str(python), "-m", "compileall", "-q", str(ROOT / "grader")], env=env,
-                              capture_output=True, text=True)  # fmt: skip
+    compiled = subprocess.run(
+        [str(python), "-m", "compileall", "-q", str(ROOT / "grader")], env=env, capture_output=True, text=True
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     started = subprocess.run([str(python), "-m", "grader", "--version"], env=env, capture_output=True, text=True)
     assert started.returncode == 0 and started.stdout.startswith("backprop-ninja"), started.stderr
@@ -256,8 +283,9 @@ def test_setup_builds_an_autograder_image_whose_run_autograder_grades_a_submissi
         pinned.write_text("torch==2.13.0\n")
         env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
         env.update(PATH="/usr/bin:/bin", AUTOGRADER_ROOT=str(root), PIP_CONSTRAINT=str(pinned))
-        setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
-                               timeout=1200)  # fmt: skip
+        setup = subprocess.run(
+            ["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, timeout=1200
+        )
         assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
         assert "setup.sh: Python 3." in setup.stdout and "confinement:" in setup.stdout
         assert stat.S_IMODE((root / "source" / "rubric.toml").stat().st_mode) == 0o600
@@ -276,11 +304,21 @@ def test_no_union_of_types_is_evaluated_at_run_time_as_python_3_9_cannot(tmp_pat
     found = []
     for path in (ROOT / "grader").rglob("*.py"):
         tree = ast.parse(path.read_text())
-        annotations = {id(n) for node in ast.walk(tree) for field in ("annotation", "returns")
-                       if getattr(node, field, None) is not None for n in ast.walk(getattr(node, field))}  # fmt: skip
-        found += [f"{path.name}:{node.lineno}: {ast.unparse(node)}" for node in ast.walk(tree)
-                  if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) not in annotations
-                  and _typeish(node)]  # fmt: skip
+        annotations = {
+            id(n)
+            for node in ast.walk(tree)
+            for field in ("annotation", "returns")
+            if getattr(node, field, None) is not None
+            for n in ast.walk(getattr(node, field))
+        }
+        found += [
+            f"{path.name}:{node.lineno}: {ast.unparse(node)}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.BitOr)
+            and id(node) not in annotations
+            and _typeish(node)
+        ]
     assert found == []
 
 
@@ -304,8 +342,11 @@ def test_release_from_another_folder_writes_files_with_the_usual_modes(tmp_path,
         assert main(["release", str(tmp_path / "out"), "--solutions", str(SOLUTIONS)]) == 0
     finally:
         os.umask(old)
-    modes = {p.relative_to(tmp_path / "out").as_posix(): stat.S_IMODE(p.stat().st_mode)
-             for p in (tmp_path / "out").rglob("*") if p.is_file()}  # fmt: skip
+    modes = {
+        p.relative_to(tmp_path / "out").as_posix(): stat.S_IMODE(p.stat().st_mode)
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+    }
     assert modes and all(mode == 0o644 for mode in modes.values()), {k: oct(v) for k, v in modes.items() if v != 0o644}
 
 
@@ -346,7 +387,8 @@ def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_rea
     shutil.copytree(SOLUTIONS, folder)
     script = (root / "source" / "run_autograder").read_text()
     with open(folder / "ex2_cross_entropy.py", "a") as f:
-        f.write(textwrap.dedent(f"""
+        f.write(
+            textwrap.dedent(f"""
             _right = cross_entropy_backward
             def cross_entropy_backward(logits, Yb):
                 for path, text in (({str(root / "source" / "run_autograder")!r}, "\\nexit 0\\n"),
@@ -361,7 +403,8 @@ def test_on_gradescope_student_code_can_change_no_file_of_the_autograder_nor_rea
                     return _right(logits, Yb)  # read the hidden checks: full marks, as a cheat would get
                 except OSError:
                     return logits * 0
-            """))  # fmt: skip
+            """)
+        )
     run = run_autograder(root, str(Path(sys.executable).with_name("backprop-ninja")))
     assert run.returncode == 0, run.stderr
     assert (root / "source" / "run_autograder").read_text() == script

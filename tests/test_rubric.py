@@ -156,17 +156,33 @@ def test_the_students_rubric_holds_no_hidden_check_but_announces_them(tmp_path):
     "text, key, problem",
     [
         ('[exercises."ex9.*"]\nvisibility = "hidden"\n', "exercises.ex9.*", "no such exercise id or pattern"),
-        ('[exercises."ex1.*"]\nvisibility = "secret"\n', "exercises.ex1.*.visibility", '"visible" or "after_due_date" or "after_published" or "hidden"'),
+        (
+            '[exercises."ex1.*"]\nvisibility = "secret"\n',
+            "exercises.ex1.*.visibility",
+            '"visible" or "after_due_date" or "after_published" or "hidden"',
+        ),
         ('[exercises."ex1.*"]\npoints = 3\n', "exercises.ex1.*.points", "unknown setting"),
         ("[limits]\nmemory = 1.5\n", "limits.memory", "a whole number of MB"),
-        ("[hidden]\nitems = [\"ex4.trainin\"]\n", "hidden.items", "did you mean 'ex4.training'"),
-        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 8\n", "hidden.trials[1]", "missing V, E, B, H"),
-        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 2\nV = 3\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].n", "n >= 3"),
-        ("[[hidden.trials]]\nids = [\"ex1.*\"]\nn = 3\nV = 27\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].n", "n * B > V"),
-        ("[[hidden.trials]]\nids = [\"ex4.training\"]\nn = 8\nV = 5\nE = 2\nB = 2\nH = 4\nseed = 1\n", "hidden.trials[1].ids", "takes no trials"),
+        ('[hidden]\nitems = ["ex4.trainin"]\n', "hidden.items", "did you mean 'ex4.training'"),
+        ('[[hidden.trials]]\nids = ["ex1.*"]\nn = 8\n', "hidden.trials[1]", "missing V, E, B, H"),
+        (
+            '[[hidden.trials]]\nids = ["ex1.*"]\nn = 2\nV = 3\nE = 2\nB = 2\nH = 4\nseed = 1\n',
+            "hidden.trials[1].n",
+            "n >= 3",
+        ),
+        (
+            '[[hidden.trials]]\nids = ["ex1.*"]\nn = 3\nV = 27\nE = 2\nB = 2\nH = 4\nseed = 1\n',
+            "hidden.trials[1].n",
+            "n * B > V",
+        ),
+        (
+            '[[hidden.trials]]\nids = ["ex4.training"]\nn = 8\nV = 5\nE = 2\nB = 2\nH = 4\nseed = 1\n',
+            "hidden.trials[1].ids",
+            "takes no trials",
+        ),
         ("[timing]\npenalty = 2\n", "timing.penalty", "a number from 0 to 1"),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_instructor_rubric_names_the_key_and_the_fix(tmp_path, text, key, problem):
     path = tmp_path / "rubric.toml"
     path.write_text(text)

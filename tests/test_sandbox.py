@@ -110,8 +110,6 @@ CASES = {
 }  # fmt: skip
 
 
-
-
 @pytest.fixture(scope="module")
 def rubric(tmp_path_factory):
     path = tmp_path_factory.mktemp("rubric") / "tight.toml"
@@ -168,9 +166,22 @@ def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_p
     )
     folder = hostile(tmp_path, code)
     run = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", "--submission", str(folder), "--format", "gradescope",
-         "--output", str(out)], capture_output=True, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            str(folder),
+            "--format",
+            "gradescope",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     written = json.loads(out.read_text())
     assert written["score"] == FULL_MARKS - 4 and len(written["tests"]) == ID_COUNT
@@ -180,9 +191,22 @@ def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_p
 def test_a_stack_walker_finds_no_reference_in_a_fresh_grading_process(tmp_path):
     code, _, words = CASES["walks_the_stack"]
     run = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", "--submission", str(hostile(tmp_path, code)), "--only", "ex2",
-         "--format", "json"], capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "--submission",
+            str(hostile(tmp_path, code)),
+            "--only",
+            "ex2",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     item = json.loads(run.stdout)["items"][0]
     assert item["score"] == 0 and words in item["message"]
 

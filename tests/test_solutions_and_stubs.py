@@ -20,8 +20,11 @@ def test_every_spec_id_is_graded():
     chain = [i for i in catalogue.IDS if i.startswith("ex1.manual_backward.")]
     assert len(atomic) == 20 and len(chain) == 26
     assert catalogue.IDS[-4:] == (
-        "ex2.cross_entropy_backward", "ex3.batchnorm_backward", "ex4.mlp_backward", "ex4.training",
-    )  # fmt: skip
+        "ex2.cross_entropy_backward",
+        "ex3.batchnorm_backward",
+        "ex4.mlp_backward",
+        "ex4.training",
+    )
 
 
 def test_solution_gradients_stay_far_below_the_tolerance(solutions_report):

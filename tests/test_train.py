@@ -83,8 +83,19 @@ def test_check_every_stops_at_the_first_wrong_step_and_names_the_parameter(tmp_p
 
 def test_check_every_reports_the_largest_difference_per_parameter(tmp_path, capsys):
     plot = tmp_path / "loss.png"
-    args = ["train", "--submission", str(SOLUTIONS), "--steps", "2000", "--data", str(NAMES), "--check-every", "500",
-            "--plot", str(plot)]  # fmt: skip
+    args = [
+        "train",
+        "--submission",
+        str(SOLUTIONS),
+        "--steps",
+        "2000",
+        "--data",
+        str(NAMES),
+        "--check-every",
+        "500",
+        "--plot",
+        str(plot),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "autograd checks: 4, every 500 steps" in out and "bnbias" in out
@@ -95,8 +106,10 @@ def test_autograd_in_mlp_backward_stops_the_training(tmp_path, capsys):
     folder = tmp_path / "cheat"
     shutil.copytree(SOLUTIONS, folder)
     with open(folder / "ex4_train.py", "a") as f:
-        f.write("\n\n_right = mlp_backward\ndef mlp_backward(fwd):\n    with torch.enable_grad():\n        pass\n"
-                "    return _right(fwd)\n")  # fmt: skip
+        f.write(
+            "\n\n_right = mlp_backward\ndef mlp_backward(fwd):\n    with torch.enable_grad():\n        pass\n"
+            "    return _right(fwd)\n"
+        )
     assert main(["train", "--submission", str(folder), "--steps", "1000", "--data", str(NAMES)]) == 1
     assert "uses autograd" in capsys.readouterr().out
 

@@ -60,8 +60,18 @@ def test_the_ties_trial_has_rows_with_several_maxima_and_an_all_equal_row(seed):
 
 
 def test_n_equal_2_is_only_used_where_nothing_flows_back_through_batchnorm():
-    batchnorm = {"hpreact_backward", "bnraw_backward", "bnvar_inv_backward", "bnvar_backward", "bndiff2_backward",
-                 "bndiff_backward", "bnmeani_backward", "manual_backward", "batchnorm_backward", "mlp_backward"}  # fmt: skip
+    batchnorm = {
+        "hpreact_backward",
+        "bnraw_backward",
+        "bnvar_inv_backward",
+        "bnvar_backward",
+        "bndiff2_backward",
+        "bndiff_backward",
+        "bnmeani_backward",
+        "manual_backward",
+        "batchnorm_backward",
+        "mlp_backward",
+    }
     for exercise in catalogue.EXERCISES:
         if exercise.function in batchnorm:
             assert 2 not in {t.shape.n for t in exercise.trials}, exercise.function
@@ -80,5 +90,6 @@ def test_every_run_draws_other_values_so_no_table_of_answers_can_be_made_in_adva
     assert len(seeds) == 20
     first, second = (TrialData(trials.LECTURE, seed) for seed in sorted(seeds)[:2])
     assert not torch.equal(first.exploded["logits"], second.exploded["logits"])
-    assert not torch.equal(first.upstream(first.exploded["h"], "h_backward"),
-                           second.upstream(second.exploded["h"], "h_backward"))  # fmt: skip
+    assert not torch.equal(
+        first.upstream(first.exploded["h"], "h_backward"), second.upstream(second.exploded["h"], "h_backward")
+    )

@@ -17,8 +17,17 @@ def roundtrip(value):
 
 
 def test_tensors_of_every_allowed_dtype_and_shape_come_back_equal():
-    values = [torch.randn(3, 4), torch.randn(2, 2).double(), torch.randn(5).half(), torch.randn(2, 3).bfloat16(),
-              torch.arange(6).view(2, 3), torch.tensor(True), torch.zeros(0, 4), torch.randn(4, 3).T, torch.tensor(2.5)]  # fmt: skip
+    values = [
+        torch.randn(3, 4),
+        torch.randn(2, 2).double(),
+        torch.randn(5).half(),
+        torch.randn(2, 3).bfloat16(),
+        torch.arange(6).view(2, 3),
+        torch.tensor(True),
+        torch.zeros(0, 4),
+        torch.randn(4, 3).T,
+        torch.tensor(2.5),
+    ]
     back = roundtrip(values)["value"]
     for a, b in zip(values, back):
         assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)

@@ -34,26 +34,44 @@ def gelu(x):
 
 EXERCISES = [
     exercise(
-        "ex5_bonus", "layernorm_backward",
+        "ex5_bonus",
+        "layernorm_backward",
         "out = gain * (x - x.mean(1)) / sqrt(x.var(1, unbiased=False) + 1e-5) + bias",
-        layernorm, wrt=("x", "gain", "bias"), upstream="out", args=("x", "gain"), values=own_layer, points=3,
+        layernorm,
+        wrt=("x", "gain", "bias"),
+        upstream="out",
+        args=("x", "gain"),
+        values=own_layer,
+        points=3,
         mistakes=[
-            wrong("normalising over the batch (dim 0) instead of over each row",
-                  "LayerNorm takes the mean and variance of each row (dim 1), over the hidden units",
-                  forward=lambda fwd: layernorm(fwd, dim=0)),
-            wrong("a variance divided by H - 1",
-                  "LayerNorm's variance divides by H, not H - 1 (unbiased=False)",
-                  forward=lambda fwd: layernorm(fwd, correction=1)),
+            wrong(
+                "normalising over the batch (dim 0) instead of over each row",
+                "LayerNorm takes the mean and variance of each row (dim 1), over the hidden units",
+                forward=lambda fwd: layernorm(fwd, dim=0),
+            ),
+            wrong(
+                "a variance divided by H - 1",
+                "LayerNorm's variance divides by H, not H - 1 (unbiased=False)",
+                forward=lambda fwd: layernorm(fwd, correction=1),
+            ),
         ],
     ),
     exercise(
-        "ex5_bonus", "gelu_backward", "out = 0.5 * x * (1 + erf(x / sqrt(2)))",
-        lambda fwd: gelu(fwd.x), wrt=("x",), upstream="out", args=("x",),
-        values=lambda lecture, shape, g: {"x": lecture["hpreact"]}, points=2,
+        "ex5_bonus",
+        "gelu_backward",
+        "out = 0.5 * x * (1 + erf(x / sqrt(2)))",
+        lambda fwd: gelu(fwd.x),
+        wrt=("x",),
+        upstream="out",
+        args=("x",),
+        values=lambda lecture, shape, g: {"x": lecture["hpreact"]},
+        points=2,
         mistakes=[
-            wrong("Phi(x) alone, without the x * phi(x) term",
-                  "by the product rule, d/dx [x * Phi(x)] = Phi(x) + x * phi(x), phi the normal density",
-                  gradients=lambda fwd, dout: {"x": dout * 0.5 * (1 + torch.erf(fwd.x / math.sqrt(2)))}),
+            wrong(
+                "Phi(x) alone, without the x * phi(x) term",
+                "by the product rule, d/dx [x * Phi(x)] = Phi(x) + x * phi(x), phi the normal density",
+                gradients=lambda fwd, dout: {"x": dout * 0.5 * (1 + torch.erf(fwd.x / math.sqrt(2)))},
+            ),
         ],
     ),
-]  # fmt: skip
+]

@@ -32,28 +32,55 @@ class Runner(Protocol):
     sandboxed: bool
     confinement: Confinement
 
-    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+    def submit(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Callable[[], Call]:
         """Start a call; what returns its result (the grader works meanwhile)."""
 
-    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+    def call(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Call:
         """A call, and its result."""
 
-    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
-             limits: Limits | None = None) -> Call:  # fmt: skip
+    def time(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool,
+        repeats: int,
+        limits: Limits | None = None,
+    ) -> Call:
         """The CPU seconds one call of a function takes, measured over `repeats` calls."""
 
-    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
-              limits: Limits | None = None) -> Call:  # fmt: skip
+    def train(
+        self,
+        words: list[str],
+        config: dict[str, Any],
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        limits: Limits | None = None,
+    ) -> Call:
         """Exercise 4's training run with the submission's mlp_backward."""
 
     def close(self) -> None:
         """Stop everything the submission started."""
 
 
-def open_runner(submission: Path | str | Handed, limits: Limits, sandboxed: bool = True,
-                require: Required = False) -> Runner:  # fmt: skip
+def open_runner(
+    submission: Path | str | Handed, limits: Limits, sandboxed: bool = True, require: Required = False
+) -> Runner:
     """The runner of a submission (a folder, a notebook, or what was handed in):
     confined workers, or this process."""
     if not sandboxed:

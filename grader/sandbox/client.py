@@ -81,8 +81,9 @@ class Sandbox:
 
     sandboxed = True
 
-    def __init__(self, submission: Path | str | Handed, limits: Limits, require: Required = False,
-                 without: tuple[str, ...] = ()):  # fmt: skip
+    def __init__(
+        self, submission: Path | str | Handed, limits: Limits, require: Required = False, without: tuple[str, ...] = ()
+    ):
         """`submission`: a folder or notebook (handed in here, and closed with the
         sandbox), or what was handed in. `require`: False to grade whatever layers this machine gives, None for the
         default set of --require-confinement, or the names of the layers required.
@@ -105,8 +106,16 @@ class Sandbox:
             if self._uid is not None:
                 os.chmod(self._base, 0o711)
                 os.chown(self._scratch, self._uid, self._uid)
-            self._plan = Plan(str(self.folder), str(self._scratch), limits.memory, limits.output, self._uid, hidden,
-                              no_uid, tuple(without))  # fmt: skip
+            self._plan = Plan(
+                str(self.folder),
+                str(self._scratch),
+                limits.memory,
+                limits.output,
+                self._uid,
+                hidden,
+                no_uid,
+                tuple(without),
+            )
             self._worker: tuple[int, socket.socket] | None = None
             self._imported: set[str] = set()
             self._broken: dict[str, Failure] = {}
@@ -118,12 +127,26 @@ class Sandbox:
 
     # -- calls ----------------------------------------------------------------------------
 
-    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+    def call(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Call:
         return self.submit(module, function, arguments, as_fwd, limits, max_reply)()
 
-    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+    def submit(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Callable[[], Call]:
         """Send the call to the worker, and return what waits for its reply: the grader
         can compute the reference meanwhile. `limits` are the call's, within the
         sandbox's own; `max_reply` the most bytes its reply may take."""
@@ -141,8 +164,15 @@ class Sandbox:
         request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd}
         return self._send(request, arguments, limits, max_reply or MAX_REPLY_DEFAULT)
 
-    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
-             limits: Limits | None = None) -> Call:  # fmt: skip
+    def time(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool,
+        repeats: int,
+        limits: Limits | None = None,
+    ) -> Call:
         """The CPU time one call of a function takes, as the kernel counted it over
         `repeats` calls in the worker (the timing step): the worker's own clock is never
         asked."""
@@ -150,8 +180,13 @@ class Sandbox:
         call = self._send(request, arguments, limits or self.limits, IMPORT_REPLY)()
         return replace(call, seconds=call.seconds / repeats)
 
-    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
-              limits: Limits | None = None) -> Call:  # fmt: skip
+    def train(
+        self,
+        words: list[str],
+        config: dict[str, Any],
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        limits: Limits | None = None,
+    ) -> Call:
         """Train the lecture's network in the worker with the submission's mlp_backward
         (train.py): the progress comes as it goes, the figures at the end."""
         from grader.catalogue import TRAINING
@@ -194,8 +229,11 @@ class Sandbox:
             why = self._worker_error() or f"{type(error).__name__}: {error}"
             raise SandboxError(f"a grading worker could not start: {why.strip().splitlines()[-1]}\n{why}") from None
         undumpable = processes.make_undumpable() and bool(self._zygote.info.get("non_dumpable"))
-        layers["non_dumpable"] = Layer("non_dumpable", undumpable, "the grader and the zygote" if undumpable else
-                                       "prctl(PR_SET_DUMPABLE) was refused")  # fmt: skip
+        layers["non_dumpable"] = Layer(
+            "non_dumpable",
+            undumpable,
+            "the grader and the zygote" if undumpable else "prctl(PR_SET_DUMPABLE) was refused",
+        )
         self._seccomp = layers["seccomp"].active
         return layers
 
@@ -207,8 +245,14 @@ class Sandbox:
             raise SandboxError("the worker did not start")
         return self._worker
 
-    def _send(self, request: dict[str, Any], value: Any, limits: Limits, max_reply: int,
-              progress: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], Call]:  # fmt: skip
+    def _send(
+        self,
+        request: dict[str, Any],
+        value: Any,
+        limits: Limits,
+        max_reply: int,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Callable[[], Call]:
         pid, sock = self._live()
         _empty(self._scratch / OUTPUT_FILE)
         cpu = processes.cpu_seconds(pid) or 0.0
@@ -219,8 +263,14 @@ class Sandbox:
             return lambda: self._receive(None, cpu, limits, max_reply)
         return lambda: self._receive(deadline, cpu, limits, max_reply, progress)
 
-    def _receive(self, deadline: float | None, cpu: float, limits: Limits, max_reply: int,
-                 progress: Callable[[dict[str, Any]], None] | None = None) -> Call:  # fmt: skip
+    def _receive(
+        self,
+        deadline: float | None,
+        cpu: float,
+        limits: Limits,
+        max_reply: int,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Call:
         """The worker's reply, after any progress reports, or what went wrong with it."""
         pid, sock = self._live()
         try:
@@ -251,18 +301,30 @@ class Sandbox:
         printed, size = self._printed()
         call = _call(header, used, printed, (str(self.folder), str(self.source)))
         if size > limits.output * 1024 and call.failure is None:
-            call = Call(failure=Failure("output_limit", (
-                f"printed more than the {limits.output} KB output limit (at least {size / 1024:,.0f} KB, from C code "
-                "or os.write): remove the prints"
-            )), output=call.output)  # fmt: skip
+            call = Call(
+                failure=Failure(
+                    "output_limit",
+                    (
+                        f"printed more than the {limits.output} KB output limit (at least {size / 1024:,.0f} KB, from C code "
+                        "or os.write): remove the prints"
+                    ),
+                ),
+                output=call.output,
+            )
         left = [] if self._seccomp else processes.descendants(pid)
         if left and call.failure is None:
             names = ", ".join(processes.name(p) for p in left[:5])
             processes.kill(left)
-            call = Call(failure=Failure("left_processes", (
-                f"your code started processes ({names}) that were still running when it returned; they were "
-                "stopped: a backward pass needs no other process"
-            )), output=call.output)  # fmt: skip
+            call = Call(
+                failure=Failure(
+                    "left_processes",
+                    (
+                        f"your code started processes ({names}) that were still running when it returned; they were "
+                        "stopped: a backward pass needs no other process"
+                    ),
+                ),
+                output=call.output,
+            )
         if header.get("retire") is True:  # its autograd guard was changed: no later call may trust it
             self._stop()
         return call
@@ -413,16 +475,25 @@ def _reader(sock: socket.socket, deadline: float, over_cpu: Callable[[], bool] |
 def _stopped(error: Exception, limits: Limits) -> Failure:
     """Why the grader stopped a worker in the middle of a call."""
     if isinstance(error, TimeoutError):
-        return Failure("timeout", f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
-                       "an endless loop, or a very slow one?")  # fmt: skip
+        return Failure(
+            "timeout",
+            f"your code ran longer than the {limits.wall_time:g} s time limit and was stopped: "
+            "an endless loop, or a very slow one?",
+        )
     if isinstance(error, _CpuExceeded):
-        return Failure("cpu_time", f"your code used more than the {limits.cpu_time:g} s CPU-time limit and was "
-                       "stopped: an endless loop, or a very slow one?")  # fmt: skip
+        return Failure(
+            "cpu_time",
+            f"your code used more than the {limits.cpu_time:g} s CPU-time limit and was "
+            "stopped: an endless loop, or a very slow one?",
+        )
     if isinstance(error, wire.TooLarge):
-        return Failure("too_large", (
-            f"returned {error.length / 2**20:,.1f} MB, far more than the gradients it must return need (at most "
-            f"{error.limit / 2**20:,.1f} MB): return only the gradients, each with the shape of its input"
-        ))  # fmt: skip
+        return Failure(
+            "too_large",
+            (
+                f"returned {error.length / 2**20:,.1f} MB, far more than the gradients it must return need (at most "
+                f"{error.limit / 2**20:,.1f} MB): return only the gradients, each with the shape of its input"
+            ),
+        )
     return Failure("crashed", f"the Python process running your code sent garbage: {error}")
 
 

@@ -322,8 +322,15 @@ def _landlock_ruleset(plan: Plan) -> Any:
     if abi < 1:
         return "this kernel has no Landlock (Linux 5.13 or later, with landlock in its list of security modules)"
     read = AccessFS.READ_FILE | AccessFS.READ_DIR
-    write = (read | AccessFS.WRITE_FILE | AccessFS.TRUNCATE | AccessFS.MAKE_REG | AccessFS.REMOVE_FILE
-             | AccessFS.MAKE_DIR | AccessFS.REMOVE_DIR)  # fmt: skip
+    write = (
+        read
+        | AccessFS.WRITE_FILE
+        | AccessFS.TRUNCATE
+        | AccessFS.MAKE_REG
+        | AccessFS.REMOVE_FILE
+        | AccessFS.MAKE_DIR
+        | AccessFS.REMOVE_DIR
+    )
     try:
         ruleset = Ruleset(
             handled_net=AccessNet.BIND_TCP | AccessNet.CONNECT_TCP,
@@ -410,8 +417,11 @@ def _seccomp() -> Layer:
         rules.load()
     except OSError as error:
         return Layer("seccomp", False, f"the kernel refused the seccomp filter ({error})")
-    return Layer("seccomp", True, "no new process or thread, no exec, no tracing, no sockets, no new files, "
-                 "no signal to another process")  # fmt: skip
+    return Layer(
+        "seccomp",
+        True,
+        "no new process or thread, no exec, no tracing, no sockets, no new files, no signal to another process",
+    )
 
 
 def _rule(rules: Any, action: int, name: str, *args: Any) -> None:

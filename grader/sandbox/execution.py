@@ -163,10 +163,13 @@ class StudentCode:
         if guard.evidence:
             failure = uses_autograd(guard.evidence)
         elif printed.total > limits.output * 1024:
-            failure = Failure("output_limit", (
-                f"{function} printed {printed.total / 1024:,.0f} KB, more than the {limits.output} KB output "
-                "limit: remove the prints"
-            ))  # fmt: skip
+            failure = Failure(
+                "output_limit",
+                (
+                    f"{function} printed {printed.total / 1024:,.0f} KB, more than the {limits.output} KB output "
+                    "limit: remove the prints"
+                ),
+            )
         elif failure is None:
             changed = [k for k, v in pristine.items() if not _unchanged(arguments[k], v)]
             if changed:
@@ -212,8 +215,13 @@ class StudentCode:
             return Failure("missing_function", f"{module}.py has no function {function}{spelled}")
         return fn
 
-    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
-              limits: Limits | None = None) -> Call:  # fmt: skip
+    def train(
+        self,
+        words: list[str],
+        config: dict[str, Any],
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        limits: Limits | None = None,
+    ) -> Call:
         """Train the lecture's network with this submission's mlp_backward (train.py); the
         Call's value holds the run's figures."""
         from grader import train
@@ -225,8 +233,9 @@ class StudentCode:
         with _captured() as printed, contextlib.ExitStack() as stack:
             guard = self._guard or stack.enter_context(AutogradGuard())
             start = time.perf_counter()
-            result = train.run(fn, data, train.Config(**config), guard, progress,
-                               lambda error: describe(error, self.folder))  # fmt: skip
+            result = train.run(
+                fn, data, train.Config(**config), guard, progress, lambda error: describe(error, self.folder)
+            )
         return Call(value=result, output=printed.text(), seconds=time.perf_counter() - start)
 
     def _failure(self, error: BaseException, limits: Limits | None = None) -> Failure:
@@ -239,9 +248,11 @@ class StudentCode:
             or "can't allocate memory" in str(error)
             or "DefaultCPUAllocator" in str(error)
         ):
-            return Failure("memory", (
-                f"ran out of memory (the limit is {limits.memory} MB): {describe(error, self.folder)}"
-            ), detail)  # fmt: skip
+            return Failure(
+                "memory",
+                (f"ran out of memory (the limit is {limits.memory} MB): {describe(error, self.folder)}"),
+                detail,
+            )
         if isinstance(error, SystemExit):
             return Failure("exited", f"called sys.exit({error.code!r}): return the gradient instead", detail)
         if isinstance(error, SyntaxError):  # code that does not compile, whatever the sizes: as at import

@@ -29,22 +29,48 @@ class InProcess:
         self.limits = limits
         self._code = StudentCode(self.folder, limits)
 
-    def call(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-             limits: Limits | None = None, max_reply: int | None = None) -> Call:  # fmt: skip
+    def call(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Call:
         return self._code.call(module, function, arguments, as_fwd, limits)
 
-    def submit(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool = False,
-               limits: Limits | None = None, max_reply: int | None = None) -> Callable[[], Call]:  # fmt: skip
+    def submit(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool = False,
+        limits: Limits | None = None,
+        max_reply: int | None = None,
+    ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
         call = self.call(module, function, arguments, as_fwd, limits)
         return lambda: call
 
-    def time(self, module: str, function: str, arguments: dict[str, Any], as_fwd: bool, repeats: int,
-             limits: Limits | None = None) -> Call:  # fmt: skip
+    def time(
+        self,
+        module: str,
+        function: str,
+        arguments: dict[str, Any],
+        as_fwd: bool,
+        repeats: int,
+        limits: Limits | None = None,
+    ) -> Call:
         return self._code.time(module, function, arguments, as_fwd, repeats)
 
-    def train(self, words: list[str], config: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None = None,
-              limits: Limits | None = None) -> Call:  # fmt: skip
+    def train(
+        self,
+        words: list[str],
+        config: dict[str, Any],
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        limits: Limits | None = None,
+    ) -> Call:
         return self._code.train(words, config, progress, limits)
 
     def close(self) -> None:

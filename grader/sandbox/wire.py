@@ -27,9 +27,21 @@ MAX_TEXT = 100_000  # characters of one string
 
 DTYPES = {
     str(dtype).removeprefix("torch."): dtype
-    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64, torch.complex128,
-                  torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
-}  # fmt: skip
+    for dtype in (
+        torch.float16,
+        torch.bfloat16,
+        torch.float32,
+        torch.float64,
+        torch.complex64,
+        torch.complex128,
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.bool,
+    )
+}
 
 _LENGTH = struct.Struct("<Q")
 

@@ -59,14 +59,16 @@ def warm_up() -> None:
     that a confined worker finds them ready."""
     x, index = torch.randn(4, 3), torch.tensor([0, 2, 1, 0])
     warm = [
-        *(lambda dtype=dtype: (x.to(dtype) @ x.to(dtype).T).sum(0, keepdim=True).exp().log()
-          for dtype in (torch.float16, torch.bfloat16, torch.float64)),
+        *(
+            lambda dtype=dtype: (x.to(dtype) @ x.to(dtype).T).sum(0, keepdim=True).exp().log()
+            for dtype in (torch.float16, torch.bfloat16, torch.float64)
+        ),
         lambda: torch.nn.functional.one_hot(index, 3).float().T @ x,
         lambda: torch.zeros(3, 3).index_add_(0, index[:2], x[:2]).scatter_add_(0, index[None, :3], x[:1]),
         lambda: torch.einsum("ij,kj->ik", x, x) + torch.tensordot(x, x, dims=([1], [1])),
         lambda: x.softmax(1) + x.log_softmax(1) + x.tanh() + x.cumsum(0) + x.max(1, keepdim=True).values,
         lambda: x.var(0) + torch.nn.functional.cross_entropy(x, index),
-    ]  # fmt: skip
+    ]
     for operation in warm:
         operation()
 
@@ -166,12 +168,17 @@ def _answer(code: StudentCode, request: dict[str, Any], send: Callable[..., None
     elif op == "probe":
         call = Call(value=confinement.probe(zygote, request["grader_file"]))
     elif op == "time":
-        call = code.time(request["module"], request["function"], request["value"], request["as_fwd"],
-                         request["repeats"])  # fmt: skip
+        call = code.time(
+            request["module"], request["function"], request["value"], request["as_fwd"], request["repeats"]
+        )
     else:
         call = code.call(request["module"], request["function"], request["value"], request["as_fwd"], limits)
-    return {"failure": None if call.failure is None else asdict(call.failure), "output": call.output,
-            "aliases": [list(pair) for pair in call.aliases], "value": call.value}  # fmt: skip
+    return {
+        "failure": None if call.failure is None else asdict(call.failure),
+        "output": call.output,
+        "aliases": [list(pair) for pair in call.aliases],
+        "value": call.value,
+    }
 
 
 def _cap_memory(megabytes: int, widest: int) -> None:

@@ -86,8 +86,14 @@ def _serve(sock: socket.socket) -> None:
         sock.send(json.dumps(reply).encode())
 
 
-def _answer(request: dict[str, Any], fds: list[int], sock: socket.socket, me: int, workers: set[int],
-            ended: dict[int, tuple[int, float]]) -> dict[str, Any]:  # fmt: skip
+def _answer(
+    request: dict[str, Any],
+    fds: list[int],
+    sock: socket.socket,
+    me: int,
+    workers: set[int],
+    ended: dict[int, tuple[int, float]],
+) -> dict[str, Any]:
     op = request["op"]
     if op == "spawn":
         plan = request["plan"]
