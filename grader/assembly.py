@@ -18,13 +18,15 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from grader import catalogue
 from grader.origins import Origins, Span
 
 HEADER = "# Written by backprop-ninja from a notebook: its exercise functions and what they read.\n"
 # Exercise function -> its module, for every function a student writes.
-KINDS = ("import", "value", "function")  # the order a module holds them in
+DefinitionKind = Literal["import", "value", "function"]
+KINDS: tuple[DefinitionKind, ...] = get_args(DefinitionKind)  # the order a module holds them in
 MAX_VALUES = 2**20  # characters of the plain values a notebook's functions may take along, in all
 MAX_NOTES = 20
 
@@ -34,7 +36,7 @@ class Definition:
     """One name a notebook defines at its top level, as source that defines it again."""
 
     name: str
-    kind: str  # one of KINDS
+    kind: DefinitionKind
     source: str  # complete statements that bind `name`
     place: str = ""  # the cell it came from ("cell 7", "Cell In[5]"); "" when it has none
     line: int = 1  # the line of that cell where `source` begins

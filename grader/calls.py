@@ -4,14 +4,17 @@ Shared by every runner (the sandbox's workers, the in-process runner) and by gra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.failures import FailureKind
 
 
 @dataclass(frozen=True)
 class Failure:
     """Why a call gave no value to grade."""
 
-    kind: str  # one of failures.KINDS
+    kind: FailureKind
     message: str  # one line for the student
     detail: str = ""  # the traceback, for -v and the instructor's report
     line: int = 0  # the line of the student's module it came from, when known

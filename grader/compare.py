@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import torch
 
@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 
 TOLERANCE = 1e-4
 
-Problem = str  # one of PROBLEMS
-PROBLEMS = ("not_a_tensor", "wrong_dtype", "wrong_shape", "not_finite", "not_close", "not_returned", "missing_key")
+# Why a returned value is not the answer, from the first check it fails.
+Problem = Literal[
+    "not_a_tensor", "wrong_dtype", "wrong_shape", "not_finite", "not_close", "not_returned", "missing_key"
+]
+PROBLEMS: tuple[Problem, ...] = get_args(Problem)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ class NotReturned:
     """A gradient the function's return value does not hold: not returned at all, or a
     key missing from a returned dict."""
 
-    def __init__(self, name: str, message: str, problem: str = "not_returned"):
+    def __init__(self, name: str, message: str, problem: Problem = "not_returned"):
         self.name, self.message, self.problem = name, message, problem
 
     def comparison(self, expected: torch.Tensor, trial: str, tolerance: float) -> Comparison:

@@ -12,14 +12,51 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
 from grader import failures
 
-# The vocabulary: code -> when it is given.
-CODES = {
+if TYPE_CHECKING:
+    from grader.compare import Problem
+
+# The vocabulary: the codes, then when each is given (a test holds the two to one list).
+Code = Literal[
+    "not_implemented",
+    "missing",
+    "exception",
+    "timeout",
+    "crashed",
+    "out_of_memory",
+    "output_limit",
+    "left_processes",
+    "too_large",
+    "not_graded",
+    "uses_autograd",
+    "known_mistake",
+    "ignores_upstream",
+    "aliased",
+    "precision",
+    "mutated_input",
+    "not_a_tensor",
+    "wrong_dtype",
+    "not_finite",
+    "wrong_shape",
+    "all_zeros",
+    "sign",
+    "scaled",
+    "transposed",
+    "localized",
+    "missing_term",
+    "propagated",
+    "size_dependent",
+    "close_but_not_within_tolerance",
+    "unknown",
+    "slow",
+]
+
+CODES: dict[Code, str] = {
     "not_implemented": "the function still raises NotImplementedError",
     "missing": "the module or the function does not exist, or a returned dict lacks the key",
     "exception": "the function raised an exception, or its module does not import",
@@ -53,8 +90,8 @@ CODES = {
     "slow": "right, but the timing step found it many times slower than autograd, and the rubric takes points for it",
 }
 
-# A comparison's problem (compare.PROBLEMS) -> its code.
-PROBLEM_CODES = {
+# A comparison's problem -> its code.
+PROBLEM_CODES: dict[Problem, Code] = {
     "not_a_tensor": "not_a_tensor",
     "not_returned": "not_a_tensor",
     "missing_key": "missing",
@@ -70,7 +107,7 @@ CLOSE = 2e-2  # below this normalised error, a wrong gradient counts as close
 class Diagnosis:
     """What is most likely wrong with one gradient (or one call)."""
 
-    code: str  # one of CODES
+    code: Code
     message: str  # one sentence: what is wrong
     hint: str = ""  # what to try
     gradient: str = ""  # the gradient it is about, if one
@@ -103,7 +140,7 @@ class Context:
     tolerance: float = 1e-4
 
 
-def from_failure(kind: str, message: str, trial: str = "") -> Diagnosis:
+def from_failure(kind: failures.FailureKind, message: str, trial: str = "") -> Diagnosis:
     """The diagnosis of a call that gave no value (failures.KINDS holds its code and hint)."""
     row = failures.kind(kind)
     return Diagnosis(row.code, message, row.hint, trial=trial)
@@ -126,7 +163,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, scale: float, tolerance: float) -> 
 
 
 def from_problem(
-    problem: str,
+    problem: Problem,
     message: str,
     name: str,
     trial: str,

@@ -6,9 +6,10 @@ scoring, diagnosis and the retry rules read the rest from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
+    from grader.diagnosis import Code
     from grader.results import Status
 
 
@@ -17,7 +18,7 @@ class Kind:
     """One way a call can fail."""
 
     description: str  # what happened, for the documentation
-    code: str  # the diagnosis code (diagnosis.CODES)
+    code: Code  # the diagnosis it gives
     status: Status  # the status of the id it costs
     hint: str  # what to try, for the student
     retried: bool = False  # the other trials still run: it may happen at some sizes only
@@ -28,7 +29,28 @@ CRASH_HINT = "return the gradient; do not exit or kill the process"
 EXCEPTION_HINT = "see every trial, and debug it in this process: backprop-ninja check {id} --no-sandbox"
 TIMEOUT_HINT = "look for an endless loop, or a loop over every entry"
 
-KINDS: dict[str, Kind] = {
+# The kinds, in the order of the table below (a test holds the two to one list).
+FailureKind = Literal[
+    "missing_module",
+    "import_error",
+    "missing_function",
+    "not_implemented",
+    "exception",
+    "mutated_input",
+    "uses_autograd",
+    "bad_return",
+    "too_large",
+    "output_limit",
+    "memory",
+    "exited",
+    "timeout",
+    "cpu_time",
+    "crashed",
+    "left_processes",
+    "not_graded",
+]
+
+KINDS: dict[FailureKind, Kind] = {
     "missing_module": Kind("the module file is not in the submission", "missing", "missing",
                            "name each module and function as the stubs do", final_at_import=True),
     "import_error": Kind("the code does not compile, or its module does not import", "exception", "error",
@@ -64,6 +86,15 @@ KINDS: dict[str, Kind] = {
 }  # fmt: skip
 
 
-def kind(name: str) -> Kind:
-    """The row of a failure kind; an unknown one (never expected) counts as an exception."""
-    return KINDS.get(name, KINDS["exception"])
+KIND_NAMES: tuple[FailureKind, ...] = get_args(FailureKind)
+
+
+def kind(name: FailureKind) -> Kind:
+    """The row of a failure kind."""
+    return KINDS[name]
+
+
+def named(text: str) -> FailureKind:
+    """The kind a worker's reply names; one it cannot name (a forged reply) counts as an
+    exception."""
+    return next((name for name in KIND_NAMES if name == text), "exception")

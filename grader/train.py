@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -120,10 +120,14 @@ def dataset(words: list[str], block: int = 3) -> Data:
 Progress = Callable[[dict[str, Any]], None]
 
 
+# Why a run stopped early, as its report names it.
+StopKind = Literal["wrong_gradient", "not_implemented", "exception", "uses_autograd", "bad_return"]
+
+
 class Stop(Exception):
     """Training stopped before its end: the step, the why, and the parameter if one."""
 
-    def __init__(self, step: int, message: str, parameter: str = "", kind: str = "wrong_gradient"):
+    def __init__(self, step: int, message: str, parameter: str = "", kind: StopKind = "wrong_gradient"):
         super().__init__(message)
         self.step, self.message, self.parameter, self.kind = step, message, parameter, kind
 

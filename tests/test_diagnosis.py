@@ -6,16 +6,20 @@ checked by tests/test_sandbox.py). The corpus in tests/formulations/ measures pr
 (benchmarks/diagnosis_precision.py).
 """
 
+import json
+import re
 from collections import Counter
+from importlib import resources
+from typing import get_args
 
 import pytest
 import torch
 
-from grader import diagnosis
+from grader import compare, diagnosis, failures
 from grader.compare import shape_message
 from grader.diagnosis import CODES, Context, aggregate, diagnose_trial
 from grader.grading import grade
-from tests.conftest import SANDBOX_CODES
+from tests.conftest import ROOT, SANDBOX_CODES
 
 RIGHT_CE = "_ce = cross_entropy_backward\n"
 RIGHT_LOGITS = "_logits = logits_backward\n"
@@ -93,6 +97,24 @@ def test_every_code_has_a_case_here_or_in_the_sandbox_and_timing_tests():
     # known_mistake: tests/test_course.py
     elsewhere = set(SANDBOX_CODES.values()) | {"slow", "not_graded", "left_processes", "known_mistake"}
     assert set(CODES) - elsewhere - {c[3] for c in CASES.values()} == set()
+
+
+def test_the_codes_are_one_list_in_the_type_the_descriptions_the_schema_and_the_readme():
+    codes = get_args(diagnosis.Code)
+    assert list(CODES) == list(codes)
+    schema = json.loads((resources.files("grader") / "report.schema.json").read_text())
+    given = next(option for option in schema["$defs"]["diagnosis"]["oneOf"] if option["type"] == "object")
+    assert given["properties"]["code"]["enum"] == list(codes)
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| code |") :].split("\n\n")[0]
+    first_cells = [row.split("|")[1] for row in table.splitlines()[2:]]
+    assert sorted(code for cell in first_cells for code in re.findall(r"`([a-z_]+)`", cell)) == sorted(codes)
+
+
+def test_the_failure_kinds_and_problems_are_one_list_each_and_each_has_a_code():
+    assert list(failures.KINDS) == list(failures.KIND_NAMES)
+    assert set(diagnosis.PROBLEM_CODES) == set(compare.PROBLEMS) - {"not_close"}
+    assert failures.named("forged") == "exception" and failures.named("timeout") == "timeout"
 
 
 def test_a_correct_solution_never_gets_a_diagnosis(solutions_report):

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.calls import Call, Failure
-from grader.failures import KINDS
 from grader.failures import kind as failure_kind
+from grader.failures import named
 from grader.sandbox import processes, wire
 from grader.sandbox.confinement import (
     LAYERS,
@@ -515,7 +515,7 @@ def _call(header: dict[str, Any], seconds: float, printed: str, paths: tuple[str
         return Call(value=header["value"], output=output, seconds=seconds, aliases=aliases)
     if not isinstance(failure, dict) or not all(isinstance(failure.get(k), str) for k in ("kind", "message", "detail")):
         return Call(failure=Failure("crashed", "the Python process running your code sent a malformed reply"))
-    kind = failure["kind"] if failure["kind"] in KINDS else "exception"
+    kind = named(failure["kind"])
     given_line = failure.get("line")
     line = given_line if type(given_line) is int and 0 <= given_line < 10**7 else 0
     text = lambda field, most: clean(failure[field][:most]).replace(*paths)  # noqa: E731

@@ -8,6 +8,10 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.failures import FailureKind
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -163,7 +167,7 @@ def reap_children() -> dict[int, int]:
         statuses[pid] = status
 
 
-def death(status: int, cpu: float | None = None, cpu_limit: float | None = None) -> tuple[str, str]:
+def death(status: int, cpu: float | None = None, cpu_limit: float | None = None) -> tuple[FailureKind, str]:
     """The failure kind and the words for how a worker process ended; `cpu` is the CPU
     time it had used, as the kernel counted it."""
     if cpu is not None and cpu_limit is not None and cpu >= cpu_limit:
