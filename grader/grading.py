@@ -289,36 +289,44 @@ class Grader:
         # The id's settings, resolved once for all the trials.
         ids = {name: item.id for item in exercise.items for name in item.gradients}
         tolerances = {name: self.rubric.tolerance_for(item_id) for name, item_id in ids.items()}
-        base = self.rubric.limits_for(ids.values())
+        limits = self.rubric.limits_for(ids.values())
         for trial in self.rubric.trials_for(exercise):
-            limits = self._within_budget(base)
-            if limits is None:
-                outcome.failures.append((trial.label, self._budgeted(Failure("not_graded", ""), True, "")))
-                break
-            values, upstream, arguments = inputs(exercise, trial, self.seed)
-            pending = self.runner.submit(
-                exercise.module,
-                exercise.function,
-                arguments,
-                exercise.fwd is not None,
-                limits,
-                reply_size(exercise, values),
-            )
-            # While a worker runs the student's code: autograd in float64 (the verdict), and in
-            # float32 on the student's own inputs (the lecture's cmp: "exact").
-            reference = exercise.reference(values, upstream)
-            lecture = exercise.reference(_float32(values), None if upstream is None else upstream.float())
-            call = pending()
-            outcome.output = outcome.output or call.output
-            if call.failure:
-                cut = limits.wall_time < base.wall_time or limits.cpu_time < base.cpu_time
-                failure = self._budgeted(call.failure, cut, f"{exercise.module}.{exercise.function}")
-                outcome.failures.append((trial.label, failure))
-                if not failure_kind(failure.kind).retried:
-                    break
+            run = self._call(exercise, trial, limits)
+            outcome.output = outcome.output or run.call.output
+            failure = run.call.failure
+            if failure is None:
+                self._compare(run, tolerances, outcome)
                 continue
-            self._compare(TrialRun(exercise, trial, values, upstream, reference, lecture, call), tolerances, outcome)
+            outcome.failures.append((trial.label, failure))
+            if not failure_kind(failure.kind).retried:
+                break
         return outcome
+
+    def _call(self, exercise: Exercise, trial: Trial, limits: Limits) -> TrialRun:
+        """One call of the student's function, within what is left of the time budget,
+        with autograd's answers to the same inputs."""
+        values, upstream, arguments = inputs(exercise, trial, self.seed)
+        budgeted = self._within_budget(limits)
+        if budgeted is None:
+            failure = self._budgeted(Failure("not_graded", ""), True, "")
+            return TrialRun(exercise, trial, values, upstream, {}, {}, Call(failure=failure))
+        pending = self.runner.submit(
+            exercise.module,
+            exercise.function,
+            arguments,
+            exercise.fwd is not None,
+            budgeted,
+            reply_size(exercise, values),
+        )
+        # While a worker runs the student's code: autograd in float64 (the verdict), and in
+        # float32 on the student's own inputs (the lecture's cmp: "exact").
+        reference = exercise.reference(values, upstream)
+        lecture = exercise.reference(_float32(values), None if upstream is None else upstream.float())
+        call = pending()
+        if call.failure:
+            cut = budgeted.wall_time < limits.wall_time or budgeted.cpu_time < limits.cpu_time
+            call = replace(call, failure=self._budgeted(call.failure, cut, f"{exercise.module}.{exercise.function}"))
+        return TrialRun(exercise, trial, values, upstream, reference, lecture, call)
 
     def _compare(self, run: TrialRun, tolerances: dict[str, float], outcome: ExerciseOutcome) -> None:
         """Compare every gradient of one call with the reference, each within its id's
@@ -428,7 +436,8 @@ class SizeDependence:
 
 @dataclass(frozen=True)
 class TrialRun:
-    """One trial of one exercise: its inputs, autograd's answers, the student's call."""
+    """One trial of one exercise: its inputs, autograd's answers, the student's call (the answers
+    are empty when the time budget left no call to make)."""
 
     exercise: Exercise
     trial: Trial
