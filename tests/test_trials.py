@@ -12,9 +12,11 @@ from grader.trials import TrialData
 ALL = sorted({t for e in catalogue.EXERCISES for t in e.trials}, key=lambda t: t.salt)
 UNTIED = [t for t in ALL if not t.ties]
 SEEDS = [new_seed() for _ in range(4)]  # fresh each session: the properties hold on any draw
+# Named by place, not value, so that the test ids agree between pytest-xdist's workers.
+DRAW_IDS = [f"draw{i + 1}" for i in range(len(SEEDS))]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS, ids=DRAW_IDS)
 @pytest.mark.parametrize("trial", ALL, ids=lambda t: t.label)
 def test_every_draw_repeats_tokens_has_three_distinct_contexts_and_keeps_clear_of_ties_and_eps(trial, seed):
     data = TrialData(trial, seed)
@@ -44,14 +46,14 @@ def test_sizes_other_than_the_lectures_are_checked_everywhere():
         assert all(t.shape.H != t.shape.V for t in exercise.trials)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS, ids=DRAW_IDS)
 def test_the_small_variance_trial_puts_some_batch_variances_below_eps(seed):
     bnvar = TrialData(trials.WIDE, seed).exploded["bnvar"]
     assert (bnvar[0, : trials.SMALL_VARIANCE_COLUMNS] < model.EPS).all()
     assert (bnvar[0, trials.SMALL_VARIANCE_COLUMNS :] > model.EPS).all()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS, ids=DRAW_IDS)
 def test_the_ties_trial_has_rows_with_several_maxima_and_an_all_equal_row(seed):
     logits = TrialData(trials.TIES, seed).exploded["logits"]
     maxima = (logits == logits.max(1, keepdim=True).values).sum(1)
