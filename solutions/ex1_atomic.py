@@ -57,7 +57,7 @@ def counts_sum_inv_backward(dcounts_sum_inv, counts_sum):
     Returns dcounts_sum: (n, 1).
     """
     # BEGIN SOLUTION
-    return -counts_sum**-2 * dcounts_sum_inv
+    return -(counts_sum**-2) * dcounts_sum_inv
     # END SOLUTION
 
 
