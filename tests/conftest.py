@@ -2,7 +2,10 @@
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -12,6 +15,13 @@ SOLUTIONS = ROOT / "solutions"
 # As the grader does: tiny tensors, and a busy machine makes several threads wait on each other.
 torch.set_num_threads(1)
 EXERCISES = ROOT / "exercises"
+
+
+def run_grader(*args: object, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`python -m grader ARGS` in a process of its own, as a user types it; its output
+    captured as text."""
+    command = [sys.executable, "-m", "grader", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, **options)
 
 
 def _lecture():

@@ -32,7 +32,7 @@ from grader.rubric import load_rubric
 from grader.sandbox import zygote as zygotes
 from grader.submissions import SubmissionError, unpack
 from grader.trials import inputs
-from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS
+from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS, run_grader
 
 OFFENDER = "ex2.cross_entropy_backward"
 TIGHT = "[limits]\nwall_time = 2.0\ncpu_time = 2.0\n"
@@ -342,23 +342,7 @@ def test_a_process_chain_started_to_outlive_the_grader_cannot_start_and_the_repo
         _chain(30)
         """
     folder = submission(tmp_path, code)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--submission",
-            str(folder),
-            "--format",
-            "gradescope",
-            "--output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_grader("grade", "--submission", folder, "--format", "gradescope", "--output", out, timeout=120)
     written = out.read_text()
     time.sleep(4)  # longer than any chain link would have slept
     assert out.read_text() == written and json.loads(written)["score"] == FULL_MARKS - 4, run.stdout + run.stderr

@@ -26,7 +26,7 @@ from grader.sandbox import confinement, processes
 from grader.sandbox.client import ConfinementError, Sandbox
 from grader.sandbox.confinement import LAYERS
 from grader.sandbox.zygote import zygote
-from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS
+from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS, run_grader
 
 LIMITS = load_rubric().limits
 ROOTED = os.geteuid() == 0
@@ -226,43 +226,23 @@ def test_require_confinement_refuses_to_grade_without_a_required_layer(tmp_path)
     with pytest.raises(ConfinementError, match="seccomp") as refused:
         Sandbox(SOLUTIONS, LIMITS, require=("seccomp", "landlock"), without=("seccomp",))
     assert "landlock" not in str(refused.value)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--submission",
-            str(SOLUTIONS),
-            "--require-confinement",
-            "seccomp,no_such_layer",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    run = run_grader("grade", "--submission", SOLUTIONS, "--require-confinement", "seccomp,no_such_layer")
     assert run.returncode == 2 and "no confinement layer 'no_such_layer'" in run.stderr
 
 
 def test_the_report_records_the_seed_and_the_layers_that_were_active(tmp_path):
     out = tmp_path / "report.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--submission",
-            str(SOLUTIONS),
-            "--only",
-            "ex2",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-            "--require-confinement",
-        ],
-        capture_output=True,
-        text=True,
+    run = run_grader(
+        "grade",
+        "--submission",
+        SOLUTIONS,
+        "--only",
+        "ex2",
+        "--format",
+        "json",
+        "--output",
+        out,
+        "--require-confinement",
     )
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
@@ -273,9 +253,7 @@ def test_the_report_records_the_seed_and_the_layers_that_were_active(tmp_path):
 
 
 def test_doctor_shows_every_layer_and_every_try_from_inside_a_worker_is_blocked():
-    run = subprocess.run(
-        [sys.executable, "-m", "grader", "doctor", "--require-confinement"], capture_output=True, text=True, timeout=120
-    )
+    run = run_grader("doctor", "--require-confinement", timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     for name in LAYERS:
         assert f"\n  {name} " in run.stdout

@@ -18,7 +18,7 @@ import pytest
 from grader import catalogue
 from grader.release import gradescope
 from grader.rubric import RubricError, load_rubric
-from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, solution_lines
+from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, run_grader, solution_lines
 
 BONUS = ROOT / "examples" / "bonus"
 RUBRIC = BONUS / "rubric.toml"
@@ -115,7 +115,7 @@ def test_the_release_of_a_course_holds_its_module_its_file_and_its_cells_and_no_
             lines = {line.strip() for line in text.splitlines()}
             assert not [h for h in hidden if h in lines or (len(h) >= 20 and h in text)], path
     # The released grader (imported from the repository, as its own install would) grades it.
-    graded = subprocess.run([sys.executable, "-m", "grader", "grade"], cwd=out, capture_output=True, text=True)
+    graded = run_grader("grade", cwd=out)
     marks = sum(load_rubric(RUBRIC).points[i] for i in load_rubric(RUBRIC).graded)
     assert f"0/{marks:g}  0 of {ID_COUNT + 2} ids right" in graded.stdout, graded.stdout[-2000:] + graded.stderr
 

@@ -10,7 +10,6 @@ what the reference solution scores.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from importlib import resources
@@ -20,7 +19,7 @@ import pytest
 
 from grader import reports
 from grader.grading import grade
-from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SANDBOX_CODES, SOLUTIONS
+from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SANDBOX_CODES, SOLUTIONS, run_grader
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 OFFENDER = "ex2.cross_entropy_backward"
@@ -165,23 +164,7 @@ def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_p
         f"    pathlib.Path(name).write_text({fake!r})\n"
     )
     folder = hostile(tmp_path, code)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--submission",
-            str(folder),
-            "--format",
-            "gradescope",
-            "--output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    run = run_grader("grade", "--submission", folder, "--format", "gradescope", "--output", out, cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     written = json.loads(out.read_text())
     assert written["score"] == FULL_MARKS - 4 and len(written["tests"]) == ID_COUNT
@@ -190,23 +173,7 @@ def test_writing_the_report_at_import_changes_nothing_and_costs_the_module(tmp_p
 
 def test_a_stack_walker_finds_no_reference_in_a_fresh_grading_process(tmp_path):
     code, _, words = CASES["walks_the_stack"]
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "--submission",
-            str(hostile(tmp_path, code)),
-            "--only",
-            "ex2",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    run = run_grader("grade", "--submission", hostile(tmp_path, code), "--only", "ex2", "--format", "json", cwd=ROOT)
     item = json.loads(run.stdout)["items"][0]
     assert item["score"] == 0 and words in item["message"]
 
