@@ -192,9 +192,9 @@ def test_arguments_holding_nan_that_a_function_leaves_alone_are_not_called_modif
     folder.mkdir()
     (folder / "ex2_cross_entropy.py").write_text("def cross_entropy_backward(logits, Yb):\n    return logits * 1\n")
     logits = torch.full((4, 5), float("nan"))
-    call = InProcess(folder, load_rubric().limits).call(
+    call = InProcess(folder, load_rubric().limits).submit(
         "ex2_cross_entropy", "cross_entropy_backward", {"logits": logits, "Yb": torch.zeros(4, dtype=torch.long)}
-    )
+    )()
     assert call.failure is None
 
 

@@ -43,17 +43,6 @@ class Runner(Protocol):
     ) -> Callable[[], Call]:
         """Start a call; what returns its result (the grader works meanwhile)."""
 
-    def call(
-        self,
-        module: str,
-        function: str,
-        arguments: dict[str, Any],
-        as_fwd: bool = False,
-        limits: Limits | None = None,
-        max_reply: int | None = None,
-    ) -> Call:
-        """A call, and its result."""
-
     def time(
         self,
         module: str,

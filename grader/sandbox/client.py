@@ -127,17 +127,6 @@ class Sandbox:
 
     # -- calls ----------------------------------------------------------------------------
 
-    def call(
-        self,
-        module: str,
-        function: str,
-        arguments: dict[str, Any],
-        as_fwd: bool = False,
-        limits: Limits | None = None,
-        max_reply: int | None = None,
-    ) -> Call:
-        return self.submit(module, function, arguments, as_fwd, limits, max_reply)()
-
     def submit(
         self,
         module: str,

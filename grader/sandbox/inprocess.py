@@ -29,17 +29,6 @@ class InProcess:
         self.limits = limits
         self._code = StudentCode(self.folder, limits)
 
-    def call(
-        self,
-        module: str,
-        function: str,
-        arguments: dict[str, Any],
-        as_fwd: bool = False,
-        limits: Limits | None = None,
-        max_reply: int | None = None,
-    ) -> Call:
-        return self._code.call(module, function, arguments, as_fwd, limits)
-
     def submit(
         self,
         module: str,
@@ -50,7 +39,7 @@ class InProcess:
         max_reply: int | None = None,
     ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
-        call = self.call(module, function, arguments, as_fwd, limits)
+        call = self._code.call(module, function, arguments, as_fwd, limits)
         return lambda: call
 
     def time(
