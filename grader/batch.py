@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from grader.files import write_atomically
 from grader.rubric import Rubric
-
-if TYPE_CHECKING:
-    from grader.results import Status
 from grader.seeds import new_seed
 from grader.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
 from grader.text import csv_cell, one_line
+
+if TYPE_CHECKING:
+    from grader.results import Status
+    from grader.sandbox.confinement import Required
 
 REPORTS = "reports"
 MANIFEST = "manifest.json"
@@ -84,26 +85,35 @@ def students(root: Path) -> dict[str, str]:
     return {name: " ".join(values) for name, values in found.items()}
 
 
-def grade_one(path: str, out: str, rubric: Rubric, sandbox: bool, seed: int, require: Any = False) -> Outcome:
-    """Grade one submission (in a job process) and write its JSON report."""
-    from grader.grading import grade, ungraded
+@dataclass(frozen=True)
+class Batch:
+    """What every submission of one batch is graded with, and where its report goes."""
 
-    source = Path(path)
+    out: Path
+    rubric: Rubric
+    sandbox: bool
+    seed: int
+    require: Required
+
+
+def grade_one(path: Path, batch: Batch) -> Outcome:
+    """Grade one submission (in a job process) and write its JSON report."""
+    from grader.grading import grade
+
     with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
         try:
-            handed = unpack(source, Path(tmp)) if is_archive(source) else source
-            report = grade(handed, rubric, sandbox=sandbox, seed=seed, require=require)
-            why = ""
+            handed = unpack(path, Path(tmp)) if is_archive(path) else path
+            report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
         except SubmissionError as problem:
-            report, why = ungraded(source, rubric, None, seed, "missing", str(problem)), str(problem)
-    return _write_report(source, Path(out), report, why)
+            return _ungraded(path, batch, "missing", str(problem))
+    return _write_report(path, batch.out, report, "")
 
 
-def _ungraded(path: Path, out: Path, rubric: Rubric, seed: int, status: Status, why: str) -> Outcome:
+def _ungraded(path: Path, batch: Batch, status: Status, why: str) -> Outcome:
     """A report for a submission that could not be graded: every id zero, with why."""
     from grader.grading import ungraded
 
-    return _write_report(path, out, ungraded(path, rubric, None, seed, status, why), why)
+    return _write_report(path, batch.out, ungraded(path, batch.rubric, None, batch.seed, status, why), why)
 
 
 def _write_report(path: Path, out: Path, report: Any, why: str) -> Outcome:
@@ -130,7 +140,7 @@ def run(
     sandbox: bool = True,
     progress: Callable[[int, int, float], None] | None = None,
     seed: int | None = None,
-    require: Any = False,
+    require: Required = False,
 ) -> list[Outcome]:
     """Grade every submission under `root` that has no trusted report in `out` yet (all
     of them with `force`), on `jobs` processes; then write the gradebook and the summary.
@@ -164,14 +174,14 @@ def run(
             progress(len(outcomes) - (len(submissions) - len(todo)), len(todo), time.monotonic() - start)
 
     try:
-        _grade_all(todo, out, rubric, jobs, (sandbox, seed, require), outcomes, done)
+        _grade_all(todo, Batch(out, rubric, sandbox, seed, require), jobs, outcomes, done)
     finally:
         notes = {o.name: o.error for o in outcomes if o.error and not o.digest}
         write_summaries(root, out, names, rubric, notes)
     return outcomes
 
 
-def _check_confinement(require: Any) -> None:
+def _check_confinement(require: Required) -> None:
     """Refuse the batch before it starts when this machine lacks a required layer."""
     from grader.rubric import load_rubric
     from grader.sandbox.client import Sandbox
@@ -204,45 +214,33 @@ def _digest(path: Path) -> str | None:
 
 
 def _grade_all(
-    todo: list[Path],
-    out: Path,
-    rubric: Rubric,
-    jobs: int,
-    how: tuple[bool, int, Any],
-    outcomes: list[Outcome],
-    done: Callable[[Outcome], None],
+    todo: list[Path], batch: Batch, jobs: int, outcomes: list[Outcome], done: Callable[[Outcome], None]
 ) -> None:
     """Grade on a pool of job processes. Should a job process die (student code cannot
     kill one from its sandbox, but a machine can), the submissions it may have held are
     graded again one by one, and only one that breaks its process alone is reported so."""
     pending = list(todo)
     while pending:
-        in_flight = _pool(pending, out, rubric, jobs, how, outcomes, done)
+        in_flight = _pool(pending, batch, jobs, outcomes, done)
         for path in in_flight:  # a pool broke: find out which submission breaks a process
-            if not _pool([path], out, rubric, 1, how, outcomes, done):
+            if not _pool([path], batch, 1, outcomes, done):
                 continue
-            outcomes.append(_ungraded(path, out, rubric, how[1], "error", "its grading process died"))
+            outcomes.append(_ungraded(path, batch, "error", "its grading process died"))
             done(outcomes[-1])
 
 
 def _pool(
-    pending: list[Path],
-    out: Path,
-    rubric: Rubric,
-    jobs: int,
-    how: tuple[bool, int, Any],
-    outcomes: list[Outcome],
-    done: Callable[[Outcome], None],
+    pending: list[Path], batch: Batch, jobs: int, outcomes: list[Outcome], done: Callable[[Outcome], None]
 ) -> list[Path]:
     """Grade `pending` (consuming it) until done or until the pool breaks; the
-    submissions in flight when it broke. `how`: sandboxed, the seed, the layers required."""
+    submissions in flight when it broke."""
     context = multiprocessing.get_context("fork")  # the job processes share this one's imports
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         running: dict[Future, Path] = {}
         while pending or running:
             while pending and len(running) < jobs * 2:
                 path = pending.pop(0)
-                running[pool.submit(grade_one, str(path), str(out), rubric, *how)] = path
+                running[pool.submit(grade_one, path, batch)] = path
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 path = running.pop(future)
@@ -251,7 +249,7 @@ def _pool(
                 except BrokenProcessPool:
                     return [path, *running.values()]
                 except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
-                    outcomes.append(_ungraded(path, out, rubric, how[1], "error", f"the grader failed on it: {error}"))
+                    outcomes.append(_ungraded(path, batch, "error", f"the grader failed on it: {error}"))
                 done(outcomes[-1])
     return []
 
