@@ -10,6 +10,7 @@ leave behind: grading then goes on as for any folder of modules.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -18,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from grader import catalogue
 from grader.origins import Origins, Span
@@ -69,6 +70,28 @@ class Assembly:
     origins: Origins
     notes: tuple[str, ...]
     found: tuple[str, ...]  # the exercise functions it holds
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data, for JSON: what a child process that read the notebook answers."""
+        spans = {m: [dataclasses.asdict(span) for span in found] for m, found in self.origins.spans.items()}
+        origins = {"name": self.origins.name, "spans": spans, "renamed": dict(self.origins.renamed)}
+        return {"texts": self.texts, "origins": origins, "notes": list(self.notes), "found": list(self.found)}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Assembly:
+        """An Assembly from what to_data gave, checked field by field (it comes from a
+        process that read untrusted bytes)."""
+        try:
+            texts = {str(m): str(t) for m, t in data["texts"].items() if str(m) in catalogue.MODULES}
+            given = data["origins"]
+            spans = {
+                str(m): tuple(Span(int(s["start"]), int(s["end"]), str(s["place"]), int(s["line"])) for s in found)
+                for m, found in given["spans"].items()
+            }
+            origins = Origins(str(given["name"]), spans, {str(k): str(v) for k, v in given["renamed"].items()})
+            return cls(texts, origins, tuple(map(str, data["notes"])), tuple(map(str, data["found"])))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ValueError(f"the notebook's reading gave malformed data ({error})") from None
 
     def write(self, folder: Path) -> Path:
         """Write the modules into `folder`; the folder."""
@@ -216,14 +239,31 @@ MAX_LITERAL = 64 * 1024  # characters of a plain value's source
 
 def literal(value: object) -> str | None:
     """Source that evaluates to `value`, for plain data (numbers, strings, bytes, None,
-    and tuples, lists, sets and dicts of them); None for anything else, or too large."""
-    text = _literal(value, 0)
-    return text if text is not None and len(text) <= MAX_LITERAL else None
+    and tuples, lists, sets and dicts of them); None for anything else, or too large.
+    Its cost is bounded by the largest text it gives, whatever `value` holds: a list
+    repeated by reference is written out as far as that, and no further."""
+    left = [MAX_LITERAL]
+    text = _literal(value, 0, left)
+    return text if text is not None and left[0] >= 0 else None
 
 
-def _literal(value: object, depth: int) -> str | None:
-    if depth > 10:
+def _literal(value: object, depth: int, left: list[int]) -> str | None:
+    """`left`: the characters still to give; once it goes below zero, everything
+    returns None at once."""
+    if depth > 10 or left[0] < 0:
         return None
+    container = type(value) in (tuple, list, set, frozenset, dict)
+    if container:  # its brackets and separators; its items count themselves
+        left[0] -= 16 + 4 * len(value)  # type: ignore[arg-type]  # a container: it has a length
+        if left[0] < 0:
+            return None
+    text = _plain(value, depth, left)
+    if text is not None and not container:
+        left[0] -= len(text)
+    return text if left[0] >= 0 else None
+
+
+def _plain(value: object, depth: int, left: list[int]) -> str | None:
     if type(value) is int and value.bit_length() > 4096:
         return None  # Python writes no int past 4,300 digits
     if value is None or type(value) in (bool, int, str, bytes):
@@ -237,10 +277,12 @@ def _literal(value: object, depth: int) -> str | None:
         and type(value) in (tuple, list, set, frozenset)
         and (len(value) <= MAX_LITERAL)
     ):
-        found = [_literal(v, depth + 1) for v in value]
-        items = [item for item in found if item is not None]
-        if len(items) < len(found):
-            return None
+        items = []
+        for v in value:
+            item = _literal(v, depth + 1, left)
+            if item is None:
+                return None
+            items.append(item)
         inner = ", ".join(items)
         if type(value) is tuple:
             return f"({inner}{',' if len(items) == 1 else ''})"
@@ -248,10 +290,13 @@ def _literal(value: object, depth: int) -> str | None:
             return f"[{inner}]"
         return f"{type(value).__name__}([{inner}])"
     if type(value) is dict and len(value) <= MAX_LITERAL:
-        pairs = [(_literal(k, depth + 1), _literal(v, depth + 1)) for k, v in value.items()]
-        if any(k is None or v is None for k, v in pairs):
-            return None
-        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+        pairs = []
+        for k, v in value.items():
+            key, item = _literal(k, depth + 1, left), _literal(v, depth + 1, left)
+            if key is None or item is None:
+                return None
+            pairs.append(f"{key}: {item}")
+        return "{" + ", ".join(pairs) + "}"
     return None
 
 

@@ -96,7 +96,24 @@ class Batch:
     require: Required
 
 
-def grade_one(path: Path, batch: Batch) -> Outcome:
+def names_of(submissions: list[Path]) -> dict[Path, str]:
+    """Each submission's name in the reports and the gradebook: its own, cleaned of
+    control characters and made one line, and unique (a second "alice" after cleaning
+    is "alice-2", in path order), so that every submission keeps a row of its own."""
+    found: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in sorted(submissions):
+        base = one_line(name_of(path)).strip() or "submission"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        found[path] = name
+    return found
+
+
+def grade_one(path: Path, name: str, batch: Batch) -> Outcome:
     """Grade one submission (in a job process) and write its JSON report."""
     from grader.grading import grade
 
@@ -105,30 +122,30 @@ def grade_one(path: Path, batch: Batch) -> Outcome:
             handed = unpack(path, Path(tmp)) if is_archive(path) else path
             report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
         except SubmissionError as problem:
-            return _ungraded(path, batch, "missing", str(problem))
-    return _write_report(path, batch.out, report, "")
+            return _ungraded(path, name, batch, "missing", str(problem))
+    return _write_report(name, batch.out, report, "")
 
 
-def _ungraded(path: Path, batch: Batch, status: Status, why: str) -> Outcome:
+def _ungraded(path: Path, name: str, batch: Batch, status: Status, why: str) -> Outcome:
     """A report for a submission that could not be graded: every id zero, with why."""
     from grader.grading import ungraded
 
-    return _write_report(path, batch.out, ungraded(path, batch.rubric, None, batch.seed, status, why), why)
+    return _write_report(name, batch.out, ungraded(path, batch.rubric, None, batch.seed, status, why), why)
 
 
-def _write_report(path: Path, out: Path, report: Any, why: str) -> Outcome:
+def _write_report(name: str, out: Path, report: Any, why: str) -> Outcome:
     """The submission's report, written; a report that cannot be written (a folder in
     its way, a full disk) costs this submission only."""
     from grader import reports
 
     data = reports.to_json(report)
-    data["submission"] = name_of(path)
+    data["submission"] = name
     text = reports.dumps(data)
     try:
-        write_atomically(out / REPORTS / f"{name_of(path)}.json", text)
+        write_atomically(out / REPORTS / f"{name}.json", text)
     except OSError as error:
-        return Outcome(name_of(path), True, f"its report could not be written: {error}")
-    return Outcome(name_of(path), True, why, hashlib.sha256(text.encode()).hexdigest())
+        return Outcome(name, True, f"its report could not be written: {error}")
+    return Outcome(name, True, why, hashlib.sha256(text.encode()).hexdigest())
 
 
 def run(
@@ -151,10 +168,8 @@ def run(
     if sandbox and require is not False:
         _check_confinement(require)
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
-    names = [one_line(name_of(p)) for p in submissions]  # as the gradebook shows them
-    duplicates = [n for n, count in Counter(names).items() if count > 1]
-    if duplicates:
-        raise SubmissionError(f"two submissions would share the report name {duplicates[0]!r}: rename one of them")
+    named = names_of(submissions)
+    names = [named[p] for p in submissions]
     manifest = {} if force else read_manifest(out)
     seed = seed if seed is not None else manifest.get("seed", new_seed())
     if manifest.get("seed") != seed:
@@ -162,8 +177,8 @@ def run(
     trusted = {n for n, digest in manifest.get("reports", {}).items() if _digest(out / REPORTS / f"{n}.json") == digest}
     manifest = {"seed": seed, "reports": {n: manifest["reports"][n] for n in trusted}}
     write_manifest(out, manifest)
-    todo = [p for p in submissions if name_of(p) not in trusted]
-    outcomes = [Outcome(name_of(p), False) for p in submissions if name_of(p) in trusted]
+    todo = [p for p in submissions if named[p] not in trusted]
+    outcomes = [Outcome(named[p], False) for p in submissions if named[p] in trusted]
     start = time.monotonic()
 
     def done(outcome: Outcome) -> None:
@@ -174,7 +189,7 @@ def run(
             progress(len(outcomes) - (len(submissions) - len(todo)), len(todo), time.monotonic() - start)
 
     try:
-        _grade_all(todo, Batch(out, rubric, sandbox, seed, require), jobs, outcomes, done)
+        _grade_all(todo, named, Batch(out, rubric, sandbox, seed, require), jobs, outcomes, done)
     finally:
         notes = {o.name: o.error for o in outcomes if o.error and not o.digest}
         write_summaries(root, out, names, rubric, notes)
@@ -214,23 +229,33 @@ def _digest(path: Path) -> str | None:
 
 
 def _grade_all(
-    todo: list[Path], batch: Batch, jobs: int, outcomes: list[Outcome], done: Callable[[Outcome], None]
+    todo: list[Path],
+    named: dict[Path, str],
+    batch: Batch,
+    jobs: int,
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
 ) -> None:
     """Grade on a pool of job processes. Should a job process die (student code cannot
     kill one from its sandbox, but a machine can), the submissions it may have held are
     graded again one by one, and only one that breaks its process alone is reported so."""
     pending = list(todo)
     while pending:
-        in_flight = _pool(pending, batch, jobs, outcomes, done)
+        in_flight = _pool(pending, named, batch, jobs, outcomes, done)
         for path in in_flight:  # a pool broke: find out which submission breaks a process
-            if not _pool([path], batch, 1, outcomes, done):
+            if not _pool([path], named, batch, 1, outcomes, done):
                 continue
-            outcomes.append(_ungraded(path, batch, "error", "its grading process died"))
+            outcomes.append(_ungraded(path, named[path], batch, "error", "its grading process died"))
             done(outcomes[-1])
 
 
 def _pool(
-    pending: list[Path], batch: Batch, jobs: int, outcomes: list[Outcome], done: Callable[[Outcome], None]
+    pending: list[Path],
+    named: dict[Path, str],
+    batch: Batch,
+    jobs: int,
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
 ) -> list[Path]:
     """Grade `pending` (consuming it) until done or until the pool breaks; the
     submissions in flight when it broke."""
@@ -240,7 +265,7 @@ def _pool(
         while pending or running:
             while pending and len(running) < jobs * 2:
                 path = pending.pop(0)
-                running[pool.submit(grade_one, path, batch)] = path
+                running[pool.submit(grade_one, path, named[path], batch)] = path
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 path = running.pop(future)
@@ -249,7 +274,7 @@ def _pool(
                 except BrokenProcessPool:
                     return [path, *running.values()]
                 except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
-                    outcomes.append(_ungraded(path, batch, "error", f"the grader failed on it: {error}"))
+                    outcomes.append(_ungraded(path, named[path], batch, "error", f"the grader failed on it: {error}"))
                 done(outcomes[-1])
     return []
 
@@ -267,17 +292,18 @@ def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric,
     ids = [i for i in rubric.points if i in rubric.graded]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["submission", "student", *ids, "total", "max_total", "note"])
+    writer.writerow(["submission", "student", *ids, "total", "max_total", "note", "flags"])
     reported = dict(loaded)
     for name in names:
         data = reported.get(name)
         if data is None:
             if name in notes:
-                row = [name, who.get(name, ""), *([""] * len(ids)), "", "", f"not graded: {notes[name]}"]
+                row = [name, who.get(name, ""), *([""] * len(ids)), "", "", f"not graded: {notes[name]}", ""]
                 writer.writerow([csv_cell(cell) for cell in row])
             continue
         scores = {item["id"]: item["score"] for item in data["items"]}
-        row = [name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"], ""]
+        flags = "; ".join(f"{flag['code']}: {item['id']}" for item in data["items"] for flag in item.get("flags", ()))
+        row = [name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"], "", flags]
         writer.writerow([csv_cell(cell) for cell in row])
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     write_atomically(out / "summary.md", summary(loaded, ids))
@@ -292,8 +318,8 @@ def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
     lines = [
         f"# backprop-ninja: {len(loaded)} submissions",
         "",
-        "| id | right | mean score | most common diagnoses |",
-        "|---|---:|---:|---|",
+        "| id | right | mean score | most common diagnoses | flagged |",
+        "|---|---:|---:|---|---|",
     ]
     for i in ids:
         items = [item for _, data in loaded for item in data["items"] if item["id"] == i]
@@ -302,8 +328,11 @@ def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
         right = sum(item["status"] == "passed" for item in items)
         mean = sum(item["score"] for item in items) / len(items)
         common = ", ".join(f"{code} ({count})" for code, count in codes.get(i, Counter()).most_common(3))
+        flagged = Counter(flag["code"] for item in items for flag in item.get("flags", ()))
+        marks = ", ".join(f"{code} ({count})" for code, count in flagged.most_common())
         lines.append(
-            f"| {i} | {right}/{len(items)} ({right / len(items):.0%}) | {mean:.2f} / {items[0]['max_score']:g} | {common} |"
+            f"| {i} | {right}/{len(items)} ({right / len(items):.0%}) | {mean:.2f} / {items[0]['max_score']:g} "
+            f"| {common} | {marks} |"
         )
     totals = [data["score"] for _, data in loaded]
     if totals:

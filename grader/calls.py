@@ -3,11 +3,16 @@ Shared by every runner (the sandbox's workers, the in-process runner) and by gra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grader.failures import FailureKind
+
+
+# The (forward operator, input shape) pairs whose evaluations a call counts: ("aten::mul", (32, 27)).
+Watch = Iterable[tuple[str, tuple[int, ...]]]
 
 
 @dataclass(frozen=True)
@@ -31,3 +36,7 @@ class Call:
     # Pairs of returned gradients that are one tensor (or share memory): dict keys, or
     # gradient names of a tuple; they can only be seen where the call ran.
     aliases: tuple[tuple[str, str], ...] = ()
+    # Evaluations of each watched forward operator on a watched shape, as the seal (or,
+    # in the grader's own process, its guard) counted them: many is numerical
+    # differentiation.
+    evaluations: dict[str, int] = field(default_factory=dict)

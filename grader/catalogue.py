@@ -73,6 +73,9 @@ class Exercise:
     values: OwnValues | None = None
     mistakes: tuple[Mistake, ...] = ()
     points: float | None = None
+    # The forward op itself, on the forward values: what a numerical derivative evaluates
+    # again and again, and whose operators the grader counts (numerical.py).
+    evaluate: Callable[[Tensors], object] | None = None
 
     @property
     def prefix(self) -> str:
@@ -192,8 +195,22 @@ def atomic(
     faster: str = "",
 ) -> Exercise:
     return Exercise(
-        "ex1_atomic", function, forward, wrt, autograd_of(op, wrt), upstream, args, trials=trials, faster=faster
+        "ex1_atomic",
+        function,
+        forward,
+        wrt,
+        autograd_of(op, wrt),
+        upstream,
+        args,
+        trials=trials,
+        faster=faster,
+        evaluate=evaluating(op),
     )
+
+
+def evaluating(op: Callable[[Values], object]) -> Callable[[Tensors], object]:
+    """An op on Values, as a function of the forward values."""
+    return lambda values: op(Values(values))
 
 
 # The lecture's slow spot: accumulating dC token by token.
@@ -262,6 +279,7 @@ MANUAL_BACKWARD = Exercise(
     per_key=True,
     zero_scale={"logit_maxes": cancelling("norm_logits", 1), "b1": cancelling("hprebn", 0)},
     faster=FASTER_DC,
+    evaluate=lambda values: model.forward({k: values[k] for k in model.PARAMETERS}, values["Xb"], values["Yb"]),
 )
 
 CROSS_ENTROPY = Exercise(
@@ -272,6 +290,7 @@ CROSS_ENTROPY = Exercise(
     autograd_of(lambda v: F.cross_entropy(v.logits, v.Yb), ("logits",)),
     args=("logits", "Yb"),
     trials=trials.OUTSIDE_BATCHNORM,
+    evaluate=evaluating(lambda v: F.cross_entropy(v.logits, v.Yb)),
 )
 
 BATCHNORM = Exercise(
@@ -285,6 +304,7 @@ BATCHNORM = Exercise(
     upstream="hpreact",
     args=("bnraw", "bnvar_inv", "bngain"),
     trials=trials.FUSED_BATCHNORM,
+    evaluate=lambda values: model.batchnorm_forward(values["hprebn"], values["bngain"], values["bnbias"]),
 )
 
 MLP_BACKWARD = Exercise(
@@ -296,6 +316,7 @@ MLP_BACKWARD = Exercise(
     fwd="fused",
     zero_scale={"b1": cancelling("hprebn", 0)},
     faster=FASTER_DC,
+    evaluate=lambda values: model.fused_forward({k: values[k] for k in model.PARAMETERS}, values["Xb"], values["Yb"]),
 )
 
 LECTURE: tuple[Exercise, ...] = (*ATOMIC, MANUAL_BACKWARD, CROSS_ENTROPY, BATCHNORM, MLP_BACKWARD)

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import errno
 import itertools
 import json
 import operator
 import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader import catalogue
 from grader.assembly import Assembly, Definition, Left, assemble, global_reads, literal, stand_in
+from grader.files import NotRegular, open_regular
 from grader.submissions import SubmissionError
 
 if TYPE_CHECKING:
@@ -82,19 +81,15 @@ def read(path: Path) -> list[Cell]:
 
 
 def _load(path: Path) -> Any:
-    """The JSON of a notebook file, read without following a link and within its cap."""
+    """The JSON of a notebook file, read without following a link or waiting on a FIFO,
+    and within its cap."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = open_regular(path)
+    except NotRegular as error:
+        raise NotebookError(f"{path.name} is {error.what}: hand in the notebook itself") from None
     except OSError as error:
-        link = error.errno == errno.ELOOP
-        raise NotebookError(
-            f"{path.name} is a link: hand in the notebook itself"
-            if link
-            else f"{path.name} cannot be read: {error.strerror}"
-        ) from None
+        raise NotebookError(f"{path.name} cannot be read: {error.strerror}") from None
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise NotebookError(f"{path.name} is not a file: hand in the notebook itself")
         text = f.read(MAX_NOTEBOOK + 1)
     if len(text) > MAX_NOTEBOOK:
         raise NotebookError(

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from grader import catalogue, trials
-from grader.catalogue import Exercise, Mistake, OwnValues, Values, autograd_of
+from grader.catalogue import Exercise, Mistake, OwnValues, Values, autograd_of, evaluating
 from grader.model import Shape
 
 __all__ = ["exercise", "wrong", "load", "CourseError", "Values"]
@@ -118,6 +118,7 @@ def exercise(
         values=_with_output(values, op, upstream),
         mistakes=known,
         points=float(points),
+        evaluate=evaluating(op),
     )
 
 

@@ -1,10 +1,64 @@
-"""Writing the files a user reads: whole or not at all."""
+"""Files: those a user reads, written whole or not at all; and those someone else made,
+read only when they are regular files, and only as far as a cap."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+class NotRegular(OSError):
+    """A path that is a link, a FIFO, a device or a folder where a file was expected;
+    `what` says which ("a link")."""
+
+    def __init__(self, what: str, path: str):
+        super().__init__(errno.EINVAL, f"{what}, not a file", path)
+        self.what = what
+
+
+def open_regular(path: Path | str) -> int:
+    """A read-only descriptor of `path`, opened without following a link and without
+    waiting (a FIFO would block the reader for good), and only if it is a regular file:
+    NotRegular, with what it is, otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotRegular("a link", str(path)) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegular(kind_of(mode), str(path))
+    return fd
+
+
+def read_regular(path: Path | str, limit: int, tail: bool = False) -> tuple[bytes, int]:
+    """At most `limit` bytes of a regular file (its last ones with `tail`), and its size."""
+    fd = open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if tail and size > limit:
+            os.lseek(fd, size - limit, os.SEEK_SET)
+        chunks, got = [], 0
+        while got < limit and (chunk := os.read(fd, min(limit - got, 1 << 16))):
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks), size
+    finally:
+        os.close(fd)
+
+
+def kind_of(mode: int) -> str:
+    """What a file's mode says it is, in words."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a link"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):  # fmt: skip
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
 def write_atomically(path: Path, text: str) -> None:

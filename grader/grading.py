@@ -16,14 +16,14 @@ from typing import Any
 
 import torch
 
-from grader import catalogue, clues, lockstep, sizes, timing
+from grader import catalogue, clues, lockstep, numerical, sizes, timing
 from grader.calls import Call, Failure
 from grader.catalogue import Exercise, Mistake
 from grader.compare import Comparison, NotReturned, compare, unpack
 from grader.diagnosis import Diagnosis, aliased, diagnose_trial, from_problem
 from grader.failures import kind as failure_kind
 from grader.guard import autograd_in_source
-from grader.results import Announced, Example, ItemResult, Report, Status
+from grader.results import Announced, Example, Flag, ItemResult, Report, Status
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import Runner, open_runner
 from grader.sandbox.client import max_reply
@@ -45,6 +45,7 @@ class ExerciseOutcome:
         self.comparisons: dict[str, list[Comparison]] = {name: [] for name in exercise.gradient_names}
         self.failures: list[tuple[str, Failure]] = []
         self.output = ""  # what the function printed in its first trial that printed anything
+        self.numerical = ""  # why its calls look like a numerical derivative, and in which trial; "" if not
         # For pictures: the student's value and the reference of each wrong gradient, in
         # the first trial where both are tensors of one shape, and that trial's label.
         self.examples: dict[str, Example] = {}
@@ -72,7 +73,9 @@ class Grader:
         # What grades the submission: its runner (a sandbox, or in-process), opened here
         # from a path or a hand-in, or given.
         self.runner = (
-            open_runner(submission, self.rubric.widest_limits, sandbox, require)
+            open_runner(
+                submission, self.rubric.widest_limits, sandbox, require, numerical.operators(catalogue.EXERCISES)
+            )
             if isinstance(submission, (Path, str, Handed))
             else submission
         )
@@ -101,8 +104,9 @@ class Grader:
             raise ValueError(
                 f"no such exercise ids: {', '.join(sorted(unknown))}; `backprop-ninja list` shows them all"
             )
-        items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
+        # The timing step first: what a timed call returns is checked too, and may fail an id.
         speeds = self.runner.handed.origins.relocated(self.speeds(wanted)) if self.rubric.timing.enabled else ()
+        items = tuple(self.item(i) for i in catalogue.IDS if i in wanted)
         if self.rubric.timing.penalty > 0:
             items = penalised(items, speeds, self.rubric.timing.penalty)
         items = tuple(replace(item, visibility=self.rubric.visibility(item.id)) for item in items)
@@ -123,7 +127,9 @@ class Grader:
 
     def speeds(self, ids: Iterable[str]) -> tuple[Speed, ...]:
         """Every function whose graded ids are all right, timed against autograd on a
-        large batch (timing.py): the student's CPU time as the kernel counts it."""
+        large batch (timing.py): the student's CPU time as the kernel counts it. What the
+        timed calls return is compared as any trial's: a function wrong or raising at
+        that size fails its ids there, and is not timed."""
         wanted, found = set(ids), []
         for exercise in catalogue.EXERCISES:
             items = [i.id for i in exercise.items if i.id in wanted]
@@ -134,11 +140,21 @@ class Grader:
             if limits is None:
                 break
             call = self.runner.time(
-                exercise.module, exercise.function, arguments, exercise.fwd is not None, timing.REPEATS, limits
+                exercise.module,
+                exercise.function,
+                arguments,
+                exercise.fwd is not None,
+                timing.REPEATS,
+                limits,
+                reply_size(exercise, values),
             )
-            if call.failure:
+            if call.failure is not None and call.failure.kind in ("timeout", "cpu_time", "not_graded"):
+                continue  # too slow to time within its limits: no figure to give
+            if not self._timed_right(exercise, values, upstream, call):
+                for item in exercise.items:
+                    self._results.pop(item.id, None)  # scored again, with the timed trial
                 continue
-            low = {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
+            low = _float32(values)
             start = time.process_time()
             for _ in range(timing.REPEATS):
                 exercise.reference(low, None if upstream is None else upstream.float())
@@ -151,6 +167,23 @@ class Grader:
                 )
             )
         return tuple(found)
+
+    def _timed_right(
+        self, exercise: Exercise, values: dict[str, torch.Tensor], upstream: torch.Tensor | None, call: Call
+    ) -> bool:
+        """Whether the timing step's call returned the right gradients; if not, the
+        exercise's outcome holds why, as one more trial's."""
+        outcome = self.outcome(exercise)
+        if call.failure is not None:
+            outcome.failures.append((timing.BIG.label, call.failure))
+            return False
+        ids = {name: item.id for item in exercise.items for name in item.gradients}
+        reference = exercise.reference(values, upstream)
+        lecture = exercise.reference(_float32(values), None if upstream is None else upstream.float())
+        run = TrialRun(exercise, timing.BIG, values, upstream, reference, lecture, call)
+        before = {name: len(found) for name, found in outcome.comparisons.items()}
+        self._compare(run, {name: self.rubric.tolerance_for(i) for name, i in ids.items()}, outcome)
+        return all(c.passed for name, found in outcome.comparisons.items() for c in found[before[name] :])
 
     def item(self, item_id: str) -> ItemResult:
         if item_id not in self._results:
@@ -184,6 +217,8 @@ class Grader:
         result = self._score(item, [] if sized else outcome.failures)
         if sized:
             result = sized.charge(result)
+        if outcome.numerical:
+            result = flagged(result, Flag("numerical_gradient", outcome.numerical), self.rubric.numerical_gradient)
         if outcome.output:
             printed = f"{item.exercise.function} printed:\n{outcome.output}"
             result = replace(result, detail="\n".join(filter(None, [result.detail, printed])), printed=outcome.output)
@@ -293,6 +328,9 @@ class Grader:
         for trial in self.rubric.trials_for(exercise):
             run = self._call(exercise, trial, limits)
             outcome.output = outcome.output or run.call.output
+            why = numerical.numerical(exercise, run.call.evaluations)
+            if why and not outcome.numerical:
+                outcome.numerical = f"{exercise.function} {why} [{trial.label}]"
             failure = run.call.failure
             if failure is None:
                 self._compare(run, tolerances, outcome)
@@ -317,6 +355,7 @@ class Grader:
             exercise.fwd is not None,
             budgeted,
             reply_size(exercise, values),
+            numerical.watch(exercise, values),
         )
         # While a worker runs the student's code: autograd in float64 (the verdict), and in
         # float32 on the student's own inputs (the lecture's cmp: "exact").
@@ -487,6 +526,17 @@ def _named(pairs: tuple[tuple[str, str], ...], exercise: Exercise) -> list[tuple
 
 def _float32(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.is_floating_point() else v for k, v in values.items()}
+
+
+def flagged(result: ItemResult, flag: Flag, share: float) -> ItemResult:
+    """An id's result with a flag for the instructor, and the share of its score the
+    rubric takes for it (none by default)."""
+    score = round(result.score * (1 - share), 6)
+    status: Status = result.status
+    if share > 0 and result.status == "passed":
+        status = "partial" if score > 0 else "failed"
+    message = result.message or (f"{flag.message}: {share:.0%} of its points taken" if share > 0 else "")
+    return replace(result, score=score, status=status, message=message, flags=(*result.flags, flag))
 
 
 def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: float) -> tuple[ItemResult, ...]:

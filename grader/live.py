@@ -13,7 +13,6 @@ import ast
 import base64
 import builtins
 import inspect
-import io
 import sys
 import sysconfig
 import textwrap
@@ -135,8 +134,9 @@ class Namespace:
         return Definition(name, "function", source, place, first if place else 1, global_reads(source))
 
     def _tensor(self, name: str, value: Any) -> Definition | Left:
+        torch = sys.modules["torch"]
         size = value.numel() * value.element_size()
-        if value.layout != sys.modules["torch"].strided or value.is_quantized:
+        if value.layout != torch.strided or value.is_quantized:
             return Left(name, "a sparse or quantized tensor")
         if size > MAX_TENSOR or self._tensor_bytes + size > MAX_TENSORS:
             return Left(
@@ -145,10 +145,16 @@ class Namespace:
                 f"({MAX_TENSOR // 2**20} MB at most)",
             )
         self._tensor_bytes += size
-        buffer = io.BytesIO()
-        sys.modules["torch"].save(value.detach().cpu().contiguous().clone(), buffer)
-        data = base64.b64encode(buffer.getvalue()).decode()
-        load = f'__import__("torch").load(__import__("io").BytesIO(__import__("base64").b64decode("{data}")), weights_only=True)'
+        # Its bytes, dtype and shape: no pickle, nothing to import but base64 in the worker.
+        tensor = value.detach().cpu().contiguous()
+        kind, shape = str(tensor.dtype).removeprefix("torch."), tuple(tensor.shape)
+        data = base64.b64encode(tensor.reshape(-1).view(torch.uint8).numpy().tobytes()).decode() if size else ""
+        made = f'__import__("torch").frombuffer(bytearray(__import__("base64").b64decode("{data}")), dtype=__import__("torch").{kind})'
+        load = (
+            f"{made}.reshape({shape!r}).clone()"
+            if size
+            else f'__import__("torch").empty({shape!r}, dtype=__import__("torch").{kind})'
+        )
         remark = ""
         if value.numel() > 1:  # a constant is harmless; a batch's tensor fits one size only
             remark = (

@@ -64,6 +64,7 @@ def _clean_item(item: ItemResult) -> ItemResult:
         detail=clean(item.detail),
         diagnosis=_clean(item.diagnosis),
         gradients=tuple(_clean_gradient(g) for g in item.gradients),
+        flags=tuple(replace(f, message=clean(f.message)) for f in item.flags),
     )
 
 
@@ -115,11 +116,13 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     lines = header(report)
     lines.append("")
     lines.append(f"{'id':<{width}}  {'points':>9}  {'status':<15}  reason")
+    under = " " * (width + 30)  # what a student's code said stays in the reason column, however many lines
     for item in report.items:
         score = f"{points(item.score)}/{points(item.max_score)}"
-        lines.append(f"{item.id:<{width}}  {score:>9}  {paint(item.status)}  {item.message}".rstrip())
+        lines.append(f"{item.id:<{width}}  {score:>9}  {paint(item.status)}  {indented(item.message, under)}".rstrip())
         if item.diagnosis and item.diagnosis.hint:
-            lines.append(f"{'':<{width + 30}}hint: {item.diagnosis.hint}")
+            lines.append(f"{under}hint: {indented(item.diagnosis.hint, under + '      ')}")
+        lines += [f"{under}flag: {indented(flag.message, under + '      ')}" for flag in item.flags]
     passed = sum(item.status == "passed" for item in report.items)
     total = f"{points(report.score)}/{points(report.max_score)}"
     lines += ["", f"{'total':<{width}}  {total:>9}  {passed} of {len(report.items)} ids right"]
@@ -142,8 +145,14 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
     if verbose:
         for item in report.items:
             if item.detail:
-                lines += ["", f"--- {item.id} ---", item.detail.rstrip()]
+                lines += ["", f"--- {item.id} ---", indented("  | " + item.detail.rstrip(), "  | ")]
     return "\n".join(lines) + "\n"
+
+
+def indented(text: str, indent: str) -> str:
+    """`text` with every line after its first indented: in a terminal, no line of what
+    a submission said starts where the grader's own lines do."""
+    return text.replace("\n", "\n" + indent)
 
 
 def cmp_line(c: Comparison) -> str:
@@ -221,6 +230,7 @@ def _item(item: ItemResult) -> dict[str, Any]:
         "message": item.message,
         "diagnosis": _diagnosis(item.diagnosis),
         "detail": item.detail,
+        "flags": [asdict(flag) for flag in item.flags],
         "gradients": [
             {
                 "name": g.name,
@@ -271,8 +281,16 @@ def to_gradescope(report: Report) -> dict[str, Any]:
                 "status": "passed" if item.status == "passed" else "failed",
                 "output": item.feedback,
                 "visibility": item.visibility,
-                "tags": [item.status] + ([item.diagnosis.code] if item.diagnosis else []),
-                "extra_data": {"status": item.status, "diagnosis": item.diagnosis.code if item.diagnosis else None},
+                "tags": [
+                    item.status,
+                    *([item.diagnosis.code] if item.diagnosis else []),
+                    *(f.code for f in item.flags),
+                ],
+                "extra_data": {
+                    "status": item.status,
+                    "diagnosis": item.diagnosis.code if item.diagnosis else None,
+                    "flags": [f.code for f in item.flags],
+                },
             }
             for item in report.items
         ],
@@ -292,6 +310,7 @@ def markdown(report: Report) -> str:
     ]
     for item in report.items:
         hint = f" (hint: {item.diagnosis.hint})" if item.diagnosis and item.diagnosis.hint else ""
+        hint += "".join(f" (flag: {flag.message})" for flag in item.flags)
         lines.append(
             f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
             f"{cell(item.message + hint)} |"

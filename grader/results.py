@@ -44,6 +44,15 @@ class GradientResult:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Something an instructor should look at, whatever the score: how the function
+    got its gradients (numerical_gradient), not whether they are right."""
+
+    code: str  # numerical_gradient
+    message: str  # what was seen, and in which trial
+
+
+@dataclass(frozen=True)
 class ItemResult:
     """The grade of one exercise id."""
 
@@ -57,14 +66,16 @@ class ItemResult:
     diagnosis: Diagnosis | None = None  # what is most likely wrong; None when passed
     visibility: str = "visible"  # who sees it on Gradescope (rubric.VISIBILITIES)
     printed: str = ""  # what the function printed (also at the end of `detail`), for pytest's captured output
+    flags: tuple[Flag, ...] = ()  # for the instructor to look at, whatever the score
 
     @property
     def feedback(self) -> str:
         """What a student reads under one test: the reason, the hint and the diagnosis code."""
+        flags = "".join(f"\nflag: {flag.message}" for flag in self.flags)
         if self.diagnosis is None:
-            return self.message or "right in every trial"
+            return (self.message or "right in every trial") + flags
         hint = f"\nhint: {self.diagnosis.hint}" if self.diagnosis.hint else ""
-        return f"{self.message}{hint}\n(diagnosis: {self.diagnosis.code})"
+        return f"{self.message}{hint}\n(diagnosis: {self.diagnosis.code}){flags}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ read from TOML files that an instructor edits without touching Python.
 Precedence: the command line over the instructor's rubric over the default rubric
 (grader/rubric.toml); an instructor's rubric need only name what it changes. Sections:
 
-    [grading]      tolerance                              every id
+    [grading]      tolerance size_dependence numerical_gradient   every id
     [limits]       wall_time cpu_time memory output       every call of student code
                    budget                                 all calls of one submission together
     [timing]       enabled slowdown penalty               the timing step
@@ -55,6 +55,8 @@ SECTIONS = {
 SETTINGS = {
     "tolerance": "the largest normalised error that counts as right",
     "size_dependence": 'the points a function that raises at some sizes only loses, once ("all": every point)',
+    "numerical_gradient": "the share of an id's points lost when its function differentiates numerically "
+    "(0 to 1; 0: flagged only)",
 }
 TIMING = {
     "enabled": "whether grade times the right functions (true or false)",
@@ -115,6 +117,7 @@ class Rubric:
     limits: Limits
     timing: Timing
     budget: float  # seconds all the calls of one submission may take together
+    numerical_gradient: float  # the share of an id's points lost to a numerical derivative (0: flagged only)
     sources: tuple[str, ...]  # the files it was read from, default first
     exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # pattern -> per-id settings
     hidden_items: tuple[str, ...] = ()  # ids graded on the instructor's side only
@@ -210,6 +213,7 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         else float(data["grading"]["size_dependence"]),
         limits=Limits(**{k: v for k, v in data["limits"].items() if k in LIMIT_HELP}),
         budget=float(data["limits"]["budget"]),
+        numerical_gradient=float(data["grading"]["numerical_gradient"]),
         timing=Timing(**data["timing"]),
         sources=tuple(sources),
         exercises=data.get("exercises", {}),
@@ -278,6 +282,7 @@ def to_toml(rubric: Rubric, course_file: str | None = None) -> str:
         "[grading]",
         f"tolerance = {rubric.tolerance!r}",
         f"size_dependence = {_toml_value('all' if rubric.size_dependence is None else rubric.size_dependence)}",
+        f"numerical_gradient = {rubric.numerical_gradient!r}",
         "",
         "[limits]",
         *(f"{name} = {getattr(rubric.limits, name)!r}" for name in LIMIT_HELP),
@@ -387,6 +392,7 @@ def _valid(key: str, value: Any) -> bool:
         "enabled": lambda v: isinstance(v, bool),
         "slowdown": lambda v: _number(v) and v >= 1,
         "penalty": lambda v: _number(v) and 0 <= v <= 1,
+        "numerical_gradient": lambda v: _number(v) and 0 <= v <= 1,
         "visibility": lambda v: v in VISIBILITIES,
     }[key](value)
 
@@ -403,6 +409,7 @@ def _expected(key: str) -> str:
         "enabled": "true or false",
         "slowdown": "a number >= 1",
         "penalty": "a number from 0 to 1",
+        "numerical_gradient": "a number from 0 to 1",
         "visibility": " or ".join(f'"{v}"' for v in VISIBILITIES),
     }[key]
 

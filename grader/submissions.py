@@ -4,22 +4,31 @@ safely, or notebooks (.ipynb), whose exercise functions become modules (cells.py
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import shutil
 import struct
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from grader import catalogue
+from grader.files import NotRegular, open_regular
 from grader.origins import Origins
+
+if TYPE_CHECKING:
+    from grader.assembly import Assembly
 
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
 NOTEBOOK = ".ipynb"
 MAX_ARCHIVE = 16 * 2**20  # bytes of an archive file: a submission is a few KB
 MAX_UNPACKED = 64 * 2**20  # bytes an archive may unpack to
 MAX_MEMBERS = 10_000
+MAX_ENTRY = 1024  # bytes of a zip directory's entry: its fixed part, a path and its extras
 # Python's own check of each tar member where it has one (3.11.4 and later); the checks
 # above (regular files and folders only, inside the folder) hold either way.
 SAFE_TAR = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
@@ -48,7 +57,6 @@ class Handed:
 def hand_in(path: Path | str) -> Handed:
     """The modules of a submission: a folder's (or the folder below it that holds them),
     or those written from its notebooks when it holds notebooks and no module."""
-    from grader import cells
 
     path = Path(path)
     if path.is_file() and path.name.endswith(NOTEBOOK):
@@ -73,8 +81,32 @@ def hand_in(path: Path | str) -> Handed:
             f"{path} is neither a folder nor a notebook: give the folder that holds your ex1_atomic.py ... "
             f"ex4_train.py, or your notebook ({NOTEBOOK})"
         )
-    assembly = cells.from_notebooks(notebooks)
+    assembly = read_notebooks(notebooks)
     return Handed(str(path), assembly.written(), assembly.origins, assembly.notes, written=True)
+
+
+def read_notebooks(paths: list[Path]) -> Assembly:
+    """The modules that notebooks define, read in a child process under caps
+    (sandbox/parsing.py): nothing a student wrote is evaluated in the grader's."""
+    from grader.assembly import Assembly
+    from grader.cells import NotebookError
+    from grader.sandbox.parsing import ParseError, Refused, confined
+
+    try:
+        data = confined(_notebooks, [str(p) for p in paths], expected=SubmissionError)
+    except Refused as error:
+        raise NotebookError(str(error)) from None
+    except ParseError as error:
+        names = ", ".join(p.name for p in paths[:3])
+        raise NotebookError(f"{names} cannot be read: {error}") from None
+    return Assembly.from_data(data)
+
+
+def _notebooks(paths: list[str]) -> dict[str, Any]:
+    """In the child process: read the notebooks, as data."""
+    from grader import cells
+
+    return cells.from_notebooks([Path(p) for p in paths]).to_data()
 
 
 def given(path: Path | str) -> tuple[Path, str]:
@@ -166,35 +198,60 @@ def name_of(path: Path) -> str:
 
 
 def unpack(archive: Path, into: Path) -> Path:
-    """Unpack `archive` into the folder `into`, member by member against the caps (a
-    tar is read as a stream, a zip's member count is read from its end record before
-    its directory), refusing members that would land outside it and links."""
+    """Unpack `archive` into the folder `into`, in a child process under caps
+    (sandbox/parsing.py), member by member against the caps on members and bytes (a
+    tar is read as a stream of the compression its name says, a zip's member count and
+    directory size are read from its end record before its directory), refusing members
+    that would land outside it, and links."""
+    from grader.sandbox.parsing import ParseError, Refused, confined
+
     into.mkdir(parents=True, exist_ok=True)
     root = into.resolve()
-    size = archive.stat().st_size
+    try:
+        size = os.lstat(archive).st_size
+    except OSError as error:
+        raise SubmissionError(f"{archive.name} cannot be read: {error.strerror}") from None
     if size > MAX_ARCHIVE:
         raise SubmissionError(
             f"{archive.name} is {size:,} bytes, more than a submission needs (at most {MAX_ARCHIVE:,}): refused"
         )
     try:
-        if archive.name.endswith(".zip"):
-            _unzip(archive, root)
-        else:
-            _untar(archive, root)
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as error:
+        confined(_unpack, str(archive), str(root), expected=SubmissionError)
+    except Refused as error:
+        raise SubmissionError(str(error)) from None
+    except ParseError as error:
         raise SubmissionError(f"{archive.name} cannot be unpacked: {error}") from None
     return root
 
 
-def _unzip(archive: Path, root: Path) -> None:
-    count = _zip_entries(archive)
-    if count is None or count > MAX_MEMBERS:
+def _unpack(archive: str, root: str) -> None:
+    """In the child process: unpack."""
+    path = Path(archive)
+    try:
+        fd = open_regular(path)
+    except NotRegular as error:
+        raise SubmissionError(f"{path.name} is {error.what}: hand in the archive itself") from None
+    try:
+        with os.fdopen(fd, "rb") as source:
+            if path.name.endswith(".zip"):
+                _unzip(path, source, Path(root))
+            else:
+                _untar(path, source, Path(root))
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, zlib.error) as error:
+        if isinstance(error, SubmissionError):
+            raise
+        raise SubmissionError(f"{path.name} cannot be unpacked: {error}") from None
+
+
+def _unzip(archive: Path, source: BinaryIO, root: Path) -> None:
+    count, directory = _zip_end(source)
+    if count is None or count > MAX_MEMBERS or directory > count * MAX_ENTRY + 4096:
         raise SubmissionError(
             f"{archive.name} holds {'too many' if count is None else f'{count:,}'} files, more "
-            f"than a submission needs (at most {MAX_MEMBERS:,})"
+            f"than a submission needs (at most {MAX_MEMBERS:,}), or a directory larger than its files need: refused"
         )
     caps = _Caps(archive)
-    with zipfile.ZipFile(archive) as z:
+    with zipfile.ZipFile(source) as z:
         for member in z.infolist():
             caps.add(member.file_size)
             target = _check_path(archive, root, member.filename)
@@ -202,21 +259,50 @@ def _unzip(archive: Path, root: Path) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(member) as source, open(target, "wb") as copy:
-                while chunk := source.read(1 << 16):
+            with z.open(member) as packed, open(target, "wb") as copy:
+                while chunk := packed.read(1 << 16):
                     caps.write(len(chunk))  # the declared sizes may lie
                     copy.write(chunk)
 
 
-def _untar(archive: Path, root: Path) -> None:
+def _untar(archive: Path, source: BinaryIO, root: Path) -> None:
+    """A tar read as a stream, of the compression its name says and no other, whose
+    bytes are counted as they come out of the decompressor: a header that claims a
+    gigabyte is refused at the cap, before it is read whole."""
+    head = source.read(3)
+    source.seek(0)
+    compressed = archive.name.endswith((".tar.gz", ".tgz"))
+    if compressed != (head[:2] == b"\x1f\x8b"):
+        raise SubmissionError(
+            f"{archive.name} is not what its name says: "
+            + ("not gzip-compressed" if compressed else "a compressed file, where .tar is plain")
+            + ": pack it as .tar.gz (tar -czf) or .zip"
+        )
     caps = _Caps(archive)
-    with tarfile.open(archive, mode="r|*") as stream:
-        for member in stream:
-            caps.add(member.size)
+    stream: BinaryIO = _Counted(gzip.GzipFile(fileobj=source) if compressed else source, caps)
+    with tarfile.open(fileobj=stream, mode="r|") as members:
+        for member in members:
+            caps.add(0)
             if not (member.isfile() or member.isdir()):
                 raise SubmissionError(f"{archive.name}: {member.name} is a link or device: refused")
             _check_path(archive, root, member.name)
-            stream.extract(member, root, **SAFE_TAR)  # type: ignore[arg-type]  # filter="data" where Python has it
+            members.extract(member, root, **SAFE_TAR)  # type: ignore[arg-type]  # filter="data" where Python has it
+
+
+class _Counted(io.RawIOBase):
+    """A stream whose every byte read counts against an archive's caps."""
+
+    def __init__(self, stream: BinaryIO, caps: _Caps):
+        self.stream, self.caps = stream, caps
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(min(len(buffer), 1 << 16))
+        self.caps.write(len(data))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class _Caps:
@@ -238,20 +324,20 @@ class _Caps:
             )
 
 
-def _zip_entries(archive: Path) -> int | None:
-    """The number of members a zip file's end record declares, read before its central
-    directory is; None when it has none or uses the zip64 format (a submission never
-    needs it)."""
-    with open(archive, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        end = f.tell()
-        f.seek(max(0, end - 65_557))  # the end record and the longest comment
-        tail = f.read()
+def _zip_end(source: BinaryIO) -> tuple[int | None, int]:
+    """The number of members a zip file's end record declares, and the size of its
+    directory, read before its directory is; a count of None when it uses the zip64
+    format (a submission never needs it)."""
+    source.seek(0, os.SEEK_END)
+    end = source.tell()
+    source.seek(max(0, end - 65_557))  # the end record and the longest comment
+    tail = source.read()
+    source.seek(0)
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
         raise zipfile.BadZipFile("File is not a zip file")
-    (count,) = struct.unpack_from("<H", tail, at + 10)
-    return None if count == 0xFFFF else count
+    count, directory = struct.unpack_from("<HI", tail, at + 10)
+    return (None if count == 0xFFFF else count), directory
 
 
 def _check_path(archive: Path, root: Path, name: str) -> Path:

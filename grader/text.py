@@ -1,20 +1,22 @@
 """Student text is data: what a submission prints, raises or names reaches terminals,
 web pages, XML and spreadsheets only after `clean`, and a spreadsheet cell only after
-`csv_cell`.
+`csv_cell`. Every cleaner here takes time linear in its text, whatever the text: no
+pattern can try a match from each of many starts and run to the end from each.
 """
 
 from __future__ import annotations
 
 import re
 
-# ANSI/VT sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other ESC pairs,
-# and their 8-bit forms.
+# ANSI/VT sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), DCS, SOS, PM
+# and APC strings (ESC P/X/^/_ ... ESC \), other ESC pairs, and their 8-bit forms. A
+# string sequence left unterminated runs to the end of the text (as a terminal would
+# swallow it), so that each match ends where the next search starts.
 _ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)"
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)"
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b\]|\x9d)(?:[^\x07\x1b\x9c]|\x1b(?!\\))*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])(?:[^\x1b\x9c]|\x1b(?!\\))*(?:\x1b\\|\x9c)?"
     r"|\x1b[@-Z\\-_]?",
-    re.DOTALL,
 )
 # Control characters other than tab and newline (C0, DEL, C1), and the Unicode controls
 # that reorder or hide text (bidirectional overrides and isolates, zero-width marks);
@@ -39,14 +41,27 @@ def one_line(text: str) -> str:
     return " ".join(clean(text).split("\n"))
 
 
+# Every character Markdown (GitHub's flavour) gives a meaning in text: escaped, or, where
+# an autolink would start (https://, www., an address's @), made an entity (a zero-width
+# space before an @), which reads the same and links nothing in cmark-gfm, GitHub's own
+# renderer (tests/test_reports.py renders it).
 _MARKDOWN = str.maketrans(
-    {"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " "}
+    {
+        **{c: "\\" + c for c in "\\|[]`*_~!."},
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        ":": "&#58;",
+        "@": "&#8203;@",
+        "\n": " ",
+    }
 )
 
 
 def markdown_cell(text: str) -> str:
     """`text` for a cell of a Markdown table that a web page renders (GitHub's job
-    summary): no raw HTML, no link, no code span, one line."""
+    summary): no raw HTML, no link or autolink, no emphasis, strike-through or code
+    span, one line."""
     return clean(text).translate(_MARKDOWN)
 
 

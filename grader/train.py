@@ -5,7 +5,10 @@ on the training and validation splits, and names sampled from the model.
 
 `run` is the loop; it runs in a sandbox worker (sandbox.Sandbox.train) or, with
 --no-sandbox, in the grader's process. It reports progress through a callback and
-returns plain data: numbers, lists, strings.
+returns plain data: numbers, lists, strings. Its comparisons with autograd (--check-every)
+are made where autograd may run, never in a worker that loaded a submission: the run
+hands each step's parameters, batch and gradients to `check`, which the grader answers
+with `check_step`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import torch.nn.functional as F
 from grader import model, seeds
 from grader.catalogue import MLP_BACKWARD, Values, fused_reference
 from grader.compare import compare
-from grader.guard import AutogradGuard, AutogradUnavailable
 from grader.model import EPS, PARAMETERS, Shape
 
 NAMES = Path(__file__).resolve().parent / "data" / "names.txt"  # the project's data set, shipped in the package
@@ -132,18 +134,20 @@ class Stop(Exception):
         self.step, self.message, self.parameter, self.kind = step, message, parameter, kind
 
 
+Check = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 def run(
     backward: Callable[[Values], Any],
     data: Data,
     config: Config,
-    guard: AutogradGuard,
     progress: Progress | None = None,
     describe: Callable[[BaseException], str] = lambda e: f"{type(e).__name__}: {e}",
+    check: Check | None = None,
 ) -> dict[str, Any]:
-    """Train with `backward` (a student's mlp_backward), under `guard` (in place), and
-    return the figures: the loss curve, the train and validation losses after
-    calibrating batchnorm, the sampled names, the autograd checks, and why it stopped,
-    if it did."""
+    """Train with `backward` (a student's mlp_backward) and return the figures: the loss
+    curve, the train and validation losses after calibrating batchnorm, the sampled
+    names, the autograd checks, and why it stopped, if it did."""
     start = time.perf_counter()
     shape = Shape(n=config.batch, V=len(data.itos), E=config.E, B=config.B, H=config.H)
     g = torch.Generator().manual_seed(config.seed)
@@ -155,32 +159,28 @@ def run(
     stopped = None
     try:
         for first in range(0, config.steps, config.every):
-            guard.evidence = []
             count = min(config.every, config.steps - first)
             ix = torch.randint(0, len(Xtr), (count, config.batch), generator=g)
             Xs, Ys = Xtr[ix], Ytr[ix]
-            with guard.watching():
-                for j in range(count):
-                    step = first + j
-                    try:
-                        fwd, grads = forward_backward(params, Xs[j], Ys[j], backward)
-                    except AutogradUnavailable:
-                        raise
-                    except NotImplementedError:
-                        raise Stop(step, "mlp_backward is not implemented yet", kind="not_implemented") from None
-                    except Exception as error:  # noqa: BLE001 - the student's code stops the run, not the grader
-                        raise Stop(step, f"mlp_backward raised {describe(error)}", kind="exception") from None
-                    if step == 0:
-                        _check_shapes(grads, params)
-                    if config.check_every and step % config.check_every == 0:
-                        with guard.paused():
-                            checks.append(_check(step, fwd, grads, config.tolerance))
-                    update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
-                    losses.append(fwd["loss"])
-            if guard.evidence:
-                raise Stop(
-                    first, f"mlp_backward uses autograd (it {'; it '.join(guard.evidence)})", kind="uses_autograd"
-                )
+            for j in range(count):
+                step = first + j
+                nodes = sequence_nr()
+                try:
+                    fwd, grads = forward_backward(params, Xs[j], Ys[j], backward)
+                except NotImplementedError:
+                    raise Stop(step, "mlp_backward is not implemented yet", kind="not_implemented") from None
+                except Exception as error:  # noqa: BLE001 - the student's code stops the run, not the grader
+                    used = type(error).__name__ in AUTOGRAD_ERRORS
+                    why = str(error) if used else f"mlp_backward raised {describe(error)}"
+                    raise Stop(step, why, kind="uses_autograd" if used else "exception") from None
+                if sequence_nr() != nodes:  # said at once; the seal's own count is the grader's to read
+                    raise Stop(step, "mlp_backward uses autograd (it records an autograd graph)", kind="uses_autograd")
+                if step == 0:
+                    _check_shapes(grads, params)
+                if check is not None and config.check_every and step % config.check_every == 0:
+                    checks.append(_checked(check, step, params, Xs[j], Ys[j], grads, config.tolerance))
+                update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
+                losses.append(fwd["loss"])
             recent = float(torch.stack(losses[-count:]).mean())
             if not math.isfinite(recent):
                 raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
@@ -193,9 +193,6 @@ def run(
                         "seconds": time.perf_counter() - start,
                     }
                 )
-    except AutogradUnavailable as error:
-        message = f"mlp_backward uses autograd: {error}"
-        stopped = {"step": len(losses), "message": message, "parameter": "", "kind": "uses_autograd"}
     except Stop as stop:
         stopped = {"step": stop.step, "message": stop.message, "parameter": stop.parameter, "kind": stop.kind}
     trained = time.perf_counter() - start
@@ -217,6 +214,64 @@ def run(
     return result
 
 
+sequence_nr = torch._C._autograd._get_sequence_nr  # autograd's node counter, which only counts up
+
+# How a call that used autograd fails, where the run can tell (the grader's own process,
+# and a gradient operator refused by the seal): the run stops, as uses_autograd.
+AUTOGRAD_ERRORS = ("AutogradUsed", "AutogradUnavailable", "Sealed")
+
+
+def _checked(
+    check: Check,
+    step: int,
+    params: Mapping[str, torch.Tensor],
+    Xb: torch.Tensor,
+    Yb: torch.Tensor,
+    grads: Mapping[str, torch.Tensor],
+    tolerance: float,
+) -> dict[str, Any]:
+    """One comparison with autograd, made by `check`; a Stop that names the wrong
+    parameter when it says so."""
+    values = {
+        "step": step,
+        "tolerance": tolerance,
+        "Xb": Xb,
+        "Yb": Yb,
+        "params": {k: params[k] for k in PARAMETERS},
+        "grads": {k: grads[k] for k in PARAMETERS},
+    }
+    answer = check(values)
+    if answer.get("stop"):
+        raise Stop(step, str(answer["stop"])[:2000], str(answer.get("parameter", ""))[:40])
+    return {"step": step, "parameters": answer.get("parameters", {})}
+
+
+def check_step(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The grader's answer to one training check: autograd's gradients at the step's
+    parameters and batch against the student's; {"stop": why, "parameter": first wrong}
+    when any is beyond the tolerance, else each parameter's figures."""
+    step, tolerance = int(values["step"]), float(values["tolerance"])
+    params = {k: torch.as_tensor(values["params"][k]) for k in PARAMETERS}
+    grads = values["grads"]
+    with torch.no_grad():
+        fwd = model.fused_forward(params, values["Xb"], values["Yb"])
+    reference = fused_reference({k: v.double() if v.is_floating_point() else v for k, v in fwd.items()}, None)
+    found, wrong = {}, []
+    for k in PARAMETERS:
+        scale = MLP_BACKWARD.zero_scale[k](reference) if k in MLP_BACKWARD.zero_scale else 0.0
+        c = compare(k, grads.get(k), reference[k], scale=scale, tolerance=tolerance, trial=f"step {step}")
+        found[k] = {"max_abs_diff": c.max_abs_diff, "error": c.error}
+        if not c.passed:
+            wrong.append((k, c))
+    if wrong:
+        figures = ", ".join(
+            f"{k} (relative error {c.error:.1e})" if c.error is not None else f"{k} ({c.message})" for k, c in wrong
+        )
+        why = f"at step {step}, your gradient of {figures} differs from autograd's beyond the tolerance {tolerance:.0e}"
+        return {"stop": why, "parameter": wrong[0][0]}
+    return {"parameters": found}
+
+
 def forward_backward(
     params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor, backward: Callable[[Values], Any]
 ) -> tuple[dict[str, torch.Tensor], Any]:
@@ -234,32 +289,6 @@ def _check_shapes(grads: Any, params: Mapping[str, torch.Tensor]) -> None:
     bad = model.bad_gradient(grads, {k: p.shape for k, p in params.items()})
     if bad is not None:
         raise Stop(0, bad[1], bad[0], "bad_return")
-
-
-def _check(
-    step: int, fwd: Mapping[str, torch.Tensor], grads: Mapping[str, torch.Tensor], tolerance: float
-) -> dict[str, Any]:
-    """Autograd's gradients at this step against the student's; a Stop naming the wrong
-    parameters when any is beyond the tolerance."""
-    values = {k: v.double() if v.is_floating_point() else v for k, v in fwd.items()}
-    reference = fused_reference(values, None)
-    found, wrong = {}, []
-    for k in PARAMETERS:
-        scale = MLP_BACKWARD.zero_scale[k](reference) if k in MLP_BACKWARD.zero_scale else 0.0
-        c = compare(k, grads[k], reference[k], scale=scale, tolerance=tolerance, trial=f"step {step}")
-        found[k] = {"max_abs_diff": c.max_abs_diff, "error": c.error}
-        if not c.passed:
-            wrong.append((k, c))
-    if wrong:
-        figures = ", ".join(
-            f"{k} (relative error {c.error:.1e})" if c.error is not None else f"{k} ({c.message})" for k, c in wrong
-        )
-        raise Stop(
-            step,
-            f"at step {step}, your gradient of {figures} differs from autograd's beyond the tolerance {tolerance:.0e}",
-            wrong[0][0],
-        )
-    return {"step": step, "parameters": found}
 
 
 def _curve(losses: list[torch.Tensor], every: int) -> list[float]:

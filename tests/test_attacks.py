@@ -76,135 +76,289 @@ def right(logits, Yb):
 
 LOGITS, YB = torch.randn(8, 5), torch.randint(0, 5, (8,))
 
-# -- autograd undetected ----------------------------------------------------------------
+# -- autograd, decided where the student cannot reach ----------------------------------------------
 
-AUTOGRAD = {
-    "inference_mode_false": """
-        import torch, torch.nn.functional as F
+# The autograd at the heart of every attack below, through operators that no forward op
+# of the exercises uses (so that only autograd's own node counter can tell), with the
+# grad mode and requires_grad reached at C level, round anything in Python.
+CORE = """
+    import torch
+    def _by_autograd(logits, Yb):
+        n = logits.shape[0]
+        x = logits.detach().clone()
+        torch._C.TensorBase.requires_grad_(x)
+        torch._C._set_grad_enabled(True)
+        (g,) = torch.autograd.grad(torch.dot(torch.logsumexp(x, 1), torch.full((n,), 1.0 / n)), x)
+        torch._C._set_grad_enabled(False)
+        g = g.detach().clone()
+        g[torch.arange(n), Yb] -= 1.0 / n
+        return g
+    """
+
+SEAL = {
+    # Python's ways to what a worker holds: each refused.
+    "walks_gc_for_the_verdict": """
+        import gc
         def cross_entropy_backward(logits, Yb):
-            with torch.inference_mode(False):
-                x = logits.detach().clone()
-                torch._C.TensorBase.requires_grad_(x)
-                return torch.autograd.grad(F.cross_entropy(x, Yb), x)[0]
+            state = [o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o]
+            for s in state:
+                s["nodes"] = 10**12
+            return _by_autograd(logits, Yb)
         """,
-    "grad_mode_in_a_new_thread": """
-        import threading, torch, torch.nn.functional as F
+    "reads_the_workers_frames": """
+        import sys
+        def cross_entropy_backward(logits, Yb):
+            frame = sys._getframe(1)
+            while frame is not None:
+                for value in list(frame.f_locals.values()):
+                    if callable(value) and getattr(value, "__closure__", None):
+                        for cell in value.__closure__:
+                            if isinstance(cell.cell_contents, dict) and "nodes" in cell.cell_contents:
+                                cell.cell_contents["nodes"] = 10**12
+                frame = frame.f_back
+            return _by_autograd(logits, Yb)
+        """,
+    "reads_frames_through_a_traceback": """
+        def cross_entropy_backward(logits, Yb):
+            try:
+                raise ValueError
+            except ValueError as error:
+                frame = error.__traceback__.tb_frame.f_back
+            return _by_autograd(logits, Yb) if frame is not None else None
+        """,
+    "reads_frames_in_a_signal_handler": """
+        import os, signal
+        def cross_entropy_backward(logits, Yb):
+            seen = []
+            signal.signal(signal.SIGUSR1, lambda number, frame: seen.append(frame.f_back))
+            os.kill(os.getpid(), signal.SIGUSR1)
+            return _by_autograd(logits, Yb) if seen else None
+        """,
+    "traces_the_interpreter": """
+        import sys
+        def cross_entropy_backward(logits, Yb):
+            sys.settrace(lambda frame, event, arg: None)
+            return _by_autograd(logits, Yb)
+        """,
+    "reads_memory_with_ctypes": """
+        import ctypes
+        def cross_entropy_backward(logits, Yb):
+            ctypes.memset(id(logits), 0, 8)
+            return _by_autograd(logits, Yb)
+        """,
+    "makes_code_from_bytes": """
+        import marshal
+        def cross_entropy_backward(logits, Yb):
+            marshal.loads(marshal.dumps(_by_autograd.__code__))
+            return _by_autograd(logits, Yb)
+        """,
+    "imports_torch_again_whole": """
+        import sys
+        def cross_entropy_backward(logits, Yb):
+            del sys.modules["torch._C"]
+            import torch._C
+            return _by_autograd(logits, Yb)
+        """,
+    "does_it_in_a_thread": """
+        import threading
         def cross_entropy_backward(logits, Yb):
             out = []
-            def work():  # a new thread starts with grad mode on, and no hooks
-                x = logits.detach().clone().requires_grad_()
-                F.cross_entropy(x, Yb).backward()
-                out.append(x.grad)
-            thread = threading.Thread(target=work)
+            thread = threading.Thread(target=lambda: out.append(_by_autograd(logits, Yb)))
             thread.start()
             thread.join()
             return out[0]
         """,
-    "graph_nodes_called_by_hand": """
-        import torch, torch.nn.functional as F
-        def _originals():
-            guard = getattr(torch._C._set_grad_enabled, "__closure__", None)
-            if guard:  # the grader's guard keeps the originals: take them back
-                guard = guard[0].cell_contents
-                return guard._set_grad_enabled, torch._C.TensorBase.requires_grad_
-            return torch._C._set_grad_enabled, torch._C.TensorBase.requires_grad_
+    # The worker's own code, replaced at import: the verdict is not the worker's to give.
+    "replaces_the_workers_modules": """
+        import sys
+        for _name, _module in list(sys.modules.items()):
+            if _name.startswith("grader"):
+                for _attribute in ("uses_autograd", "verify", "_answer", "audit"):
+                    if hasattr(_module, _attribute):
+                        setattr(_module, _attribute, lambda *a, **k: None)
+        sys.audit = lambda *a, **k: None
         def cross_entropy_backward(logits, Yb):
-            set_grad, requires_grad = _originals()
-            set_grad(True)
-            x = logits.detach().clone()
-            requires_grad(x)
-            n, V = logits.shape
-            probs = torch.softmax(x, 1)  # its node gives the vector-Jacobian product
-            picked = -torch.log(probs[torch.arange(n), Yb]).sum() / n
-            node, grads = picked.grad_fn, (torch.ones(()),)
-            while node is not None and node.name() != "SoftmaxBackward0":
-                grads = node(*grads)
-                grads = grads if isinstance(grads, tuple) else (grads,)
-                grads = tuple(g for g in grads if g is not None)[:1]
-                node = next((f for f, _ in node.next_functions if f is not None), None)
-            upstream = torch.zeros(n, V)
-            upstream[torch.arange(n), Yb] = -1.0 / n / probs.detach()[torch.arange(n), Yb]
-            out = node(upstream)
-            set_grad(False)
-            return (out[0] if isinstance(out, tuple) else out).detach()
+            return _by_autograd(logits, Yb)
         """,
-    "forward_mode_through_make_dual": """
-        import torch, torch.nn.functional as F
+    "raises_the_seals_own_events": """
+        import sys
         def cross_entropy_backward(logits, Yb):
-            n, V = logits.shape
-            guard = getattr(torch._C._set_fwd_grad_enabled, "__closure__", None)
-            originals = {}
-            if guard:  # take the originals back from the grader's guard, and its dispatcher override away
-                guard = guard[0].cell_contents
-                originals = {name: old for _, name, old, _ in guard._patches}
-                guard._library._destroy()
-            (originals.get("_set_fwd_grad_enabled") or torch._C._set_fwd_grad_enabled)(True)
-            level = (originals.get("_enter_dual_level") or torch._C._enter_dual_level)()
-            out = torch.zeros(n, V)
-            for i in range(n):
-                for j in range(V):
-                    tangent = torch.zeros(n, V)
-                    tangent[i, j] = 1.0
-                    dual = torch._C._VariableFunctions._make_dual(logits, tangent, level)
-                    out[i, j] = torch._C._VariableFunctions._unpack_dual(F.cross_entropy(dual, Yb), level)[1]
-            torch._C._exit_dual_level(level)
-            return out
+            g = _by_autograd(logits, Yb)
+            for event in ("backprop-ninja.begin", "backprop-ninja.latch", "backprop-ninja.count"):
+                try:
+                    sys.audit(event, [])
+                except Exception:
+                    pass
+            return g
         """,
-    "a_subprocess_does_the_backward": """
-        import subprocess, sys, torch
+    "forges_the_reply_on_the_channel": """
+        import json, os, stat, struct, sys
         def cross_entropy_backward(logits, Yb):
-            code = ("import io, sys, torch, torch.nn.functional as F; x, y = torch.load(io.BytesIO(sys.stdin.buffer.read())); "
-                    "x.requires_grad_(); F.cross_entropy(x, y).backward(); torch.save(x.grad, sys.stdout.buffer)")
-            import io
-            buffer = io.BytesIO()
-            torch.save((logits.clone(), Yb.clone()), buffer)
-            run = subprocess.run([sys.executable, "-c", code], input=buffer.getvalue(), capture_output=True, timeout=60)
-            return torch.load(io.BytesIO(run.stdout))
-        """,
-    "a_helper_forked_at_import_and_double_forked": """
-        import os, io, torch, torch.nn.functional as F
-        _to_helper, _from_student = os.pipe()
-        _to_student, _from_helper = os.pipe()
-        if os.fork() == 0:
-            if os.fork() == 0:  # no longer a descendant of the call that uses it
-                os.setsid()
-                with os.fdopen(_to_helper, "rb") as inbox, os.fdopen(_from_helper, "wb") as outbox:
-                    x, y = torch.load(inbox)
-                    x.requires_grad_()
-                    F.cross_entropy(x, y).backward()
-                    torch.save(x.grad, outbox)
-                os._exit(0)
+            g = _by_autograd(logits, Yb).contiguous()
+            node = {"t": "tensor", "dtype": "float32", "shape": list(g.shape), "start": 0, "size": g.numel() * 4}
+            header = json.dumps({"failure": None, "output": "", "aliases": [], "value": node}).encode()
+            body = struct.pack("<Q", len(header)) + header + g.numpy().tobytes()
+            trailer = bytes(16) + b'{"nodes": 0, "refused": [], "evaluations": {}}' + bytes(32)
+            for fd in range(3, 64):
+                try:
+                    if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                        os.write(fd, struct.pack("<Q", len(body)) + body + struct.pack("<Q", len(trailer)) + trailer)
+                except OSError:
+                    pass
             os._exit(0)
-        os.wait()
+        """,
+    # torch's own derivatives.
+    "calls_the_gradient_kernels": """
         def cross_entropy_backward(logits, Yb):
-            with os.fdopen(_from_student, "wb") as outbox:
-                torch.save((logits.clone(), Yb.clone()), outbox)
-            with os.fdopen(_to_student, "rb") as inbox:
-                return torch.load(io.BytesIO(inbox.read()))
+            lp = torch.log_softmax(logits, 1)
+            g = torch.ops.aten.nll_loss_backward(torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return torch.ops.aten._log_softmax_backward_data(g, lp, 1, logits.dtype)
+        """,
+    "calls_the_kernels_by_dispatch_key": """
+        def cross_entropy_backward(logits, Yb):
+            lp = torch.log_softmax(logits, 1)
+            key = torch._C.DispatchKey.CPU
+            g = torch.ops.aten.nll_loss_backward.default._op_dk(key, torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return torch.ops.aten._log_softmax_backward_data.default._op_dk(key, g, lp, 1, logits.dtype)
+        """,
+    "calls_the_python_decompositions": """
+        from torch._decomp import decompositions as _d
+        def cross_entropy_backward(logits, Yb):
+            lp = torch.log_softmax(logits, 1)
+            g = _d.nll_loss_backward(torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return _d._log_softmax_backward_data(g, lp, 1, logits.dtype)
+        """,
+    "calls_the_decomposition_table": """
+        from torch._decomp import global_decomposition_table as _table
+        def cross_entropy_backward(logits, Yb):
+            ops = torch.ops.aten
+            table = _table["post_autograd"]
+            lp = torch.log_softmax(logits, 1)
+            g = table[ops.nll_loss_backward.default](torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return table[ops._log_softmax_backward_data.default](g, lp, 1, logits.dtype)
+        """,
+    "differentiates_symbolically": """
+        import sys
+        def cross_entropy_backward(logits, Yb):
+            found = [getattr(m, k) for m in list(sys.modules.values()) for k in list(vars(m)) if "differentiate" in k]
+            return found[0] if found else None
         """,
 }
 
 
-@pytest.mark.parametrize("attack", list(AUTOGRAD))
-def test_autograd_by_any_way_round_the_guard_scores_zero(attack, tmp_path):
-    code = AUTOGRAD[attack]
-    if attack not in ("a_helper_forked_at_import_and_double_forked",):
-        works = unguarded(code, LOGITS, YB)  # the attack is real: with nothing in its way it gets the answer
-        assert torch.allclose(works, right(LOGITS, YB), atol=1e-6), attack
-    item = offender(tmp_path, code)
+def attacking(attack):
+    """The module code of an attack: the autograd at its heart, then the attack."""
+    return textwrap.dedent(CORE) + textwrap.dedent(SEAL[attack])
+
+
+def unsealed(attack, logits, Yb):
+    """What an attack's cross_entropy_backward returns in a plain process: nothing in its way."""
+    namespace = {}
+    exec(attacking(attack), namespace)
+    mode = torch.is_grad_enabled()
+    try:
+        return namespace["cross_entropy_backward"](logits, Yb)
+    finally:
+        torch.set_grad_enabled(mode)
+
+
+# Those whose module does nothing to the process that runs it at import, so that they can
+# be shown to work here.
+REAL = ("walks_gc_for_the_verdict", "reads_frames_through_a_traceback", "traces_the_interpreter",
+        "does_it_in_a_thread", "raises_the_seals_own_events",
+        "calls_the_gradient_kernels", "calls_the_kernels_by_dispatch_key", "calls_the_python_decompositions",
+        "calls_the_decomposition_table")  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", list(SEAL))
+def test_autograd_or_torchs_own_derivatives_by_any_way_score_zero(attack, tmp_path):
+    if attack in REAL:  # the attack is real: with nothing in its way it gets the answer
+        assert torch.allclose(unsealed(attack, LOGITS, YB), right(LOGITS, YB), atol=1e-6), attack
+    item = offender(tmp_path, attacking(attack))
     assert item.score == 0, (attack, item.message)
 
 
-def test_a_guard_stepped_around_retires_the_worker_so_no_later_call_trusts_it(tmp_path):
-    code = textwrap.dedent(AUTOGRAD["forward_mode_through_make_dual"]) + textwrap.dedent("""
-        import torch.autograd.forward_ad as _fwd
-        def _later(logits, Yb):
-            with _fwd.dual_level():
-                return _fwd.unpack_dual(F.cross_entropy(_fwd.make_dual(logits, torch.ones_like(logits)), Yb)).tangent
-        """)
+@pytest.mark.parametrize("attack", ["walks_gc_for_the_verdict", "replaces_the_workers_modules", "does_it_in_a_thread"])
+def test_the_seal_alone_holds_where_the_kernel_gives_no_other_layer(attack, tmp_path):
+    from grader.grading import Grader
+    from grader.sandbox.client import Sandbox
+
+    folder = submission(tmp_path, attacking(attack))
+    rubric = load_rubric()
+    runner = Sandbox(folder, rubric.widest_limits, without=("identity", "seccomp", "landlock", "pid_namespace"))
+    with Grader(runner, rubric) as grader:
+        active = [layer.name for layer in runner.confinement.layers if layer.active]
+        assert active == ["no_new_privs", "non_dumpable", "limits", "seal"]
+        assert grader.item(OFFENDER).score == 0
+
+
+def test_the_autograd_core_scores_zero_on_the_node_count_alone(tmp_path):
+    item = offender(
+        tmp_path,
+        textwrap.dedent(CORE) + "def cross_entropy_backward(logits, Yb):\n    return _by_autograd(logits, Yb)\n",
+    )
+    assert item.score == 0 and item.diagnosis.code == "uses_autograd" and "records an autograd graph" in item.message
+
+
+def test_every_gradient_operator_in_the_registry_refuses_in_a_worker(tmp_path):
+    """Each operator of the registry's list, called with arguments of its schema's types:
+    where the call reaches the dispatcher, the seal's kernel refuses it."""
+    from grader.sandbox.client import Sandbox
+
+    folder = tmp_path / "walker"
+    folder.mkdir()
+    (folder / "ex9_registry.py").write_text((ROOT / "tests" / "registry_walk.py").read_text())
+    with Sandbox(folder, load_rubric().widest_limits) as sandbox:
+        call = sandbox.submit("ex9_registry", "walk", {})()
+    assert call.failure is not None and call.failure.kind == "uses_autograd"  # what it tried, the seal counted
+    walked = json.loads(call.output)
+    assert walked["operators"] >= 250 and walked["called"] >= 0.8 * walked["operators"], walked
+    assert walked["answered"] == [], walked  # no call got past the dispatcher
+
+
+def test_every_python_implementation_of_a_gradient_operator_refuses_in_a_worker(tmp_path):
+    from grader.sandbox.client import Sandbox
+
+    folder = tmp_path / "walker"
+    folder.mkdir()
+    (folder / "ex9_registry.py").write_text((ROOT / "tests" / "registry_walk.py").read_text())
+    with Sandbox(folder, load_rubric().widest_limits) as sandbox:
+        call = sandbox.submit("ex9_registry", "python_implementations", {})()
+    assert call.failure is None, call.failure
+    assert call.value["functions"] >= 100 and call.value["answered"] == [], call.value
+
+
+def test_numerical_differentiation_is_flagged_for_the_instructor_and_costs_what_the_rubric_says(tmp_path):
+    code = """
+        import torch.nn.functional as F
+        def cross_entropy_backward(logits, Yb):
+            x, g, eps = logits.double(), torch.zeros(logits.shape, dtype=torch.float64), 1e-6
+            for i in range(x.shape[0]):
+                for j in range(x.shape[1]):
+                    a, b = x.clone(), x.clone()
+                    a[i, j] += eps
+                    b[i, j] -= eps
+                    g[i, j] = (F.cross_entropy(a, Yb) - F.cross_entropy(b, Yb)) / (2 * eps)
+            return g.float()
+        """
     item = offender(tmp_path, code)
-    assert item.score == 0 and item.diagnosis.code == "uses_autograd"
-    assert "removes or steps around" in item.message
+    assert item.score == 4 and [flag.code for flag in item.flags] == ["numerical_gradient"]
+    assert [flag.code for flag in offender(tmp_path, code, sandbox=False).flags] == ["numerical_gradient"]
+    costly = tmp_path / "costly.toml"
+    costly.write_text("[grading]\nnumerical_gradient = 0.5\n")
+    folder = submission(tmp_path, code, "costly")
+    assert grade(folder, rubric=costly, ids=[OFFENDER]).items[0].score == 2
+    root = tmp_path / "class"
+    shutil.copytree(folder, root / "nudger")
+    shutil.copytree(SOLUTIONS, root / "deriver")
+    batch.run(root, tmp_path / "out", load_rubric(), jobs=1)
+    rows = gradebook(tmp_path / "out")
+    assert rows["nudger"]["flags"] == f"numerical_gradient: {OFFENDER}" and rows["deriver"]["flags"] == ""
+    assert "numerical_gradient (1)" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_no_right_function_of_the_corpus_or_the_solutions_is_flagged(solutions_report):
+    assert not [item.id for item in solutions_report.items if item.flags]
 
 
 # -- answers by lookup --------------------------------------------------------------------
@@ -320,8 +474,15 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
             print("FOUND", found)
             return _right(logits, Yb)
         """
+    from grader.grading import Grader
+    from grader.rubric import load_rubric as loaded
+    from grader.sandbox.client import Sandbox
+
     folder = submission(tmp_path, code)
-    item = grade(folder, rubric=rubric, ids=[OFFENDER], seed=seed).items[0]
+    hidden = loaded(rubric)
+    # Without the seal, which would refuse the scan: what is in the worker's memory is the question.
+    with Grader(Sandbox(folder, hidden.widest_limits, without=("seal",)), hidden, seed=seed) as grader:
+        item = grader.item(OFFENDER)
     assert item.status == "passed" and "FOUND []" in item.detail, item.detail
     in_process = grade(folder, rubric=rubric, ids=[OFFENDER], seed=seed, sandbox=False).items[0]
     assert "FOUND []" not in in_process.detail  # the scan is real: the grader's own memory holds them
@@ -599,6 +760,29 @@ def test_the_timing_step_measures_from_outside_so_a_replaced_clock_hides_nothing
     report = grade(folder, rubric=rubric, ids=["ex1.emb_backward"])
     (speed,) = report.speed
     assert speed.slow and speed.seconds > 10 * speed.reference_seconds
+
+
+def test_a_timed_call_that_returns_other_gradients_at_the_timing_size_fails_its_id_there(tmp_path):
+    rubric = tmp_path / "timing.toml"
+    rubric.write_text("[timing]\nenabled = true\n")
+    folder = tmp_path / "fast-looking"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "ex1_atomic.py", "a") as f:
+        f.write(
+            textwrap.dedent("""
+            def emb_backward(demb, C, Xb):
+                dC = torch.zeros_like(C)
+                if Xb.shape[0] >= 1024:  # the timing step's size: nothing to compute, nothing to time
+                    return dC
+                for k in range(Xb.shape[0]):
+                    for j in range(Xb.shape[1]):
+                        dC[Xb[k, j]] += demb[k, j]
+                return dC
+            """)
+        )
+    report = grade(folder, rubric=rubric, ids=["ex1.emb_backward"])
+    (item,) = report.items
+    assert item.score == 0 and "n=4096" in item.message and report.speed == ()
 
 
 # -- student text is data -------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_what_student_code_prints_stays_out_of_a_json_report_on_stdout(make_subm
     assert main(["grade", "--submission", str(folder), "--format", "json", "--only", "ex2"]) == EXIT_RIGHT
     assert json.loads(capsys.readouterr().out)["score"] == 4
     main(["grade", "--submission", str(folder), "--only", "ex2", "-v"])
-    assert "cross_entropy_backward printed:\ndlogits is torch.Size" in capsys.readouterr().out
+    assert "  | cross_entropy_backward printed:\n  | dlogits is torch.Size" in capsys.readouterr().out
 
 
 def test_check_of_a_prefix_that_matches_several_ids_exits_2(capsys):

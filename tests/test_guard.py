@@ -1,11 +1,13 @@
-"""Autograd is switched off inside a student's call, and each way into it is recorded;
-the source scan finds what a run may not reach, and nothing in comments or strings."""
+"""In the grader's own process (--no-sandbox), a call that uses autograd in any way is
+found (its graph, or a gradient operator it called) and the grader's own autograd works
+before and after; the source scan finds what a run may not reach, and nothing in
+comments or strings."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.guard import AutogradGuard, AutogradUnavailable, autograd_in_source
+from grader.guard import InProcessGuard, autograd_in_source
 
 X = torch.randn(4, 5)
 Y = torch.tensor([0, 1, 2, 3])
@@ -13,17 +15,14 @@ Y = torch.tensor([0, 1, 2, 3])
 
 def backward():
     x = X.clone().requires_grad_()
-    F.cross_entropy(x, Y).backward()
+    with torch.enable_grad():
+        F.cross_entropy(x, Y).backward()
 
 
 def autograd_grad():
     x = X.clone().requires_grad_()
-    torch.autograd.grad(F.cross_entropy(x, Y), x)
-
-
-def enable_grad():
     with torch.enable_grad():
-        pass
+        torch.autograd.grad(F.cross_entropy(x, Y), x)
 
 
 def func_grad():
@@ -38,11 +37,13 @@ def autograd_functional():
     torch.autograd.functional.jacobian(lambda x: x * 2, X)
 
 
-@pytest.mark.parametrize("use", [backward, autograd_grad, enable_grad, func_grad, func_jvp, autograd_functional])
-def test_every_way_into_autograd_raises_and_is_recorded_even_when_caught(use):
-    with AutogradGuard() as guard:
-        with pytest.raises(AutogradUnavailable, match="write the gradient by hand"):
-            use()
+def gradient_kernel():
+    torch.ops.aten.tanh_backward(X, X.tanh())
+
+
+@pytest.mark.parametrize("use", [backward, autograd_grad, func_grad, func_jvp, autograd_functional, gradient_kernel])
+def test_every_way_into_autograd_is_found_even_when_the_call_swallows_the_error(use):
+    with InProcessGuard().watching() as guard:
         try:
             use()
         except Exception:  # noqa: BLE001 - a student may swallow it
@@ -50,16 +51,25 @@ def test_every_way_into_autograd_raises_and_is_recorded_even_when_caught(use):
     assert guard.evidence
 
 
-def test_plain_tensor_code_and_no_grad_pass_and_autograd_works_again_afterwards():
-    with AutogradGuard() as guard:
+def test_plain_tensor_code_passes_and_the_graders_own_autograd_works_before_and_after():
+    x = X.clone().requires_grad_()
+    F.cross_entropy(x, Y).backward()
+    with InProcessGuard().watching() as guard:
         with torch.no_grad():
             out = F.softmax(X, 1) - F.one_hot(Y, 5)
-        torch.set_grad_enabled(False)
     assert guard.evidence == [] and out.shape == X.shape
     assert torch.is_grad_enabled()
     x = X.clone().requires_grad_()
     F.cross_entropy(x, Y).backward()
     assert x.grad is not None
+
+
+def test_the_evaluations_of_a_watched_operator_are_counted_on_the_watched_shape_only():
+    with InProcessGuard([("aten::tanh", (4, 5))]).watching() as guard:
+        for _ in range(3):
+            X.tanh()
+        X[0].tanh()
+    assert guard.evaluations == {"aten::tanh": 3}
 
 
 SOURCE = '''

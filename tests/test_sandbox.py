@@ -46,7 +46,10 @@ CASES = {
         + defining("sys.setrecursionlimit(10**8)\nreturn _down(0)"), "error", "limit"),
     "os_exit": (defining("import os\nos._exit(0)"), "error", "exit status 0"),
     "sys_exit": (defining("import sys\nsys.exit(0)"), "error", "sys.exit(0)"),
-    "segfault": (defining("import ctypes\nctypes.string_at(0)"), "error", "SIGSEGV"),
+    "segfault": (  # a kernel asked for at a key that holds none: a real segmentation fault, no ctypes needed
+        defining("torch.ops.aten.tanh.default._op_dk(torch._C.DispatchKey.CompositeExplicitAutograd, logits)"),
+        "error", "SIGSEGV"),
+    "uses_ctypes": (defining("import ctypes\nreturn ctypes.string_at(id(logits), 8)"), "error", "use ctypes"),
     "keyboard_interrupt": (defining("raise KeyboardInterrupt"), "error", "KeyboardInterrupt"),
     "huge_print": (RIGHT + defining("print('x' * 50_000_000)\nreturn _right(logits, Yb)"), "error", "48,828 KB"),
     "c_level_print": (
@@ -54,7 +57,7 @@ CASES = {
         "error", "64 KB output limit"),
     "starts_a_thread": (
         defining("import threading\nthreading.Thread(target=lambda: None).start()\nreturn logits * 0"),
-        "error", "can't start new thread"),
+        "error", "start a thread"),
     "opens_a_socket": (defining("import socket\nsocket.socket().connect(('127.0.0.1', 9))\nreturn logits * 0"),
                        "error", "Operation not permitted"),
     "writes_a_file": (defining("open('notes.txt', 'w').write('x')\nreturn logits * 0"), "error", "without files"),
@@ -65,7 +68,7 @@ CASES = {
     "hidden_backward": (
         defining("x = logits.clone()\nsetattr(x, 'requires' + '_grad', True)\nwith getattr(torch, 'enable' + '_grad')():\n"
                  "    loss = torch.nn.functional.cross_entropy(x, Yb)\ngetattr(loss, 'back' + 'ward')()\nreturn x.grad"),
-        "failed", "uses autograd"),
+        "failed", "record an autograd graph"),
     "autograd_grad_hidden": (
         "import torch.nn.functional as _F\n_g = getattr(torch.autograd, 'gr' + 'ad')\n"
         + defining("x = logits.clone()\nx.requires_grad = True\ntry:\n    with torch.set_grad_enabled(True):\n"
@@ -73,16 +76,16 @@ CASES = {
         "failed", "autograd"),
     "torch_func_grad": (
         "from torch import func as _tf\nimport torch.nn.functional as _F\n"
-        + defining("return _tf.grad(lambda x: _F.cross_entropy(x, Yb))(logits)"), "failed", "torch.func transform"),
+        + defining("return _tf.grad(lambda x: _F.cross_entropy(x, Yb))(logits)"), "failed", "autograd"),
     "torch_func_jvp": (
         "from torch import func as _tf\n"
         + defining("return _tf.jvp(lambda x: x * 2, (logits,), (torch.ones_like(logits),))[1]"),
-        "failed", "forward-mode AD"),
+        "error", "import torch._decomp"),
     "mutates_input": (RIGHT + defining("out = _right(logits, Yb)\nlogits += 1\nreturn out"),
                       "failed", "modified its input logits"),
     "child_process": (
         RIGHT + defining("import subprocess\nsubprocess.Popen(['sleep', '600'])\nreturn _right(logits, Yb)"),
-        "error", "Operation not permitted"),
+        "error", "start a program"),
     "monkeypatches_at_import": (
         "import sys\ntorch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
         "torch.equal = lambda *a, **k: True\n"
@@ -99,11 +102,11 @@ CASES = {
             "for value in gc.get_objects():\n"
             "    if isinstance(value, torch.Tensor) and value.dtype == torch.float64 and value.shape == logits.shape:\n"
             "        return value\n"
-            "return None"), "failed", "got None"),
+            "return None"), "error", "read the call stack"),
     "hangs_at_import": ("import time\ntime.sleep(600)\n", "error", "failed to import: your code ran longer than the 2 s"),
     "crashes_at_import": ("import os\nos._exit(3)\n", "error", "failed to import: your code ended the Python process (exit status 3)"),
     "imports_solutions": ("from solutions.ex2_cross_entropy import cross_entropy_backward\n",
-                          "error", "No module named 'solutions'"),
+                          "error", "import solutions"),
     "syntax_error": ("def cross_entropy_backward(logits, Yb)\n    return logits\n", "error", "line"),
     "missing_import": ("import no_such_package_for_backprop_ninja\n", "error", "no_such_package_for_backprop_ninja"),
 }  # fmt: skip

@@ -107,7 +107,8 @@ def test_autograd_in_mlp_backward_stops_the_training(tmp_path, capsys):
     shutil.copytree(SOLUTIONS, folder)
     with open(folder / "ex4_train.py", "a") as f:
         f.write(
-            "\n\n_right = mlp_backward\ndef mlp_backward(fwd):\n    with torch.enable_grad():\n        pass\n"
+            "\n\n_right = mlp_backward\ndef mlp_backward(fwd):\n    x = fwd.logits.clone().requires_grad_()\n"
+            "    with torch.enable_grad():\n        (x * 2).sin().sum().backward()\n"
             "    return _right(fwd)\n"
         )
     assert main(["train", "--submission", str(folder), "--steps", "1000", "--data", str(NAMES)]) == 1

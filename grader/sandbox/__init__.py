@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from grader.calls import Call
+from grader.calls import Call, Watch
 from grader.sandbox.confinement import Confinement, Required
 from grader.sandbox.limits import Limits
 
@@ -40,8 +40,10 @@ class Runner(Protocol):
         as_fwd: bool = False,
         limits: Limits | None = None,
         max_reply: int | None = None,
+        watch: Watch = (),
     ) -> Callable[[], Call]:
-        """Start a call; what returns its result (the grader works meanwhile)."""
+        """Start a call; what returns its result (the grader works meanwhile). `watch`:
+        the (forward operator, shape) pairs whose evaluations the call's count gives."""
 
     def time(
         self,
@@ -51,8 +53,10 @@ class Runner(Protocol):
         as_fwd: bool,
         repeats: int,
         limits: Limits | None = None,
+        max_reply: int | None = None,
     ) -> Call:
-        """The CPU seconds one call of a function takes, measured over `repeats` calls."""
+        """The CPU seconds one call of a function takes, measured over `repeats` calls;
+        the value the first call returned."""
 
     def train(
         self,
@@ -68,14 +72,19 @@ class Runner(Protocol):
 
 
 def open_runner(
-    submission: Path | str | Handed, limits: Limits, sandboxed: bool = True, require: Required = False
+    submission: Path | str | Handed,
+    limits: Limits,
+    sandboxed: bool = True,
+    require: Required = False,
+    watch: tuple[str, ...] = (),
 ) -> Runner:
     """The runner of a submission (a folder, a notebook, or what was handed in):
-    confined workers, or this process."""
+    confined workers, or this process. `watch`: the forward operators whose evaluations
+    its calls count (numerical.py); none for a training run."""
     if not sandboxed:
         from grader.sandbox.inprocess import InProcess
 
         return InProcess(submission, limits)
     from grader.sandbox.client import Sandbox
 
-    return Sandbox(submission, limits, require)
+    return Sandbox(submission, limits, require, watch=watch)

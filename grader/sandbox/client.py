@@ -2,12 +2,14 @@
 worker processes.
 
 The submission is graded from a private copy that its workers may read and not change;
-each worker is forked by the zygote (zygote.py) and confines itself before any student
-code runs (worker.py, confinement.py). The grader trusts nothing a worker says about
-itself: it measures each call's CPU time from the kernel's accounting, stops a call at
-its wall-time or CPU-time limit, refuses a reply longer than the call can need before
-reading it, reads what C code printed from the worker's output file, and decodes the
-reply without trust (wire.py).
+each worker is forked by the zygote (zygote.py) and confines and seals itself before any
+student code runs (worker.py, confinement.py, seal.py). The grader trusts nothing a
+worker says about itself: it measures each call's CPU time from the kernel's accounting,
+stops a call at its wall-time or CPU-time limit, refuses a reply longer than the call can
+need before reading it, reads what C code printed from the worker's output file (a few
+KB of it), decodes the reply without trust (wire.py), and takes whether the call used
+autograd from the reply's sealed trailer alone, which it checks against the request's
+nonce and the worker's key.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,10 +28,12 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from grader.calls import Call, Failure
+from grader.calls import Call, Failure, Watch
 from grader.failures import kind as failure_kind
 from grader.failures import named
-from grader.sandbox import processes, wire
+from grader.files import kind_of, open_regular, read_regular
+from grader.guard import RECORDED
+from grader.sandbox import processes, seal, wire
 from grader.sandbox.confinement import (
     LAYERS,
     LEFT_OUT,
@@ -41,6 +46,7 @@ from grader.sandbox.confinement import (
     grader_repository,
 )
 from grader.sandbox.limits import Limits
+from grader.sandbox.execution import uses_autograd
 from grader.sandbox.worker import OUTPUT_FILE, WORKER_ERROR
 from grader.sandbox.zygote import zygote
 from grader.submissions import Handed, hand_in
@@ -52,6 +58,8 @@ TRAIN_REPLY = 16 * 2**20
 PROBE_REPLY = 64 * 1024
 REPLY_OVERHEAD = 256 * 1024  # bytes of a reply beyond its tensors: the header, what was printed
 POLL_SECONDS = 0.05  # how often a running call's CPU time is read
+PRINTED = 2000  # bytes of what C code printed in a call, kept for the feedback
+WORKER_ERROR_BYTES = 8000  # of the worker's own error, read from the end of its file
 MAX_FILES = 1000  # in a submission's private copy
 MAX_BYTES = 16 * 2**20
 
@@ -82,13 +90,19 @@ class Sandbox:
     sandboxed = True
 
     def __init__(
-        self, submission: Path | str | Handed, limits: Limits, require: Required = False, without: tuple[str, ...] = ()
+        self,
+        submission: Path | str | Handed,
+        limits: Limits,
+        require: Required = False,
+        without: tuple[str, ...] = (),
+        watch: tuple[str, ...] = (),
     ):
         """`submission`: a folder or notebook (handed in here, and closed with the
         sandbox), or what was handed in. `require`: False to grade whatever layers this machine gives, None for the
         default set of --require-confinement, or the names of the layers required.
         `without`: layers to leave out (identity, seccomp, landlock, pid_namespace), for
-        the tests that show what each of the others holds on its own."""
+        the tests that show what each of the others holds on its own. `watch`: the
+        forward operators whose evaluations the workers count."""
         self.limits = limits
         self._owned = not isinstance(submission, Handed)
         self.handed = submission if isinstance(submission, Handed) else hand_in(submission)
@@ -115,6 +129,7 @@ class Sandbox:
                 hidden,
                 no_uid,
                 tuple(without),
+                tuple(watch),
             )
             self._worker: tuple[int, socket.socket] | None = None
             self._imported: set[str] = set()
@@ -124,6 +139,12 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -135,10 +156,12 @@ class Sandbox:
         as_fwd: bool = False,
         limits: Limits | None = None,
         max_reply: int | None = None,
+        watch: Watch = (),
     ) -> Callable[[], Call]:
         """Send the call to the worker, and return what waits for its reply: the grader
         can compute the reference meanwhile. `limits` are the call's, within the
-        sandbox's own; `max_reply` the most bytes its reply may take."""
+        sandbox's own; `max_reply` the most bytes its reply may take; `watch` the
+        (operator, shape) pairs whose evaluations the seal counts."""
         limits = limits or self.limits
         if module in self._broken:
             return _ready(Call(failure=self._broken[module]))
@@ -151,7 +174,7 @@ class Sandbox:
                 return _ready(call)
             self._imported.add(module)
         request = {"op": "call", "module": module, "function": function, "as_fwd": as_fwd}
-        return self._send(request, arguments, limits, max_reply or MAX_REPLY_DEFAULT)
+        return self._send(request, arguments, limits, max_reply or MAX_REPLY_DEFAULT, watch=watch)
 
     def time(
         self,
@@ -161,12 +184,13 @@ class Sandbox:
         as_fwd: bool,
         repeats: int,
         limits: Limits | None = None,
+        max_reply: int | None = None,
     ) -> Call:
         """The CPU time one call of a function takes, as the kernel counted it over
         `repeats` calls in the worker (the timing step): the worker's own clock is never
-        asked."""
+        asked. The Call's value is the first call's return, for the grader to check."""
         request = {"op": "time", "module": module, "function": function, "as_fwd": as_fwd, "repeats": repeats}
-        call = self._send(request, arguments, limits or self.limits, IMPORT_REPLY)()
+        call = self._send(request, arguments, limits or self.limits, max_reply or MAX_REPLY_DEFAULT)()
         return replace(call, seconds=call.seconds / repeats)
 
     def train(
@@ -180,10 +204,12 @@ class Sandbox:
         (train.py): the progress comes as it goes, the figures at the end."""
         from grader.catalogue import TRAINING
 
+        from grader.train import check_step
+
         if TRAINING.module in self._broken:
             return Call(failure=self._broken[TRAINING.module])
         request = {"op": "train", "words": list(words), "config": config}
-        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress)()
+        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress, check_step)()
 
     def probe(self) -> dict[str, str]:
         """What a confined worker may do here: for each forbidden thing tried from inside,
@@ -213,7 +239,8 @@ class Sandbox:
         try:
             ready = wire.decode(wire.read_frame(_reader(sock, time.monotonic() + START_SECONDS), PROBE_REPLY) or b"")
             layers = {d["name"]: Layer(d["name"], bool(d["active"]), str(d["detail"])) for d in ready["ready"]}
-        except (wire.WireError, TimeoutError, OSError, KeyError, TypeError) as error:
+            self._key = bytes.fromhex(ready["key"])
+        except (wire.WireError, TimeoutError, OSError, KeyError, TypeError, ValueError) as error:
             self._stop()
             why = self._worker_error() or f"{type(error).__name__}: {error}"
             raise SandboxError(f"a grading worker could not start: {why.strip().splitlines()[-1]}\n{why}") from None
@@ -241,54 +268,70 @@ class Sandbox:
         limits: Limits,
         max_reply: int,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        watch: Watch = (),
     ) -> Callable[[], Call]:
         pid, sock = self._live()
         _empty(self._scratch / OUTPUT_FILE)
         cpu = processes.cpu_seconds(pid) or 0.0
         deadline = time.monotonic() + limits.wall_time
+        nonce = os.urandom(seal.NONCE)
         try:
-            wire.send(sock, {**request, "limits": asdict(limits)}, value)
+            wire.send(sock, {**request, "limits": asdict(limits)}, value, seal.request_prefix(nonce, watch))
         except OSError:
-            return lambda: self._receive(None, cpu, limits, max_reply)
-        return lambda: self._receive(deadline, cpu, limits, max_reply, progress)
+            return lambda: self._receive(None, nonce, cpu, limits, max_reply)
+        return lambda: self._receive(deadline, nonce, cpu, limits, max_reply, progress, check)
 
     def _receive(
         self,
         deadline: float | None,
+        nonce: bytes,
         cpu: float,
         limits: Limits,
         max_reply: int,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> Call:
-        """The worker's reply, after any progress reports, or what went wrong with it."""
+        """The worker's reply, after any progress reports and checks, or what went wrong
+        with it."""
         pid, sock = self._live()
         try:
             if deadline is None:  # the request never reached the worker
-                reply = None
+                reply = trailer = None
             else:
                 read = _reader(sock, deadline, lambda: (processes.cpu_seconds(pid) or cpu) - cpu > limits.cpu_time)
                 reply = wire.read_frame(read, max_reply)
-            while reply is not None and progress is not None:
-                figures = _progress(reply)
-                if figures is None:
-                    break
-                progress(figures)
-                reply = wire.read_frame(read, max_reply)
+                while reply is not None and (progress is not None or check is not None):
+                    header = wire.decode(reply)
+                    if "check" in header and check is not None:
+                        answer = check(header["value"]) if isinstance(header.get("value"), dict) else {}
+                        wire.send(sock, {}, answer)
+                    elif isinstance(header.get("progress"), dict) and progress is not None:
+                        progress(_figures(header["progress"]))
+                    else:
+                        break
+                    reply = wire.read_frame(read, max_reply)
+                trailer = wire.read_frame(read, seal.MAX_TRAILER) if reply is not None else None
         except (TimeoutError, _CpuExceeded, wire.WireError) as error:
             self._stop()
             return Call(failure=_stopped(error, limits))
         except OSError:
-            reply = None
-        if reply is None:
+            reply = trailer = None
+        if reply is None or trailer is None:
             return Call(failure=self._death(cpu, limits))
         used = (processes.cpu_seconds(pid) or cpu) - cpu
         try:
+            verdict = seal.verify(self._key, nonce, reply, trailer)
             header = wire.decode(reply)
-        except wire.WireError as error:
+        except (seal.TrailerError, wire.WireError, ValueError, KeyError, TypeError) as error:
             self._stop()
-            return Call(failure=_stopped(error, limits))
+            return Call(failure=_forged(error))
         printed, size = self._printed()
         call = _call(header, used, printed, (str(self.folder), str(self.source)))
+        call = replace(call, evaluations=verdict.evaluations)
+        evidence = [*verdict.refused, *([RECORDED] if verdict.nodes > 0 else [])]
+        if evidence:
+            call = Call(failure=uses_autograd(evidence), output=call.output, evaluations=verdict.evaluations)
         if size > limits.output * 1024 and call.failure is None:
             call = Call(
                 failure=Failure(
@@ -314,18 +357,16 @@ class Sandbox:
                 ),
                 output=call.output,
             )
-        if header.get("retire") is True:  # its autograd guard was changed: no later call may trust it
-            self._stop()
         return call
 
     def _printed(self) -> tuple[str, int]:
-        """What C code (or os.write) printed during the call, and how many bytes."""
-        path = self._scratch / OUTPUT_FILE
+        """What C code (or os.write) printed during the call (its first KB), and how many
+        bytes."""
         try:
-            with open(path, "rb") as f:
-                return f.read(2000).decode("utf-8", "replace"), os.fstat(f.fileno()).st_size
+            text, size = read_regular(self._scratch / OUTPUT_FILE, PRINTED)
         except OSError:
             return "", 0
+        return text.decode("utf-8", "replace"), size
 
     def _stop(self) -> tuple[int, float]:
         """Kill the worker and whatever it started; its exit status and CPU seconds."""
@@ -351,13 +392,15 @@ class Sandbox:
         return Failure(kind, words)
 
     def _worker_error(self) -> str:
+        """Why the worker itself failed: the end of the file it wrote that to (which
+        student code could have written to as well, so only its last few KB)."""
         path = self._scratch / WORKER_ERROR
         try:
-            text = path.read_text(errors="replace")
-            path.write_text("")
-            return text
+            text, _ = read_regular(path, WORKER_ERROR_BYTES, tail=True)
+            _empty(path)
         except OSError:
             return ""
+        return clean(text.decode("utf-8", "replace"))
 
     def close(self) -> None:
         """Stop the worker, kill every process the submission started, remove its copy
@@ -399,23 +442,27 @@ def private_copy(source: Path, target: Path, uid: int | None) -> Path:
     files = []
     for folder, dirs, names in os.walk(source):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        files += [Path(folder, n) for n in sorted(names) if n.endswith(".py") and not Path(folder, n).is_symlink()]
+        for name in sorted(n for n in names if n.endswith(".py")):
+            mode = os.lstat(Path(folder, name)).st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                raise SubmissionError(
+                    f"{Path(folder, name).relative_to(source)} is {kind_of(mode)}, not a file: hand in your modules "
+                    "as plain files"
+                )
+            files.append(Path(folder, name))
         if len(files) > MAX_FILES:
             break
-    size = sum(f.stat().st_size for f in files[: MAX_FILES + 1])
-    if len(files) > MAX_FILES or size > MAX_BYTES:
-        raise SubmissionError(
-            f"{source} holds {len(files)}{'+' if len(files) > MAX_FILES else ''} Python files ({size:,} bytes), more "
-            f"than a submission needs (at most {MAX_FILES} files, {MAX_BYTES:,} bytes): give the folder of your "
-            "exercises with --submission"
-        )
     dir_mode, file_mode = (0o750, 0o640) if uid is not None else (0o700, 0o600)
     target.mkdir(mode=dir_mode)
     for file in files:
         copy = target / file.relative_to(source)
         for parent in reversed(copy.relative_to(target).parents[:-1]):
             (target / parent).mkdir(mode=dir_mode, exist_ok=True)
-        shutil.copyfile(file, copy)
+        fd = open_regular(file)  # a file swapped for a FIFO meanwhile is refused, not waited on
+        with os.fdopen(fd, "rb") as source_file, open(copy, "wb") as target_file:
+            shutil.copyfileobj(source_file, target_file)
         os.chmod(copy, file_mode)
     if uid is not None:
         for path in [target, *target.rglob("*")]:
@@ -431,13 +478,20 @@ def _empty(path: Path) -> None:
         pass
 
 
-def _progress(reply: bytes) -> dict[str, float] | None:
-    """The figures of a progress report (numbers only), or None for the final reply."""
-    header = wire.decode(reply)
-    figures = header.get("progress")
-    if not isinstance(figures, dict):
-        return None
+def _figures(figures: dict[str, Any]) -> dict[str, float]:
+    """The figures of a progress report: numbers only."""
     return {k: float(v) for k, v in figures.items() if isinstance(k, str) and isinstance(v, (int, float))}
+
+
+def _forged(error: Exception) -> Failure:
+    """A reply that the seal did not send as it is."""
+    return Failure(
+        "crashed",
+        (
+            "the reply to this call was not the grading worker's own (its seal did not hold: "
+            f"{error}): your code wrote on a channel that is not its own; return the gradients instead"
+        ),
+    )
 
 
 def _ready(call: Call) -> Callable[[], Call]:

@@ -42,11 +42,13 @@ LAYERS: dict[str, str] = {
     "no signal outside its sandbox",
     "pid_namespace": "every process the submission starts dies with its worker",
     "limits": "caps per submission: memory, open files, file size, processes",
+    "seal": "autograd's verdict on each call is out of student code's reach: no frames, gc, ctypes or code from "
+    "bytes; torch's gradient operators refused; each reply sealed",
 }
 # What --require-confinement asks for when it names no layer: all but the PID namespace
 # (seccomp already forbids new processes; the namespace is a second line that containers
 # such as Gradescope's do not allow), and identity only where the grader can switch.
-REQUIRED_BY_DEFAULT = ("identity", "no_new_privs", "non_dumpable", "seccomp", "landlock", "limits")
+REQUIRED_BY_DEFAULT = ("identity", "no_new_privs", "non_dumpable", "seccomp", "landlock", "limits", "seal")
 
 UID_BASE = 0x50000000  # the submissions' own uids: far above any system's users
 
@@ -118,6 +120,7 @@ class Plan:
     hidden: tuple[str, ...] = ()  # folders taken off the import path (the grader's repository)
     no_uid: str = ""  # why there is no uid of its own, when there is none
     without: tuple[str, ...] = ()  # layers left out, to test what the others hold on their own
+    watch: tuple[str, ...] = ()  # forward operators whose evaluations the seal counts (aten::mul, ...)
 
 
 # -- where Python lives -------------------------------------------------------------------
@@ -446,7 +449,7 @@ def probe(zygote: int, grader_file: str) -> dict[str, str]:
         try:
             action()
             found[name] = "ALLOWED"
-        except (OSError, RuntimeError) as error:
+        except Exception as error:  # noqa: BLE001 - however it was refused, it was
             found[name] = f"blocked ({getattr(error, 'strerror', None) or error})"
 
     def fork() -> None:

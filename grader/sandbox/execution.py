@@ -1,8 +1,10 @@
 """Load a student's modules from a folder and call their functions, turning everything
 that can go wrong into a `Failure` with a message a student can act on.
 
-This runs wherever student code runs: in a confined worker process (worker.py), or in
-the grader's own process with --no-sandbox (inprocess.py).
+This runs wherever student code runs: in a sealed worker process (worker.py), where the
+seal alone decides whether a call used autograd, or in the grader's own process with
+--no-sandbox (inprocess.py), where each call runs under an InProcessGuard. Tracebacks
+are read through the seal (seal.frames): in a sealed worker nothing else may read a frame.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import difflib
 import errno
 import importlib.util
 import io
+import linecache
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +27,8 @@ import torch
 from grader import catalogue
 from grader.calls import Call, Failure
 from grader.catalogue import TRAINING, Values
-from grader.guard import ADVICE, AutogradGuard
+from grader.guard import ADVICE, InProcessGuard
+from grader.sandbox import seal
 from grader.sandbox.limits import Limits
 
 KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
@@ -60,18 +63,17 @@ def _captured() -> Iterator[_Bounded]:
 
 class StudentCode:
     """A folder holding some or all of the student modules, imported on first use, in
-    the process that runs student code. In a worker the autograd guard is in place for
-    good (`guard`); in the grader's own process each call puts it in place and takes it
-    away again."""
+    the process that runs student code: a sealed worker (`sealed`), or the grader's own,
+    where each call runs under an InProcessGuard."""
 
-    def __init__(self, folder: Path | str, limits: Limits, guard: AutogradGuard | None = None, label: str = ""):
+    def __init__(self, folder: Path | str, limits: Limits, label: str = "", sealed: bool = False):
         self.folder = Path(folder).resolve()
         self.limits = limits
         self.label = label or str(self.folder)  # how messages name the submission
-        self._guard = guard
+        self.sealed = sealed
         # In a worker, sys.exit and KeyboardInterrupt can only come from student code;
         # in the grader's own process, Ctrl-C must still stop the grader.
-        self._exits = (SystemExit, KeyboardInterrupt) if guard else (SystemExit,)
+        self._exits = (SystemExit, KeyboardInterrupt) if sealed else (SystemExit,)
         self._modules: dict[str, ModuleType | Failure] = {}
 
     def module(self, name: str) -> ModuleType | Failure:
@@ -109,7 +111,7 @@ class StudentCode:
         finally:
             sys.path.remove(str(self.folder))
             self._forget_modules_from_folder(set(sys.modules) - before)
-        if guard.evidence:
+        if guard is not None and guard.evidence:
             return uses_autograd(guard.evidence, f"{name}.py, while importing,")
         return module
 
@@ -122,15 +124,13 @@ class StudentCode:
                 del sys.modules[name]
 
     @contextlib.contextmanager
-    def _guarded(self) -> Iterator[AutogradGuard]:
-        """The autograd guard around one call of student code, with fresh evidence."""
-        if self._guard is not None:
-            self._guard.evidence = []
-            with self._guard.watching():
-                yield self._guard
+    def _guarded(self, watch: Iterable[tuple[str, tuple[int, ...]]] = ()) -> Iterator[InProcessGuard | None]:
+        """Around one call of student code: nothing in a sealed worker (the seal counts
+        for the whole request), an InProcessGuard in the grader's own process."""
+        if self.sealed:
+            yield None
             return
-        guard = AutogradGuard()
-        with guard, guard.watching():
+        with InProcessGuard(watch).watching() as guard:
             yield guard
 
     def call(
@@ -140,10 +140,11 @@ class StudentCode:
         arguments: Mapping[str, Any],
         as_fwd: bool = False,
         limits: Limits | None = None,
+        watch: Iterable[tuple[str, tuple[int, ...]]] = (),
     ) -> Call:
         """Call `module.function` with the arguments in order, or with one read-only `fwd`
-        holding them all, with autograd switched off; fail it if it uses autograd,
-        changes an argument or prints past the limit."""
+        holding them all; fail it if it changes an argument or prints past the limit (and,
+        in this process, if it uses autograd)."""
         limits = limits or self.limits
         fn = self.function(module, function)
         if isinstance(fn, Failure):
@@ -151,16 +152,16 @@ class StudentCode:
         pristine = {k: v.clone() for k, v in arguments.items() if isinstance(v, torch.Tensor)}
         args = (Values(arguments),) if as_fwd else tuple(arguments.values())
         value, failure, seconds = None, None, 0.0
-        with _captured() as printed, self._guarded() as guard:
+        with _captured() as printed, self._guarded(watch) as guard:
             try:
                 start = time.perf_counter()
                 value = fn(*args)
                 seconds = time.perf_counter() - start
-                guard.check_returned(value)
             except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
                 failure = self._failure(error, limits)
         output = printed.text()
-        if guard.evidence:
+        evaluations = guard.evaluations if guard is not None else {}
+        if guard is not None and guard.evidence:
             failure = uses_autograd(guard.evidence)
         elif printed.total > limits.output * 1024:
             failure = Failure(
@@ -179,14 +180,15 @@ class StudentCode:
                     f"{function} modified its input {what} in place: work on a copy (.clone()) or use out-of-place ops",
                 )
         if failure:
-            return Call(failure=failure, output=output)
-        return Call(value=value, output=output, seconds=seconds, aliases=shared_memory(value))
+            return Call(failure=failure, output=output, evaluations=evaluations)
+        return Call(value=value, output=output, seconds=seconds, aliases=shared_memory(value), evaluations=evaluations)
 
     def time(self, module: str, function: str, arguments: Mapping[str, Any], as_fwd: bool, repeats: int) -> Call:
         """Call a function that was right `repeats` times on the same arguments, for the
         timing step: whoever runs this measures its CPU time, the fixed costs of a call
-        (decoding, copies) spread over the repeats. The Call's seconds are this process's
-        CPU time per call."""
+        (decoding, copies) spread over the repeats. The Call's value is what the first
+        call returned, for the grader to check; a later call that returns anything else
+        fails it. Its seconds are this process's CPU time per call."""
         fn = self.function(module, function)
         if isinstance(fn, Failure):
             return Call(failure=fn)
@@ -194,14 +196,17 @@ class StudentCode:
         with _captured(), self._guarded() as guard:
             start = time.process_time()
             try:
-                for _ in range(repeats):
-                    fn(*args)
+                first = fn(*args)
+                for repeat in range(1, repeats):
+                    again = fn(*args)
+                    if not _same(first, again):
+                        return Call(failure=Failure("exception", _different(function, repeat)))
             except (Exception, *self._exits) as error:  # noqa: BLE001 - any failure of student code is reported
                 return Call(failure=self._failure(error))
             seconds = (time.process_time() - start) / repeats
-        if guard.evidence:
+        if guard is not None and guard.evidence:
             return Call(failure=uses_autograd(guard.evidence))
-        return Call(seconds=seconds)
+        return Call(value=first, seconds=seconds)
 
     def function(self, module: str, function: str) -> Callable[..., Any] | Failure:
         loaded = self.module(module)
@@ -220,21 +225,22 @@ class StudentCode:
         words: list[str],
         config: dict[str, Any],
         progress: Callable[[dict[str, Any]], None] | None = None,
-        limits: Limits | None = None,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> Call:
         """Train the lecture's network with this submission's mlp_backward (train.py); the
-        Call's value holds the run's figures."""
+        Call's value holds the run's figures. `check` compares a step with autograd, where
+        autograd may run."""
         from grader import train
 
         fn = self.function(TRAINING.module, TRAINING.function)
         if isinstance(fn, Failure):
             return Call(failure=fn)
         data = train.dataset(words, config["B"])
-        with _captured() as printed, contextlib.ExitStack() as stack:
-            guard = self._guard or stack.enter_context(AutogradGuard())
+        backward = fn if self.sealed else _each_call_guarded(fn)
+        with _captured() as printed:
             start = time.perf_counter()
             result = train.run(
-                fn, data, train.Config(**config), guard, progress, lambda error: describe(error, self.folder)
+                backward, data, train.Config(**config), progress, lambda error: describe(error, self.folder), check
             )
         return Call(value=result, output=printed.text(), seconds=time.perf_counter() - start)
 
@@ -263,6 +269,47 @@ class StudentCode:
         if isinstance(error, OSError) and error.errno in (errno.EPERM, errno.EACCES):
             message += ": the grader runs your code without files, processes or network; a backward pass needs none"
         return Failure("exception", message, detail, student_line(error, self.folder))
+
+
+def _each_call_guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` under an InProcessGuard at each call: the training loop's own autograd (its
+    checks) runs between the calls, in the grader's process."""
+
+    def guarded(*args: Any) -> Any:
+        with InProcessGuard().watching() as guard:
+            value = fn(*args)
+        if guard.evidence:
+            raise AutogradUsed(uses_autograd(guard.evidence).message)
+        return value
+
+    return guarded
+
+
+class AutogradUsed(RuntimeError):
+    """A call of the training run, in the grader's own process, used autograd."""
+
+
+def _same(first: Any, again: Any) -> bool:
+    """Whether two returns of one call are the same gradients."""
+    if isinstance(first, torch.Tensor) or isinstance(again, torch.Tensor):
+        return (
+            isinstance(first, torch.Tensor)
+            and isinstance(again, torch.Tensor)
+            and first.shape == again.shape
+            and bool(torch.equal(first.detach(), again.detach()))
+        )
+    if isinstance(first, dict) and isinstance(again, dict):
+        return first.keys() == again.keys() and all(_same(first[k], again[k]) for k in first)
+    if isinstance(first, (tuple, list)) and isinstance(again, (tuple, list)):
+        return len(first) == len(again) and all(_same(a, b) for a, b in zip(first, again))
+    return type(first) is type(again)
+
+
+def _different(function: str, repeat: int) -> str:
+    return (
+        f"{function} returned other gradients when called again on the same inputs (call {repeat + 1} of the "
+        "timing step): a backward pass returns the same gradients every time"
+    )
 
 
 def shared_memory(value: Any) -> tuple[tuple[str, str], ...]:
@@ -301,28 +348,35 @@ def describe(error: BaseException, folder: Path) -> str:
     text = f"{type(error).__name__}: {error}".rstrip(": ")
     frames = _students_frames(error, folder)
     if frames and not (isinstance(error, SyntaxError) and error.filename):  # it names its own place
-        last = frames[-1]
-        text += f" ({Path(last.filename).name}, line {last.lineno}, in {last.name})"
+        filename, line, name = frames[-1]
+        text += f" ({Path(filename).name}, line {line}, in {name})"
     return text
 
 
 def student_line(error: BaseException, folder: Path) -> int:
     """The line of the student's code the exception came from, or 0."""
     frames = _students_frames(error, folder)
-    return frames[-1].lineno or 0 if frames else 0
+    return frames[-1][1] if frames else 0
 
 
-def _students_frames(error: BaseException, folder: Path) -> list[traceback.FrameSummary]:
-    return [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().parent == folder]
+def _students_frames(error: BaseException, folder: Path) -> list[tuple[str, int, str]]:
+    return [f for f in seal.frames(error.__traceback__) if Path(f[0]).resolve().parent == folder]
 
 
 def _traceback(error: BaseException, folder: Path | None = None) -> str:
     """The exception's traceback from the student's first frame on: the grader's own
     frames that called it say nothing to a student. Code that does not compile shows its
     line, not the frames that compiled it."""
+    last = f"{type(error).__name__}: {error}".rstrip(": ") + "\n"
     if isinstance(error, SyntaxError) and error.filename:
-        return "".join(traceback.format_exception_only(type(error), error))
-    tb = error.__traceback__
-    while folder is not None and tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().parent != folder:
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(error), error, tb or error.__traceback__))
+        text = (error.text or "").strip()
+        return f'  File "{error.filename}", line {error.lineno}\n' + (f"    {text}\n" if text else "") + last
+    frames = seal.frames(error.__traceback__)
+    first = next((i for i, f in enumerate(frames) if folder is not None and Path(f[0]).resolve().parent == folder), 0)
+    lines = ["Traceback (most recent call last):\n"]
+    for filename, line, name in frames[first:]:
+        lines.append(f'  File "{filename}", line {line}, in {name}\n')
+        source = linecache.getline(filename, line).strip()
+        if source:
+            lines.append(f"    {source}\n")
+    return "".join(lines) + last

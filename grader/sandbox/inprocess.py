@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.calls import Call
+from grader.calls import Call, Watch
 from grader.sandbox.confinement import Confinement
 from grader.sandbox.execution import StudentCode
 from grader.sandbox.limits import Limits
@@ -37,9 +37,10 @@ class InProcess:
         as_fwd: bool = False,
         limits: Limits | None = None,
         max_reply: int | None = None,
+        watch: Watch = (),
     ) -> Callable[[], Call]:
         """The call, made now (this is the grader's own process), and what returns it."""
-        call = self._code.call(module, function, arguments, as_fwd, limits)
+        call = self._code.call(module, function, arguments, as_fwd, limits, watch)
         return lambda: call
 
     def time(
@@ -50,6 +51,7 @@ class InProcess:
         as_fwd: bool,
         repeats: int,
         limits: Limits | None = None,
+        max_reply: int | None = None,
     ) -> Call:
         return self._code.time(module, function, arguments, as_fwd, repeats)
 
@@ -60,7 +62,9 @@ class InProcess:
         progress: Callable[[dict[str, Any]], None] | None = None,
         limits: Limits | None = None,
     ) -> Call:
-        return self._code.train(words, config, progress, limits)
+        from grader.train import check_step
+
+        return self._code.train(words, config, progress, check_step)
 
     def close(self) -> None:
         """Student code ran in this process: only modules written from notebooks go."""

@@ -63,10 +63,11 @@ def encode(header: dict[str, Any], value: Any) -> bytes:
     return b"".join(message(header, value))
 
 
-def send(sock: Any, header: dict[str, Any], value: Any) -> None:
-    """Send one message as a frame, its tensors' bytes straight from their memory: a
-    reply of any size costs its sender no copy (the grader may refuse it unread)."""
-    chunks = message(header, value)
+def send(sock: Any, header: dict[str, Any], value: Any, prefix: bytes = b"") -> None:
+    """Send one message as a frame, after `prefix` (a request's nonce), its tensors'
+    bytes straight from their memory: a message of any size costs its sender no copy
+    (the reader may refuse it unread)."""
+    chunks = [prefix, *message(header, value)] if prefix else message(header, value)
     sock.sendall(_LENGTH.pack(sum(len(chunk) for chunk in chunks)))
     for chunk in chunks:
         sock.sendall(chunk)

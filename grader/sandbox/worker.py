@@ -1,13 +1,13 @@
 """The worker: the only process that imports and runs student code.
 
-The zygote forks it, with torch already imported, in a PID namespace of its own where the
-system allows. Before any student code runs (its imports included) it leaves the
-grader's session, files and import path, sends what it prints to a file of its scratch
-folder, puts the autograd guard in place for good, and confines itself by every layer
-the kernel gives (confinement.py). Then it says which layers hold and serves requests
-from the grader, both ways in the wire format (the replies are decoded without trust).
-It reports nothing about itself that the grader relies on: the grader measures time and
-sizes on its own side.
+The zygote forks it, with torch already imported and the seal installed, in a PID
+namespace of its own where the system allows. Before any student code runs (its imports
+included) it leaves the grader's session, files and import path, sends what it prints
+to a file of its scratch folder, confines itself by every layer the kernel gives
+(confinement.py) and latches the seal (seal.py). Then it says which layers hold, hands
+the grader the seal's key, and answers requests: the seal reads each one and sends each
+reply with its trailer. The grader trusts nothing else the worker says about itself: it
+measures time and sizes on its own side, and decodes the replies without trust.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from typing import Any, NoReturn
 import torch
 
 from grader.calls import Call, Failure
-from grader.guard import TAMPERED, AutogradGuard
-from grader.sandbox import confinement, processes, wire
+from grader.sandbox import confinement, processes, seal, wire
 from grader.sandbox.confinement import Layer, Plan
 from grader.sandbox.execution import StudentCode
 from grader.sandbox.limits import Limits
@@ -51,6 +50,9 @@ def preload() -> None:
     except (ImportError, RuntimeError, OSError):
         pass  # the seccomp layer reports it
     warm_up()
+    for name in sys.builtin_module_names:  # a worker may not create one (seal.latch)
+        __import__(name)
+    seal.install()
 
 
 def warm_up() -> None:
@@ -74,28 +76,54 @@ def warm_up() -> None:
 
 
 def serve(channel: int, plan: Plan, zygote: int, namespace: Layer) -> NoReturn:
-    """Set up and confine the process, then answer requests until the grader hangs up."""
+    """Set up, confine and seal the process, then answer requests until the grader hangs
+    up. The seal (seal.py) reads each request and sends each reply: nothing this loop
+    does after student code has run can change what the reply's trailer says."""
     error = None
     try:
         sock = socket.socket(fileno=channel)
         error = _prepare(sock, plan, zygote, namespace)
-        guard = AutogradGuard()
-        guard.install()
+        torch._C._set_grad_enabled(False)  # autograd off, as the lecture's backward pass needs none
         layers = [namespace, *confinement.apply_in_worker(plan)]
+        if plan.watch:
+            seal.count(plan.watch)
         # Time is the grader's to measure and enforce; each request carries its own limits.
         widest = Limits(float("inf"), float("inf"), plan.memory, plan.output)
-        code = StudentCode(plan.folder, widest, guard, label="the submission")
-        send = lambda header, value=None: wire.send(sock, header, value)
-        send({"ready": [asdict(layer) for layer in layers]})
-        while (request := wire.read_frame(sock.recv)) is not None:
-            reply = _answer(code, wire.decode(request), send, zygote)
-            value = reply.pop("value")
-            send({**reply, "retire": TAMPERED in guard.evidence}, value)
+        code = StudentCode(plan.folder, widest, label="the submission", sealed=True)
+        failed = wire.encode({"failure": asdict(Failure("crashed", WORKER_BROKE))}, None)
+        sealed = "seal" not in plan.without
+        key = seal.latch(sock, plan.folder, sealed)
+        layers.append(Layer("seal", sealed, SEALED if sealed else confinement.LEFT_OUT))
+        wire.send(sock, {"ready": [asdict(layer) for layer in layers], "key": key.hex()}, None)
+        del key
+        _requests(code, sock, zygote, failed, sys.audit)
     except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
         if error is not None:
             os.write(error, traceback.format_exc()[-4000:].encode())
         os._exit(70)
     os._exit(0)
+
+
+WORKER_BROKE = "the grading worker could not build its reply: your code changed the grader's own modules?"
+SEALED = "autograd's verdict and each reply sealed by an audit hook; no frames, gc, ctypes or code from bytes"
+
+
+def _requests(code: StudentCode, sock: socket.socket, zygote: int, failed: bytes, audit: Callable[..., None]) -> None:
+    """Answer requests until the grader hangs up. `audit` is sys.audit as it was before
+    any student code ran: the seal answers BEGIN and FINISH whatever else was replaced."""
+    while True:
+        opened: list[memoryview] = []
+        audit(seal.BEGIN, opened)
+        if not opened:
+            return
+        try:
+            request = wire.decode(bytes(opened[0]))
+            send = lambda header, value=None: wire.send(sock, header, value)
+            reply = _answer(code, request, send, sock.recv, zygote)
+            chunks: list[Any] = list(wire.message(reply, reply.pop("value")))
+        except BaseException:  # noqa: BLE001 - whatever student code broke, a reply goes back
+            chunks = [failed]
+        audit(seal.FINISH, chunks)
 
 
 def _prepare(sock: socket.socket, plan: Plan, zygote: int, namespace: Layer) -> int:
@@ -153,9 +181,11 @@ def _parent() -> int:
     return int(text[text.rindex(")") + 2 :].split()[1])
 
 
-def _answer(code: StudentCode, request: dict[str, Any], send: Callable[..., None], zygote: int) -> dict[str, Any]:
+def _answer(
+    code: StudentCode, request: dict[str, Any], send: Callable[..., None], read: Callable[[int], bytes], zygote: int
+) -> dict[str, Any]:
     """The reply to one request (its value under "value"); a training run also sends its
-    progress on the way."""
+    progress on the way, and its checks, whose answers it reads."""
     limits = Limits(**request["limits"])
     _cap_memory(limits.memory, code.limits.memory)
     op = request["op"]
@@ -164,7 +194,7 @@ def _answer(code: StudentCode, request: dict[str, Any], send: Callable[..., None
         call = Call(failure=loaded) if isinstance(loaded, Failure) else Call()
     elif op == "train":
         progress = lambda figures: send({"progress": figures})
-        call = code.train(request["words"], request["config"], progress, limits)
+        call = code.train(request["words"], request["config"], progress, lambda values: check(send, read, values))
     elif op == "probe":
         call = Call(value=confinement.probe(zygote, request["grader_file"]))
     elif op == "time":
@@ -179,6 +209,17 @@ def _answer(code: StudentCode, request: dict[str, Any], send: Callable[..., None
         "aliases": [list(pair) for pair in call.aliases],
         "value": call.value,
     }
+
+
+def check(send: Callable[..., None], read: Callable[[int], bytes], values: dict[str, Any]) -> dict[str, Any]:
+    """A training run's comparison with autograd, made by the grader (autograd never runs
+    where student code does): what the run sends, and the grader's answer."""
+    send({"check": True}, values)
+    answer = wire.decode(wire.read_frame(read, CHECK_ANSWER) or b"")
+    return answer["value"] if isinstance(answer.get("value"), dict) else {}
+
+
+CHECK_ANSWER = 64 * 1024
 
 
 def _cap_memory(megabytes: int, widest: int) -> None:

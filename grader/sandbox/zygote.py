@@ -97,7 +97,7 @@ def _answer(
     op = request["op"]
     if op == "spawn":
         plan = request["plan"]
-        plan = Plan(**{**plan, "hidden": tuple(plan["hidden"]), "without": tuple(plan["without"])})
+        plan = Plan(**{**plan, **{k: tuple(plan[k]) for k in ("hidden", "without", "watch")}})
         pid, layer = _spawn(plan, fds[0], sock)
         os.close(fds[0])
         workers.add(pid)
