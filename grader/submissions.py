@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from grader import catalogue
-from grader.files import NotRegular, open_regular
+from grader.files import NotRegular, kind_of, open_regular
 from grader.origins import Origins
 
 if TYPE_CHECKING:
@@ -77,8 +77,12 @@ def hand_in(path: Path | str) -> Handed:
                 )
             return Handed(str(folder), folder, notes=tuple(notes))
     else:
+        try:
+            what = f"is {kind_of(os.lstat(path).st_mode)}, "
+        except OSError:
+            what = "is "
         raise SubmissionError(
-            f"{path} is neither a folder nor a notebook: give the folder that holds your ex1_atomic.py ... "
+            f"{path} {what}neither a folder nor a notebook: give the folder that holds your ex1_atomic.py ... "
             f"ex4_train.py, or your notebook ({NOTEBOOK})"
         )
     assembly = read_notebooks(notebooks)
