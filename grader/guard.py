@@ -32,6 +32,7 @@ ADVICE = "write the gradient by hand"
 RECORDED = "records an autograd graph"
 
 
+@differentiators.light
 class InProcessGuard(TorchDispatchMode):
     """Around one call of student code in this process: refuses torch's gradient
     operators, counts evaluations of the watched (operator, shape) pairs, and tells

@@ -20,7 +20,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from grader.catalogue import Exercise
-from grader.differentiators import packet
+from grader.differentiators import light, packet
 from grader.trials import inputs
 
 MIN_EVALUATIONS = 16  # below this many evaluations of one operator, never flagged
@@ -29,6 +29,7 @@ PER_USE = 8  # a derivation evaluates an operator at most this many times per us
 Watch = frozenset[tuple[str, tuple[int, ...]]]
 
 
+@light
 class _Operators(TorchDispatchMode):
     """Records the operators that run below it, by name (aten::mul), with how often."""
 
