@@ -93,8 +93,16 @@ def main() -> None:
         archive(folder / "deep.tar.gz", varied=False)
         for what, args, size in (
             ("notebook", ("notebook", str(folder / "big.ipynb")), (folder / "big.ipynb").stat().st_size),
-            ("archive", ("archive", str(folder / "big.tar.gz"), str(folder / "o1")), (folder / "big.tar.gz").stat().st_size),
-            ("archive", ("archive", str(folder / "deep.tar.gz"), str(folder / "o2")), (folder / "deep.tar.gz").stat().st_size),
+            (
+                "archive",
+                ("archive", str(folder / "big.tar.gz"), str(folder / "o1")),
+                (folder / "big.tar.gz").stat().st_size,
+            ),
+            (
+                "archive",
+                ("archive", str(folder / "deep.tar.gz"), str(folder / "o2")),
+                (folder / "deep.tar.gz").stat().st_size,
+            ),
         ):
             seconds, own, grader, child = measure(*args)
             beyond = max(grader, child) - own

@@ -283,7 +283,8 @@ def _untar(archive: Path, source: BinaryIO, root: Path) -> None:
             + ": pack it as .tar.gz (tar -czf) or .zip"
         )
     caps = _Caps(archive)
-    stream: BinaryIO = _Counted(gzip.GzipFile(fileobj=source) if compressed else source, caps)
+    raw: Any = gzip.GzipFile(fileobj=source) if compressed else source
+    stream: Any = _Counted(raw, caps)
     with tarfile.open(fileobj=stream, mode="r|") as members:
         for member in members:
             caps.add(0)
@@ -296,7 +297,7 @@ def _untar(archive: Path, source: BinaryIO, root: Path) -> None:
 class _Counted(io.RawIOBase):
     """A stream whose every byte read counts against an archive's caps."""
 
-    def __init__(self, stream: BinaryIO, caps: _Caps):
+    def __init__(self, stream: Any, caps: _Caps):
         self.stream, self.caps = stream, caps
 
     def readable(self) -> bool:

@@ -46,12 +46,12 @@ def confined(work: Callable[..., Any], *args: Any, expected: type[Exception] = V
             os.close(read_end)
             _cap()
             try:
-                answer = {"value": work(*args)}
+                said: dict[str, Any] = {"value": work(*args)}
             except expected as error:
-                answer = {"error": str(error)}
+                said = {"error": str(error)}
             except (MemoryError, RecursionError):
-                answer = {"error": "", "cap": "memory"}
-            data = json.dumps(answer).encode()
+                said = {"error": "", "cap": "memory"}
+            data = json.dumps(said).encode()
             view = memoryview(data)
             while view:
                 view = view[os.write(write_end, view[: 1 << 16]) :]
@@ -67,10 +67,11 @@ def confined(work: Callable[..., Any], *args: Any, expected: type[Exception] = V
         _reap(pid)
     if timed_out:
         raise ParseError(f"it takes more than {WALL_SECONDS:g} s to read")
+    answer: Any = None
     try:
         answer = json.loads(data) if data else None
     except ValueError:
-        answer = None
+        pass
     if not isinstance(answer, dict):
         raise ParseError(
             f"reading it ran past the grader's caps ({MEMORY // 2**20} MB of memory, {CPU_SECONDS} s of CPU time)"
@@ -103,7 +104,8 @@ def _mapped() -> int:
 def _read(fd: int, deadline: float) -> tuple[bytes, bool]:
     """What the child writes, up to MAX_ANSWER bytes (more is no answer), and whether
     the deadline passed first."""
-    chunks, got = [], 0
+    chunks: list[bytes] = []
+    got = 0
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

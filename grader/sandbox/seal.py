@@ -124,7 +124,7 @@ def install() -> None:
             kernel = _refusing(refuse, f"call torch's gradient operator {name}")
             for key in differentiators.kernel_keys(name):
                 try:
-                    libraries[namespace].impl(op, key, kernel, False)
+                    libraries[namespace].impl(op, key, kernel, False)  # type: ignore[call-arg]  # torch's stub omits with_keyset
                 except RuntimeError:  # a key that takes no kernel from Python
                     continue
     for fn in differentiators.python_implementations(operators):
@@ -284,7 +284,8 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
                     full = overload.name()
                     try:  # overloads that only TorchScript knows are not in the dispatcher
                         if has_kernel(full, "AutogradCPU"):
-                            library.impl(full.split("::", 1)[1], "AutogradCPU", counting(overload, name), False)
+                            kernel = counting(overload, name)
+                            library.impl(full.split("::", 1)[1], "AutogradCPU", kernel, False)  # type: ignore[call-arg]  # torch's stub omits with_keyset
                     except RuntimeError:
                         continue
                 state["libraries"].append(library)
@@ -376,9 +377,9 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         try:
             while type_(tb) is traceback_type:
                 frame = tb.tb_frame
-                code = frame.f_code if type_(frame) is frame_type else None
-                if type_(code) is not code_type:
+                if type_(frame) is not frame_type or type_(frame.f_code) is not code_type:
                     break
+                code = frame.f_code
                 out.append((str_(code.co_filename), int_(tb.tb_lineno or 0), str_(code.co_name)))
                 tb = tb.tb_next
         finally:
@@ -452,7 +453,7 @@ def latch(sock: Any, folder: str, refusing: bool = True) -> bytes:
     # interrupted; gc's DEBUG_SAVEALL keeps the frames of finished calls in gc.garbage; a
     # built-in module made anew (gc) comes with all its functions.
     import _imp
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # the C half of signal, which typeshed does not describe
     import signal
 
     # (Every built-in module was imported in the zygote, so none needs creating; an
