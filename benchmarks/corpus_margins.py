@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.grading import grade  # noqa: E402
-from grader.trials import new_seed  # noqa: E402
+from grader.exercises.trials import new_seed  # noqa: E402
+from grader.grading.grader import grade  # noqa: E402
 from tests.test_formulations import CORPUS, declared, failing, ids_of  # noqa: E402
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.grading import grade  # noqa: E402
-from grader.results import Report  # noqa: E402
+from grader.grading.grader import grade  # noqa: E402
+from grader.grading.results import Report  # noqa: E402
 from tests.test_formulations import CORPUS, codes, declared, declared_diagnosis, ids_of  # noqa: E402
 
 Codes = dict[str, dict[str, str]]  # id -> gradient -> code

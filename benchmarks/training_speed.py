@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT / "solutions"))
 
 from ex4_train import mlp_backward  # noqa: E402
 
-from grader import model, train  # noqa: E402
-from grader.guard import AutogradGuard  # noqa: E402
+from grader.exercises import model  # noqa: E402
+from grader.exercises import training as train
+from grader.sandbox.guard import AutogradGuard  # noqa: E402
 
 
 def manual_block(params, batches) -> float:

@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.cells import MAX_CODE, MAX_NOTEBOOK  # noqa: E402
-from grader.submissions import MAX_ARCHIVE, MAX_UNPACKED  # noqa: E402
+from grader.handins.cells import MAX_CODE, MAX_NOTEBOOK  # noqa: E402
+from grader.handins.submissions import MAX_ARCHIVE, MAX_UNPACKED  # noqa: E402
 
 MEASURE = """
 import resource, sys, time
-import grader.submissions as s
+import grader.handins.submissions as s
 from pathlib import Path
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

@@ -27,8 +27,8 @@ def run_grader(*args: object, **options: Any) -> subprocess.CompletedProcess[str
 def _lecture():
     """The lecture's assignment, as the default rubric and the catalogue make it: every
     count the tests expect comes from here, never written out."""
-    from grader import catalogue
-    from grader.rubric import load_rubric
+    from grader.exercises import catalogue
+    from grader.exercises.rubric import load_rubric
 
     rubric = load_rubric()
     return sum(rubric.points.values()), len(catalogue.IDS), len(catalogue.EXERCISES)
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def solutions_report():
     """The report of the reference solutions, graded once for the whole session."""
-    from grader.grading import grade
+    from grader.grading.grader import grade
 
     return grade(SOLUTIONS)
 
@@ -93,7 +93,7 @@ MIXED = {
 
 @pytest.fixture(scope="session")
 def mixed_report(tmp_path_factory):
-    from grader.grading import grade
+    from grader.grading.grader import grade
 
     folder = tmp_path_factory.mktemp("mixed") / "submission"
     shutil.copytree(SOLUTIONS, folder)
@@ -107,7 +107,7 @@ def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = ()) -
     """The students' notebook with these modules' functions in its exercise cells (the
     solutions' by default), some functions' cells replaced by other code, and more code
     cells at its end."""
-    from grader import student_notebook
+    from grader.frontends import student_notebook
 
     nb = student_notebook.build(modules)
     for cell in nb["cells"]:
@@ -183,7 +183,7 @@ def solution_lines(paths) -> list[str]:
     """Every line between the solution markers of these files, comments included, that
     could give a solution away: a line of punctuation alone (a lone `)`) tells nothing and
     occurs in any code."""
-    from grader.stubs import BEGIN, END
+    from grader.frontends.stubs import BEGIN, END
 
     lines = []
     for path in paths:

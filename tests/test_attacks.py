@@ -25,13 +25,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader import batch, reports
-from grader.catalogue import CROSS_ENTROPY
-from grader.grading import grade
-from grader.rubric import load_rubric
+from grader.exercises.catalogue import CROSS_ENTROPY
+from grader.exercises.inputs import inputs
+from grader.exercises.rubric import load_rubric
+from grader.frontends import batch
+from grader.grading.grader import grade
+from grader.handins.submissions import SubmissionError, unpack
+from grader.reporting import reports
 from grader.sandbox import zygote as zygotes
-from grader.submissions import SubmissionError, unpack
-from grader.trials import inputs
 from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS, run_grader
 
 OFFENDER = "ex2.cross_entropy_backward"
@@ -280,7 +281,7 @@ def test_autograd_or_torchs_own_derivatives_by_any_way_score_zero(attack, tmp_pa
 
 @pytest.mark.parametrize("attack", ["walks_gc_for_the_verdict", "replaces_the_workers_modules", "does_it_in_a_thread"])
 def test_the_seal_alone_holds_where_the_kernel_gives_no_other_layer(attack, tmp_path):
-    from grader.grading import Grader
+    from grader.grading.grader import Grader
     from grader.sandbox.client import Sandbox
 
     folder = submission(tmp_path, attacking(attack))
@@ -474,8 +475,8 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
             print("FOUND", found)
             return _right(logits, Yb)
         """
-    from grader.grading import Grader
-    from grader.rubric import load_rubric as loaded
+    from grader.exercises.rubric import load_rubric as loaded
+    from grader.grading.grader import Grader
     from grader.sandbox.client import Sandbox
 
     folder = submission(tmp_path, code)
@@ -687,7 +688,7 @@ def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_aga
 def peak_memory(folder, tmp_path):
     """The grader process's peak memory (kB) when it grades `folder`."""
     code = (
-        "import resource, sys; from grader.cli import main; main(sys.argv[1:]); "
+        "import resource, sys; from grader.frontends.cli import main; main(sys.argv[1:]); "
         "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
     )
     run = subprocess.run(

@@ -12,10 +12,10 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from grader import batch
-from grader.cli import main
-from grader.rubric import load_rubric
-from grader.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
+from grader.exercises.rubric import load_rubric
+from grader.frontends import batch
+from grader.frontends.cli import main
+from grader.handins.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
 from tests.conftest import EXERCISES, FULL_MARKS, SOLUTIONS
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
@@ -177,7 +177,7 @@ def test_an_archive_with_a_link_or_too_much_data_is_refused(tmp_path):
 
 
 def test_the_progress_in_a_log_is_a_line_per_tenth_with_the_rate_and_the_time_left():
-    from grader.progress import Progress
+    from grader.frontends.progress import Progress
 
     log = io.StringIO()
     show = Progress("graded", log)

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader import catalogue
-from grader.cli import EXIT_RIGHT, EXIT_USAGE, EXIT_WRONG, main
+from grader.exercises import catalogue
+from grader.frontends.cli import EXIT_RIGHT, EXIT_USAGE, EXIT_WRONG, main
 from tests.conftest import EXERCISES, FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS
 
 
@@ -156,6 +156,7 @@ def test_the_console_script_and_python_m_grader_are_the_same_command():
 
 def test_the_command_lines_formats_are_the_reports_formats():
     # cli.py keeps the names without importing torch; reports.py has the writers.
-    from grader import cli, reports
+    from grader.frontends import cli
+    from grader.reporting import reports
 
     assert cli.FORMATS == tuple(reports.FORMATS)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.compare import TOLERANCE, compare
+from grader.grading.compare import TOLERANCE, compare
 
 
 def ref(*shape):

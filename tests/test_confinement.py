@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.rubric import load_rubric
+from grader.exercises.rubric import load_rubric
 from grader.sandbox import confinement, processes
 from grader.sandbox.client import ConfinementError, Sandbox
 from grader.sandbox.confinement import LAYERS

@@ -15,9 +15,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader import catalogue
-from grader.release import gradescope
-from grader.rubric import RubricError, load_rubric
+from grader.exercises import catalogue
+from grader.exercises.rubric import RubricError, load_rubric
+from grader.frontends.release import gradescope
 from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, run_grader, solution_lines
 
 BONUS = ROOT / "examples" / "bonus"
@@ -83,7 +83,7 @@ def test_each_wrong_submission_gets_the_courses_own_diagnosis_for_its_mistake(gr
 
 
 def test_a_course_moves_nothing_that_the_lecture_draws(make_submission):
-    from grader.grading import grade
+    from grader.grading.grader import grade
 
     folder = make_submission(append={"ex1_atomic": "def h_backward(dh, h):\n    return dh * (1 - h)\n"})
     lecture = grade(folder, load_rubric(), seed=1234, ids=["ex1.h_backward", "ex3.batchnorm_backward"])
@@ -168,7 +168,7 @@ def test_pytest_and_stubs_take_the_course_from_the_rubric(tmp_path):
 
 
 def test_a_notebook_check_grades_a_course_function():
-    from grader.notebook import check
+    from grader.frontends.notebook import check
 
     path = BONUS / "wrong" / "gelu_without_the_density_term" / "ex5_bonus.py"
     spec = importlib.util.spec_from_file_location("wrong_bonus", path)
@@ -183,17 +183,17 @@ def test_a_notebook_check_grades_a_course_function():
     [
         ("", "EXERCISES must be a list of exercise(...)"),
         (
-            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'h_backward', 'h', "
+            "from grader.exercises.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'h_backward', 'h', "
             "lambda fwd: 2 * fwd.h, wrt=('h',), upstream='out', args=('h',))]\n",
             "h_backward is the lecture's exercise ex1_atomic.h_backward",
         ),
         (
-            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
+            "from grader.exercises.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
             "wrt=())]\n",
             "wrt names no gradient",
         ),
         (
-            "from grader.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
+            "from grader.exercises.course import exercise\nEXERCISES = [exercise('ex5_bonus', 'f', 'f', lambda fwd: fwd.h, "
             "wrt=('h',), points=-1)]\n",
             "points must be a positive number",
         ),
@@ -220,7 +220,7 @@ def relu(**settings):
         **settings,
     }
     arguments = ", ".join(f"{k}={v}" for k, v in given.items())
-    return f"from grader.course import exercise, wrong\nEXERCISES = [exercise('ex6_extra', 'relu_backward', 'relu', {arguments})]\n"
+    return f"from grader.exercises.course import exercise, wrong\nEXERCISES = [exercise('ex6_extra', 'relu_backward', 'relu', {arguments})]\n"
 
 
 @pytest.mark.parametrize(

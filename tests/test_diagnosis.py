@@ -15,10 +15,11 @@ from typing import get_args
 import pytest
 import torch
 
-from grader import compare, diagnosis, failures
-from grader.compare import shape_message
-from grader.diagnosis import CODES, Context, aggregate, diagnose_trial
-from grader.grading import grade
+from grader.calls import failures
+from grader.grading import compare, diagnosis
+from grader.grading.compare import shape_message
+from grader.grading.diagnosis import CODES, Context, aggregate, diagnose_trial
+from grader.grading.grader import grade
 from tests.conftest import ROOT, SANDBOX_CODES
 
 RIGHT_CE = "_ce = cross_entropy_backward\n"
@@ -99,14 +100,14 @@ def test_every_code_has_a_case_here_or_in_the_sandbox_and_timing_tests():
     assert set(CODES) - elsewhere - {c[3] for c in CASES.values()} == set()
 
 
-def test_the_codes_are_one_list_in_the_type_the_descriptions_the_schema_and_the_readme():
+def test_the_codes_are_one_list_in_the_type_the_descriptions_the_schema_and_the_diagnoses_page():
     codes = get_args(diagnosis.Code)
     assert list(CODES) == list(codes)
     schema = json.loads((resources.files("grader") / "report.schema.json").read_text())
     given = next(option for option in schema["$defs"]["diagnosis"]["oneOf"] if option["type"] == "object")
     assert given["properties"]["code"]["enum"] == list(codes)
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| code |") :].split("\n\n")[0]
+    page = (ROOT / "docs" / "diagnoses.md").read_text()
+    table = page[page.index("| code |") :].split("\n\n")[0]
     first_cells = [row.split("|")[1] for row in table.splitlines()[2:]]
     assert sorted(code for cell in first_cells for code in re.findall(r"`([a-z_]+)`", cell)) == sorted(codes)
 
@@ -175,7 +176,7 @@ def test_over_trials_a_failure_only_on_a_quirky_trial_keeps_its_code_and_gets_th
 def test_batch_runs_count_the_codes_per_exercise(make_submission, solutions_report):
     code = RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return -_ce(logits, Yb)\n"
     wrong = grade(make_submission(append={"ex2_cross_entropy": code}), ids=["ex2.cross_entropy_backward"])
-    from grader.reports import to_json
+    from grader.reporting.reports import to_json
 
     counts = aggregate([to_json(wrong), to_json(wrong), to_json(solutions_report)])
     assert counts == {"ex2.cross_entropy_backward": Counter({"sign": 2})}

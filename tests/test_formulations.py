@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import catalogue
-from grader.grading import grade
+from grader.exercises import catalogue
+from grader.grading.grader import grade
 
 CORPUS = Path(__file__).parent / "formulations"
 

@@ -6,8 +6,9 @@ import json
 import pytest
 import torch
 
-from grader import catalogue, reports
-from grader.grading import grade
+from grader.exercises import catalogue
+from grader.grading.grader import grade
+from grader.reporting import reports
 from tests.conftest import SOLUTIONS
 
 
@@ -167,7 +168,7 @@ def test_grading_an_unknown_id_is_refused_with_a_pointer_to_the_list():
 
 
 def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_out(monkeypatch):
-    from grader import grading
+    from grader.grading import grader as grading
 
     real = grading.compare
 
@@ -185,7 +186,7 @@ def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_
 
 
 def test_arguments_holding_nan_that_a_function_leaves_alone_are_not_called_modified(tmp_path):
-    from grader.rubric import load_rubric
+    from grader.exercises.rubric import load_rubric
     from grader.sandbox.inprocess import InProcess
 
     folder = tmp_path / "submission"

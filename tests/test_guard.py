@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.guard import InProcessGuard, autograd_in_source
+from grader.grading.scan import autograd_in_source
+from grader.sandbox.guard import InProcessGuard
 
 X = torch.randn(4, 5)
 Y = torch.tensor([0, 1, 2, 3])

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from grader import reports
-from grader.grading import grade
+from grader.grading.grader import grade
+from grader.reporting import reports
 from tests.conftest import FULL_MARKS
 
 
@@ -54,8 +54,8 @@ def test_the_html_of_the_solutions_has_no_sections_and_full_marks(solutions_repo
 def test_each_panel_of_a_picture_has_its_own_colour_scale_and_bar_and_the_caption_wraps():
     import torch
 
-    from grader import pictures
-    from grader.diagnosis import Diagnosis
+    from grader.grading.diagnosis import Diagnosis
+    from grader.reporting import pictures
 
     yours, autograd = torch.full((8, 5), 3.0), torch.randn(8, 5) * 1e-3
     why = Diagnosis(
@@ -70,7 +70,7 @@ def test_each_panel_of_a_picture_has_its_own_colour_scale_and_bar_and_the_captio
 
 
 def test_check_plot_writes_a_png_of_the_wrong_gradients(make_submission, tmp_path, capsys):
-    from grader.cli import main
+    from grader.frontends.cli import main
 
     code = "def bnvar_backward(dbnvar, bndiff2):\n    return dbnvar.expand_as(bndiff2) / bndiff2.shape[0]\n"
     folder = make_submission(append={"ex1_atomic": code})

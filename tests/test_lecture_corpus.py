@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from grader.grading import grade
+from grader.grading.grader import grade
 from tests.test_formulations import CORPUS, DIAGNOSIS_SEED, codes
 
 LECTURE = CORPUS / "lecture"

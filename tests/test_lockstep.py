@@ -2,9 +2,9 @@
 
 import torch
 
-from grader import lockstep
-from grader.grading import grade
-from grader.rubric import load_rubric
+from grader.exercises.rubric import load_rubric
+from grader.grading import lockstep
+from grader.grading.grader import grade
 from grader.sandbox.inprocess import InProcess
 from tests.conftest import SOLUTIONS
 

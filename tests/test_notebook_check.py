@@ -8,8 +8,8 @@ import re
 import pytest
 import torch
 
-from grader import catalogue
-from grader.notebook import Checked, CheckError
+from grader.exercises import catalogue
+from grader.frontends.notebook import Checked, CheckError
 from tests.conftest import SOLUTIONS
 
 

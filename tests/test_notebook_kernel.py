@@ -11,8 +11,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader import catalogue, student_notebook
-from grader.stubs import expected_stubs
+from grader.exercises import catalogue
+from grader.frontends import student_notebook
+from grader.frontends.stubs import expected_stubs
 from tests.conftest import FULL_MARKS, ID_COUNT, SOLUTIONS, notebook_of
 
 TRAINING = "train_network(mlp_backward, steps=2000)"  # the lecture's 200,000 steps take a minute

@@ -11,14 +11,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader import reports
-from grader.batch import run as run_batch
-from grader.cells import from_notebooks, python
-from grader.cli import main
-from grader.grading import grade
-from grader.origins import Origins, Span
-from grader.rubric import load_rubric
-from grader.submissions import SubmissionError
+from grader.exercises.rubric import load_rubric
+from grader.frontends.batch import run as run_batch
+from grader.frontends.cli import main
+from grader.grading.grader import grade
+from grader.handins.cells import from_notebooks, python
+from grader.handins.origins import Origins, Span
+from grader.handins.submissions import SubmissionError
+from grader.reporting import reports
 from tests.conftest import FULL_MARKS, ROOT
 
 RIGHT_CE = (
@@ -236,7 +236,7 @@ def test_plain_values_are_evaluated_without_running_anything_else(tmp_path):
     ]
     path = tmp_path / "v.ipynb"
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": c} for c in cells]}))
-    from grader.cells import Namespace, read
+    from grader.handins.cells import Namespace, read
 
     namespace = Namespace([(cell, f"cell {cell.index}") for cell in read(path)])
     sources = {name: getattr(found, "source", getattr(found, "why", "")) for name, found in namespace.bound.items()}

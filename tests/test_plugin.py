@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from grader import catalogue
+from grader.exercises import catalogue
 from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS
 
 

@@ -20,11 +20,12 @@ import jsonschema
 import pytest
 import yaml
 
-from grader import catalogue, train
-from grader.cli import main
-from grader.release import GRADESCOPE_LAYERS, ReleaseError, gradescope, release, torch_requirement
-from grader.rubric import for_students, load_rubric
-from grader.stubs import expected_stubs
+from grader.exercises import catalogue
+from grader.exercises import training as train
+from grader.exercises.rubric import for_students, load_rubric
+from grader.frontends.cli import main
+from grader.frontends.release import GRADESCOPE_LAYERS, ReleaseError, gradescope, release, torch_requirement
+from grader.frontends.stubs import expected_stubs
 from tests.conftest import (
     FULL_MARKS,
     ID_COUNT,
@@ -33,6 +34,11 @@ from tests.conftest import (
     reporter_gradebook_points,
     reporter_log_points,
     solution_lines,
+)
+
+# The grader's tree, every subpackage of it: what a release and the Gradescope zip carry.
+TREE = tuple(
+    f"grader/{p.relative_to(ROOT / 'grader').as_posix()}" for p in sorted((ROOT / "grader").glob("*/__init__.py"))
 )
 
 INSTRUCTOR = """
@@ -122,7 +128,14 @@ def test_the_release_holds_the_stubs_the_grader_the_data_and_a_workflow(released
     for name, text in expected_stubs(SOLUTIONS).items():
         assert (released / "exercises" / name).read_text() == text
     assert (released / "grader" / "data" / "names.txt").read_bytes() == train.NAMES.read_bytes()
-    for part in ("grader/cli.py", "README.md", "pyproject.toml", ".gitignore", ".github/workflows/classroom.yml"):
+    for part in (
+        "grader/frontends/cli.py",
+        *TREE,
+        "README.md",
+        "pyproject.toml",
+        ".gitignore",
+        ".github/workflows/classroom.yml",
+    ):
         assert (released / part).is_file(), part
     assert not (released / "solutions").exists() and not (released / "tests").exists()
 
@@ -213,7 +226,9 @@ def test_the_gradescope_zip_holds_its_scripts_at_the_root_and_the_full_rubric(tm
     path = tmp_path / "autograder.zip"
     names = gradescope(path, load_rubric(instructor_rubric))
     with zipfile.ZipFile(path) as z:
-        assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/cli.py", "rubric.toml"} <= set(names)
+        assert {"setup.sh", "run_autograder", "pyproject.toml", "grader/frontends/cli.py", *TREE, "rubric.toml"} <= set(
+            names
+        )
         for script in ("setup.sh", "run_autograder"):
             assert z.getinfo(script).external_attr >> 16 & stat.S_IXUSR
         assert "[hidden]" in z.read("rubric.toml").decode()  # beside the package, readable by root alone
@@ -446,8 +461,8 @@ def test_run_autograder_keeps_the_graders_output_for_the_instructor_and_says_who
 
 
 def test_the_instructors_side_runs_the_hidden_trials_and_reports_them(instructor_rubric):
-    from grader import reports
-    from grader.grading import grade
+    from grader.grading.grader import grade
+    from grader.reporting import reports
 
     report = grade(SOLUTIONS, rubric=instructor_rubric, ids=["ex2.cross_entropy_backward"])
     trials = [c.trial for c in report.items[0].gradients[0].comparisons]

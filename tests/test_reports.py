@@ -9,10 +9,11 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from grader import catalogue, classroom, reports
-from grader.compare import PROBLEMS
-from grader.grading import grade
-from grader.results import STATUSES
+from grader.exercises import catalogue
+from grader.grading.compare import PROBLEMS
+from grader.grading.grader import grade
+from grader.grading.results import STATUSES
+from grader.reporting import classroom, reports
 from tests.conftest import EXERCISES, reporter_gradebook_points, reporter_log_points
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())

@@ -3,9 +3,9 @@ the key and the problem."""
 
 import pytest
 
-from grader import catalogue
-from grader.grading import grade
-from grader.rubric import RubricError, load_rubric
+from grader.exercises import catalogue
+from grader.exercises.rubric import RubricError, load_rubric
+from grader.grading.grader import grade
 from tests.conftest import SOLUTIONS
 
 
@@ -123,7 +123,7 @@ def test_per_id_settings_follow_the_last_matching_pattern(tmp_path):
 
 
 def test_hidden_trials_join_the_trials_of_the_ids_they_name(tmp_path):
-    from grader import catalogue
+    from grader.exercises import catalogue
 
     path = tmp_path / "instructor.toml"
     path.write_text(INSTRUCTOR)
@@ -137,7 +137,7 @@ def test_hidden_trials_join_the_trials_of_the_ids_they_name(tmp_path):
 
 
 def test_the_students_rubric_holds_no_hidden_check_but_announces_them(tmp_path):
-    from grader.rubric import for_students, to_toml
+    from grader.exercises.rubric import for_students, to_toml
 
     path = tmp_path / "instructor.toml"
     path.write_text(INSTRUCTOR)

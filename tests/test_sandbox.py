@@ -17,8 +17,8 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from grader import reports
-from grader.grading import grade
+from grader.grading.grader import grade
+from grader.reporting import reports
 from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SANDBOX_CODES, SOLUTIONS, run_grader
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
@@ -182,7 +182,7 @@ def test_a_stack_walker_finds_no_reference_in_a_fresh_grading_process(tmp_path):
 
 
 def test_no_sandbox_runs_in_process_and_says_so(tmp_path, capsys):
-    from grader.cli import main
+    from grader.frontends.cli import main
 
     marker = tmp_path / "imported_by.txt"
     code = f"import os\nopen({str(marker)!r}, 'a').write(str(os.getpid()))\n"

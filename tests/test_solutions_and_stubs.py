@@ -2,9 +2,9 @@
 
 import pytest
 
-from grader import catalogue
-from grader.grading import grade
-from grader.stubs import MarkerError, drift, make_stub
+from grader.exercises import catalogue
+from grader.frontends.stubs import MarkerError, drift, make_stub
+from grader.grading.grader import grade
 from tests.conftest import EXERCISES, SOLUTIONS
 
 

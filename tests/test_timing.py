@@ -7,8 +7,9 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from grader import reports, timing
-from grader.grading import grade
+from grader.grading import timing
+from grader.grading.grader import grade
+from grader.reporting import reports
 from tests.conftest import FUNCTION_COUNT, SOLUTIONS
 
 LOOP = (

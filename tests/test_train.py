@@ -6,9 +6,9 @@ import shutil
 import pytest
 import torch
 
-from grader import train
-from grader.cli import main
-from grader.rubric import load_rubric
+from grader.exercises import training as train
+from grader.exercises.rubric import load_rubric
+from grader.frontends.cli import main
 from grader.sandbox.client import Sandbox
 from grader.sandbox.inprocess import InProcess
 from tests.conftest import ROOT, SOLUTIONS

@@ -5,9 +5,9 @@ every draw."""
 import pytest
 import torch
 
-from grader import catalogue, model, trials
-from grader.seeds import new_seed
-from grader.trials import TrialData
+from grader.exercises import catalogue, model, trials
+from grader.exercises.seeds import new_seed
+from grader.exercises.trials import TrialData
 
 ALL = sorted({t for e in catalogue.EXERCISES for t in e.trials}, key=lambda t: t.salt)
 UNTIED = [t for t in ALL if not t.ties]

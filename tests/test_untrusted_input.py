@@ -23,18 +23,19 @@ import zipfile
 
 import pytest
 
-from grader import batch, reports
-from grader.grading import grade
-from grader.rubric import load_rubric
-from grader.submissions import SubmissionError, unpack
-from grader.text import clean, csv_cell, markdown_cell, one_line
+from grader.calls.text import clean, csv_cell, markdown_cell, one_line
+from grader.exercises.rubric import load_rubric
+from grader.frontends import batch
+from grader.grading.grader import grade
+from grader.handins.submissions import SubmissionError, unpack
+from grader.reporting import reports
 from tests.conftest import FULL_MARKS, SOLUTIONS, notebook_of
 
 
 def peak(*args, timeout=120):
     """The grader process's peak memory (kB) and its seconds, running the command."""
     code = (
-        "import resource, sys, time; from grader.cli import main; start = time.monotonic(); main(sys.argv[1:]); "
+        "import resource, sys, time; from grader.frontends.cli import main; start = time.monotonic(); main(sys.argv[1:]); "
         "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic() - start, file=sys.stderr)"
     )
     run = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=timeout)

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from grader.course import exercise, wrong
+from grader.exercises.course import exercise, wrong
 
 EPS = 1e-5
 

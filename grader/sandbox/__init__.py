@@ -1,32 +1,34 @@
 """The process boundary: where student code runs, and how it is kept from the grader.
 
 One interface, `Runner`, with two implementations: `Sandbox` (client.py), whose student
-code runs in worker processes that the kernel confines (zygote.py forks them,
-worker.py serves calls, confinement.py holds the layers, wire.py the format of what
-crosses, limits.py and processes.py the limits and the process plumbing), and
-`InProcess` (inprocess.py), the grader's own process for --no-sandbox. Grading talks
-to a Runner only.
+code runs in worker processes that the kernel confines and the seal watches (zygote.py
+forks them, worker.py serves calls, confinement.py holds the kernel's layers, seal.py
+decides whether a call used autograd, differentiators.py finds torch's own ways to
+differentiate, wire.py is the format of what crosses, processes.py the process
+plumbing, execution.py loads and calls student code on either side), and `InProcess`
+(inprocess.py, guard.py), the grader's own process for --no-sandbox. Untrusted bytes
+are parsed in a capped child process (parsing.py). Grading talks to a Runner only.
+
+It may import grader.exercises (the catalogue, and the training run that a worker runs)
+and grader.calls, and nothing above them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from grader.calls import Call, Watch
+from grader.calls.call import Call, Watch
+from grader.calls.limits import Limits
+from grader.exercises.training import Check
 from grader.sandbox.confinement import Confinement, Required
-from grader.sandbox.limits import Limits
-
-if TYPE_CHECKING:
-    from grader.submissions import Handed
 
 
 class Runner(Protocol):
     """Runs one submission's code and gives back what each call returned."""
 
-    handed: Handed  # the submission as handed in
-    source: Path  # the folder of its modules
+    source: Path  # the folder of its modules, as handed in
     folder: Path  # the copy of it that is graded (its source is read from there)
     limits: Limits
     sandboxed: bool
@@ -64,27 +66,29 @@ class Runner(Protocol):
         config: dict[str, Any],
         progress: Callable[[dict[str, Any]], None] | None = None,
         limits: Limits | None = None,
+        check: Check | None = None,
     ) -> Call:
-        """Exercise 4's training run with the submission's mlp_backward."""
+        """Exercise 4's training run with the submission's mlp_backward; `check` answers
+        each comparison with autograd that the run asks for (--check-every)."""
 
     def close(self) -> None:
         """Stop everything the submission started."""
 
 
 def open_runner(
-    submission: Path | str | Handed,
+    folder: Path | str,
     limits: Limits,
     sandboxed: bool = True,
     require: Required = False,
     watch: tuple[str, ...] = (),
 ) -> Runner:
-    """The runner of a submission (a folder, a notebook, or what was handed in):
+    """The runner of a submission's folder of modules (a notebook is handed in first):
     confined workers, or this process. `watch`: the forward operators whose evaluations
-    its calls count (numerical.py); none for a training run."""
+    its calls count (grading/numerical.py); none for a training run."""
     if not sandboxed:
         from grader.sandbox.inprocess import InProcess
 
-        return InProcess(submission, limits)
+        return InProcess(folder, limits)
     from grader.sandbox.client import Sandbox
 
-    return Sandbox(submission, limits, require, watch=watch)
+    return Sandbox(folder, limits, require, watch=watch)

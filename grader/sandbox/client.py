@@ -28,11 +28,13 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from grader.calls import Call, Failure, Watch
-from grader.failures import kind as failure_kind
-from grader.failures import named
-from grader.files import kind_of, open_regular, read_regular
-from grader.guard import RECORDED
+from grader.calls.call import Call, Failure, Watch
+from grader.calls.failures import SubmissionError, named
+from grader.calls.failures import kind as failure_kind
+from grader.calls.files import kind_of, open_regular, read_regular
+from grader.calls.limits import Limits
+from grader.calls.text import clean
+from grader.exercises.training import Check
 from grader.sandbox import processes, seal, wire
 from grader.sandbox.confinement import (
     LAYERS,
@@ -45,12 +47,10 @@ from grader.sandbox.confinement import (
     can_switch_uid,
     grader_repository,
 )
-from grader.sandbox.limits import Limits
 from grader.sandbox.execution import uses_autograd
+from grader.sandbox.guard import RECORDED
 from grader.sandbox.worker import OUTPUT_FILE, WORKER_ERROR
 from grader.sandbox.zygote import zygote
-from grader.submissions import Handed, hand_in
-from grader.text import clean
 
 START_SECONDS = 30.0  # for a new worker to confine itself and say so
 IMPORT_REPLY = 256 * 1024  # bytes: a module's import returns no value
@@ -91,22 +91,19 @@ class Sandbox:
 
     def __init__(
         self,
-        submission: Path | str | Handed,
+        folder: Path | str,
         limits: Limits,
         require: Required = False,
         without: tuple[str, ...] = (),
         watch: tuple[str, ...] = (),
     ):
-        """`submission`: a folder or notebook (handed in here, and closed with the
-        sandbox), or what was handed in. `require`: False to grade whatever layers this machine gives, None for the
+        """`folder`: the submission's modules (a notebook is handed in first). `require`: False to grade whatever layers this machine gives, None for the
         default set of --require-confinement, or the names of the layers required.
         `without`: layers to leave out (identity, seccomp, landlock, pid_namespace), for
         the tests that show what each of the others holds on its own. `watch`: the
         forward operators whose evaluations the workers count."""
         self.limits = limits
-        self._owned = not isinstance(submission, Handed)
-        self.handed = submission if isinstance(submission, Handed) else hand_in(submission)
-        self.source = self.handed.folder.resolve()
+        self.source = Path(folder).resolve()
         self._zygote = zygote()
         self._base = Path(tempfile.mkdtemp(prefix="backprop-ninja-"))
         try:
@@ -199,17 +196,17 @@ class Sandbox:
         config: dict[str, Any],
         progress: Callable[[dict[str, Any]], None] | None = None,
         limits: Limits | None = None,
+        check: Check | None = None,
     ) -> Call:
         """Train the lecture's network in the worker with the submission's mlp_backward
-        (train.py): the progress comes as it goes, the figures at the end."""
-        from grader.catalogue import TRAINING
-
-        from grader.train import check_step
+        (exercises/training.py): the progress comes as it goes, the figures at the end;
+        each comparison with autograd the run asks for is answered here, by `check`."""
+        from grader.exercises.catalogue import TRAINING
 
         if TRAINING.module in self._broken:
             return Call(failure=self._broken[TRAINING.module])
         request = {"op": "train", "words": list(words), "config": config}
-        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress, check_step)()
+        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress, check)()
 
     def probe(self) -> dict[str, str]:
         """What a confined worker may do here: for each forbidden thing tried from inside,
@@ -412,8 +409,6 @@ class Sandbox:
                 self._zygote.kill(getattr(self, "_uid", None), set())
         finally:
             shutil.rmtree(self._base, ignore_errors=True)
-            if self._owned:
-                self.handed.close()
 
 
 MAX_REPLY_DEFAULT = 64 * 2**20
@@ -437,7 +432,6 @@ def private_copy(source: Path, target: Path, uid: int | None) -> Path:
     """Copy the Python files of a submission folder (its modules and their helpers)
     into `target`, which only the submission's own worker may read and nobody may
     change; without a uid of its own, only the grader's user may read it."""
-    from grader.submissions import SubmissionError
 
     files = []
     for folder, dirs, names in os.walk(source):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from grader.sandbox.limits import OPEN_FILES
+from grader.calls.limits import OPEN_FILES
 
 LAYERS: dict[str, str] = {
     "identity": "student code runs as a uid of its own: the grader's files, processes and memory are out of reach",

@@ -24,12 +24,12 @@ from typing import Any
 
 import torch
 
-from grader import catalogue
-from grader.calls import Call, Failure
-from grader.catalogue import TRAINING, Values
-from grader.guard import ADVICE, InProcessGuard
+from grader.calls.call import Call, Failure
+from grader.calls.limits import Limits
+from grader.exercises import catalogue
+from grader.exercises.catalogue import TRAINING, Values
 from grader.sandbox import seal
-from grader.sandbox.limits import Limits
+from grader.sandbox.guard import ADVICE, InProcessGuard
 
 KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
 
@@ -230,7 +230,7 @@ class StudentCode:
         """Train the lecture's network with this submission's mlp_backward (train.py); the
         Call's value holds the run's figures. `check` compares a step with autograd, where
         autograd may run."""
-        from grader import train
+        from grader.exercises import training as train
 
         fn = self.function(TRAINING.module, TRAINING.function)
         if isinstance(fn, Failure):

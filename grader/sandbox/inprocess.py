@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.calls import Call, Watch
+from grader.calls.call import Call, Watch
+from grader.calls.limits import Limits
+from grader.exercises.training import Check
 from grader.sandbox.confinement import Confinement
 from grader.sandbox.execution import StudentCode
-from grader.sandbox.limits import Limits
-from grader.submissions import Handed, hand_in
 
 NOT_CONFINED = "--no-sandbox: student code runs in the grader's own process"
 
@@ -22,10 +22,8 @@ class InProcess:
     sandboxed = False
     confinement = Confinement.none(NOT_CONFINED)
 
-    def __init__(self, submission: Path | str | Handed, limits: Limits):
-        self._owned = not isinstance(submission, Handed)
-        self.handed = submission if isinstance(submission, Handed) else hand_in(submission)
-        self.source = self.folder = self.handed.folder.resolve()
+    def __init__(self, folder: Path | str, limits: Limits):
+        self.source = self.folder = Path(folder).resolve()
         self.limits = limits
         self._code = StudentCode(self.folder, limits)
 
@@ -61,12 +59,9 @@ class InProcess:
         config: dict[str, Any],
         progress: Callable[[dict[str, Any]], None] | None = None,
         limits: Limits | None = None,
+        check: Check | None = None,
     ) -> Call:
-        from grader.train import check_step
-
-        return self._code.train(words, config, progress, check_step)
+        return self._code.train(words, config, progress, check)
 
     def close(self) -> None:
-        """Student code ran in this process: only modules written from notebooks go."""
-        if self._owned:
-            self.handed.close()
+        """Student code ran in this process: there is nothing to stop."""

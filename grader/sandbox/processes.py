@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from grader.failures import FailureKind
+    from grader.calls.vocabulary import FailureKind
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4

@@ -26,8 +26,8 @@ Nothing here is a switch that student code could find and turn off:
   trailer that says less than happened.
 
 What it does not hold against: code that reads or writes the process's memory by
-address (numpy's array interface takes a raw pointer). README.md, "Student code is
-confined by the kernel", says what holds.
+address (numpy's array interface takes a raw pointer). docs/threat-model.md says
+what holds.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from typing import Any
 
 import torch
 
-from grader import differentiators
-from grader.calls import Watch
+from grader.calls.call import Watch
+from grader.sandbox import differentiators
 
 LATCH = "backprop-ninja.latch"  # (socket, folder, refusing, out): sealed from now on; out gets the key
 COUNT = "backprop-ninja.count"  # (operator names,): count their evaluations (before the latch only)

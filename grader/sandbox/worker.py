@@ -27,11 +27,11 @@ from typing import Any, NoReturn
 
 import torch
 
-from grader.calls import Call, Failure
+from grader.calls.call import Call, Failure
+from grader.calls.limits import Limits
 from grader.sandbox import confinement, processes, seal, wire
 from grader.sandbox.confinement import Layer, Plan
 from grader.sandbox.execution import StudentCode
-from grader.sandbox.limits import Limits
 
 OUTPUT_FILE = "output.txt"
 WORKER_ERROR = "worker-error.txt"  # in the scratch folder, read by the grader: a failure of the worker itself
@@ -43,7 +43,7 @@ def preload() -> None:
     import landlockpy  # noqa: F401
     import torch.library  # noqa: F401
 
-    from grader import train  # noqa: F401
+    from grader.exercises import training as train  # noqa: F401
 
     try:
         import pyseccomp  # noqa: F401

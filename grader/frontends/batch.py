@@ -1,0 +1,340 @@
+"""Grade a class in one batch: every submission of a folder (a folder, an archive or a
+notebook each, as Gradescope's and GitHub Classroom's downloads lay them out), on every
+core.
+
+Each job process imports torch once and grades one submission after another, each from
+a private copy, in confinement of its own (its own uid where the grader is root), with a
+zygote of the job's own that is replaced if it dies or stops. A report per submission is
+written as soon as it is graded, and its hash goes into the batch's manifest: an
+interrupted batch resumes where it stopped, trusting only the reports the manifest
+vouches for (and grading on the trials of the same seed). A submission that cannot be
+unpacked, breaks anything or whose report cannot be written gets an outcome of its own
+and never stops the batch. At the end: gradebook.csv, summary.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grader.calls.files import write_atomically
+from grader.calls.text import csv_cell, one_line
+from grader.exercises.rubric import Rubric
+from grader.exercises.seeds import new_seed
+from grader.handins.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
+
+if TYPE_CHECKING:
+    from grader.grading.results import Status
+    from grader.sandbox.confinement import Required
+
+REPORTS = "reports"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the batch did with one submission."""
+
+    name: str
+    graded: bool  # False when its report was already there
+    error: str = ""  # why it could not be graded, if so
+    digest: str = ""  # the sha256 of the report written for it, if one was
+
+
+def discover(root: Path) -> list[Path]:
+    """The submissions in `root`: its folders, archives and notebooks, in name order
+    (hidden entries and other loose files, such as Gradescope's submission_metadata.yml,
+    are not submissions)."""
+    if not root.is_dir():
+        raise SubmissionError(
+            f"no folder {root}: give the folder that holds one folder, archive or notebook per submission"
+        )
+    entries = [p for p in sorted(root.iterdir()) if not p.name.startswith(".")]
+    return [p for p in entries if p.is_dir() or is_archive(p) or (p.is_file() and p.name.endswith(NOTEBOOK))]
+
+
+def students(root: Path) -> dict[str, str]:
+    """Submission name -> who submitted it, from Gradescope's submission_metadata.yml
+    when the export has one (read line by line: no YAML library needed)."""
+    path = root / "submission_metadata.yml"
+    if not path.is_file():
+        return {}
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key = re.match(r"^(\S[^:]*):\s*$", line)
+        if key:
+            current = key.group(1).strip("'\"")
+            continue
+        person = re.match(r"^\s*-?\s*:(name|email):\s*(.+?)\s*$", line)
+        if current and person:
+            found.setdefault(current, []).append(person.group(2).strip("'\""))
+    return {name: " ".join(values) for name, values in found.items()}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What every submission of one batch is graded with, and where its report goes."""
+
+    out: Path
+    rubric: Rubric
+    sandbox: bool
+    seed: int
+    require: Required
+
+
+def names_of(submissions: list[Path]) -> dict[Path, str]:
+    """Each submission's name in the reports and the gradebook: its own, cleaned of
+    control characters and made one line, and unique (a second "alice" after cleaning
+    is "alice-2", in path order), so that every submission keeps a row of its own."""
+    found: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in sorted(submissions):
+        base = one_line(name_of(path)).strip() or "submission"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        found[path] = name
+    return found
+
+
+def grade_one(path: Path, name: str, batch: Batch) -> Outcome:
+    """Grade one submission (in a job process) and write its JSON report."""
+    from grader.grading.grader import grade
+
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
+        try:
+            handed = unpack(path, Path(tmp)) if is_archive(path) else path
+            report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
+        except SubmissionError as problem:
+            return _ungraded(path, name, batch, "missing", str(problem))
+    return _write_report(name, batch.out, report, "")
+
+
+def _ungraded(path: Path, name: str, batch: Batch, status: Status, why: str) -> Outcome:
+    """A report for a submission that could not be graded: every id zero, with why."""
+    from grader.grading.grader import ungraded
+
+    return _write_report(name, batch.out, ungraded(path, batch.rubric, None, batch.seed, status, why), why)
+
+
+def _write_report(name: str, out: Path, report: Any, why: str) -> Outcome:
+    """The submission's report, written; a report that cannot be written (a folder in
+    its way, a full disk) costs this submission only."""
+    from grader.reporting import reports
+
+    data = reports.to_json(report)
+    data["submission"] = name
+    text = reports.dumps(data)
+    try:
+        write_atomically(out / REPORTS / f"{name}.json", text)
+    except OSError as error:
+        return Outcome(name, True, f"its report could not be written: {error}")
+    return Outcome(name, True, why, hashlib.sha256(text.encode()).hexdigest())
+
+
+def run(
+    root: Path,
+    out: Path,
+    rubric: Rubric,
+    jobs: int,
+    force: bool = False,
+    sandbox: bool = True,
+    progress: Callable[[int, int, float], None] | None = None,
+    seed: int | None = None,
+    require: Required = False,
+) -> list[Outcome]:
+    """Grade every submission under `root` that has no trusted report in `out` yet (all
+    of them with `force`), on `jobs` processes; then write the gradebook and the summary.
+    A resumed batch keeps its seed unless one is given. `require`: the confinement
+    layers to refuse to run without (sandbox.client.Sandbox), checked before anything is
+    graded."""
+    submissions = discover(root)
+    if sandbox and require is not False:
+        _check_confinement(require)
+    (out / REPORTS).mkdir(parents=True, exist_ok=True)
+    named = names_of(submissions)
+    names = [named[p] for p in submissions]
+    manifest = {} if force else read_manifest(out)
+    seed = seed if seed is not None else manifest.get("seed", new_seed())
+    if manifest.get("seed") != seed:
+        manifest = {}  # reports of other trials: graded again
+    trusted = {n for n, digest in manifest.get("reports", {}).items() if _digest(out / REPORTS / f"{n}.json") == digest}
+    manifest = {"seed": seed, "reports": {n: manifest["reports"][n] for n in trusted}}
+    write_manifest(out, manifest)
+    todo = [p for p in submissions if named[p] not in trusted]
+    outcomes = [Outcome(named[p], False) for p in submissions if named[p] in trusted]
+    start = time.monotonic()
+
+    def done(outcome: Outcome) -> None:
+        if outcome.digest:
+            manifest["reports"][outcome.name] = outcome.digest
+            write_manifest(out, manifest)
+        if progress:
+            progress(len(outcomes) - (len(submissions) - len(todo)), len(todo), time.monotonic() - start)
+
+    try:
+        _grade_all(todo, named, Batch(out, rubric, sandbox, seed, require), jobs, outcomes, done)
+    finally:
+        notes = {o.name: o.error for o in outcomes if o.error and not o.digest}
+        write_summaries(root, out, names, rubric, notes)
+    return outcomes
+
+
+def _check_confinement(require: Required) -> None:
+    """Refuse the batch before it starts when this machine lacks a required layer."""
+    from grader.exercises.rubric import load_rubric
+    from grader.sandbox.client import Sandbox
+
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as empty:
+        Sandbox(empty, load_rubric().limits, require).close()
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The batch's manifest (its seed, and the hash of every report it wrote), or an empty
+    one when there is none or it cannot be read."""
+    try:
+        data = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("seed"), int) or not isinstance(data.get("reports"), dict):
+        return {}
+    return {"seed": data["seed"], "reports": {str(k): str(v) for k, v in data["reports"].items()}}
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    write_atomically(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _grade_all(
+    todo: list[Path],
+    named: dict[Path, str],
+    batch: Batch,
+    jobs: int,
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
+) -> None:
+    """Grade on a pool of job processes. Should a job process die (student code cannot
+    kill one from its sandbox, but a machine can), the submissions it may have held are
+    graded again one by one, and only one that breaks its process alone is reported so."""
+    pending = list(todo)
+    while pending:
+        in_flight = _pool(pending, named, batch, jobs, outcomes, done)
+        for path in in_flight:  # a pool broke: find out which submission breaks a process
+            if not _pool([path], named, batch, 1, outcomes, done):
+                continue
+            outcomes.append(_ungraded(path, named[path], batch, "error", "its grading process died"))
+            done(outcomes[-1])
+
+
+def _pool(
+    pending: list[Path],
+    named: dict[Path, str],
+    batch: Batch,
+    jobs: int,
+    outcomes: list[Outcome],
+    done: Callable[[Outcome], None],
+) -> list[Path]:
+    """Grade `pending` (consuming it) until done or until the pool breaks; the
+    submissions in flight when it broke."""
+    context = multiprocessing.get_context("fork")  # the job processes share this one's imports
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        running: dict[Future, Path] = {}
+        while pending or running:
+            while pending and len(running) < jobs * 2:
+                path = pending.pop(0)
+                running[pool.submit(grade_one, path, named[path], batch)] = path
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                path = running.pop(future)
+                try:
+                    outcomes.append(future.result())
+                except BrokenProcessPool:
+                    return [path, *running.values()]
+                except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
+                    outcomes.append(_ungraded(path, named[path], batch, "error", f"the grader failed on it: {error}"))
+                done(outcomes[-1])
+    return []
+
+
+def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric, notes: dict[str, str]) -> None:
+    """gradebook.csv and summary.md, from every report of these submissions in `out`;
+    a submission without a report gets a row with its note (why it has none)."""
+    loaded = []
+    for name in names:
+        try:
+            loaded.append((name, json.loads((out / REPORTS / f"{name}.json").read_text())))
+        except (OSError, ValueError):
+            continue
+    who = students(root)
+    ids = [i for i in rubric.points if i in rubric.graded]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", "student", *ids, "total", "max_total", "note", "flags"])
+    reported = dict(loaded)
+    for name in names:
+        data = reported.get(name)
+        if data is None:
+            if name in notes:
+                row = [name, who.get(name, ""), *([""] * len(ids)), "", "", f"not graded: {notes[name]}", ""]
+                writer.writerow([csv_cell(cell) for cell in row])
+            continue
+        scores = {item["id"]: item["score"] for item in data["items"]}
+        flags = "; ".join(f"{flag['code']}: {item['id']}" for item in data["items"] for flag in item.get("flags", ()))
+        row = [name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"], "", flags]
+        writer.writerow([csv_cell(cell) for cell in row])
+    write_atomically(out / "gradebook.csv", buffer.getvalue())
+    write_atomically(out / "summary.md", summary(loaded, ids))
+
+
+def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:
+    """Per exercise id: how many submissions got it right, the mean score, and the most
+    common diagnoses."""
+    from grader.grading.diagnosis import aggregate
+
+    codes = aggregate(data for _, data in loaded)
+    lines = [
+        f"# backprop-ninja: {len(loaded)} submissions",
+        "",
+        "| id | right | mean score | most common diagnoses | flagged |",
+        "|---|---:|---:|---|---|",
+    ]
+    for i in ids:
+        items = [item for _, data in loaded for item in data["items"] if item["id"] == i]
+        if not items:
+            continue
+        right = sum(item["status"] == "passed" for item in items)
+        mean = sum(item["score"] for item in items) / len(items)
+        common = ", ".join(f"{code} ({count})" for code, count in codes.get(i, Counter()).most_common(3))
+        flagged = Counter(flag["code"] for item in items for flag in item.get("flags", ()))
+        marks = ", ".join(f"{code} ({count})" for code, count in flagged.most_common())
+        lines.append(
+            f"| {i} | {right}/{len(items)} ({right / len(items):.0%}) | {mean:.2f} / {items[0]['max_score']:g} "
+            f"| {common} | {marks} |"
+        )
+    totals = [data["score"] for _, data in loaded]
+    if totals:
+        lines += ["", f"Mean total: {sum(totals) / len(totals):.2f} / {loaded[0][1]['max_score']:g}."]
+    return "\n".join(lines) + "\n"

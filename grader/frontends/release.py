@@ -1,0 +1,128 @@
+"""What an instructor hands out from the one source of truth (solutions/ and the rubric):
+the student repository, and Gradescope's autograder zip.
+
+The student repository holds the stubs (as modules, and in the notebook
+backprop_ninja.ipynb), the grader with the students' rubric (the hidden
+checks replaced by the news of them) and its data, a README for students, its own
+pyproject.toml, and a GitHub Actions workflow that grades every push for GitHub
+Classroom. The Gradescope zip holds the grader with the full rubric, hidden checks
+included, and the two scripts Gradescope runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import zipfile
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from grader.calls.version import __version__
+from grader.exercises.rubric import Rubric, for_students, to_toml, tomllib
+from grader.frontends import student_notebook
+from grader.frontends.stubs import expected_stubs
+
+PACKAGE = Path(str(resources.files("grader")))
+TEMPLATES = PACKAGE / "templates"
+COURSES = "courses"  # where a release puts the course file, beside the rubric that names it
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "build_names.py")
+
+
+# The confinement layers Gradescope's containers give, which run_autograder requires
+# (BACKPROP_NINJA_REQUIRE overrides them) and setup.sh tries when the image is built.
+GRADESCOPE_LAYERS = "identity,no_new_privs,non_dumpable,seccomp,limits"
+
+
+class ReleaseError(ValueError):
+    """A release that would overwrite something, or lacks what it needs."""
+
+
+def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_notebook.INSTALL) -> list[Path]:
+    """Write the student repository into `out`, which must be empty or new; the files
+    written. `install`: what the notebook's first cell has pip install in Colab."""
+    _empty(out)
+    stubs = expected_stubs(solutions)
+    student_notebook.build(stubs, install)  # refused before anything is written
+    (out / "exercises").mkdir(parents=True)
+    for name, text in stubs.items():
+        (out / "exercises" / name).write_text(text, encoding="utf-8")
+    _copy_grader(out / "grader", for_students(rubric))
+    student_notebook.write(out / student_notebook.FILE, stubs, install)
+    (out / "README.md").write_text(_filled("README.students.md"), encoding="utf-8")
+    (out / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
+    (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"), encoding="utf-8")
+    workflow = out / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(_filled("classroom.yml"), encoding="utf-8")
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at its root, the
+    grader with its default rubric and a pyproject.toml to install it, and the full
+    rubric (hidden checks included) beside them, as rubric.toml: outside the installed
+    package, where setup.sh makes it readable by root alone; the names inside."""
+    if zip_path.exists():
+        raise ReleaseError(f"{zip_path} exists: remove it, or give another name")
+    staging = zip_path.with_name(zip_path.name + ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        shutil.copytree(PACKAGE, staging / "grader", ignore=SKIPPED)
+        (staging / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, staging)), encoding="utf-8")
+        (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
+        (staging / "README.md").write_text("The grader of the backprop ninja exercises, for Gradescope.\n")
+        names = []
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
+            for script in ("setup.sh", "run_autograder"):
+                info = zipfile.ZipInfo(script)
+                info.external_attr = (stat.S_IFREG | 0o755) << 16  # executable, as Gradescope runs them
+                z.writestr(info, _filled(script))
+                names.append(script)
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    z.write(path, path.relative_to(staging).as_posix())
+                    names.append(path.relative_to(staging).as_posix())
+        return names
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_grader(target: Path, rubric: Rubric) -> None:
+    """The grader, with `rubric` as its default rubric, and the course file it names."""
+    shutil.copytree(PACKAGE, target, ignore=SKIPPED)
+    (target / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, target)), encoding="utf-8")
+
+
+def _course_beside(rubric: Rubric, folder: Path) -> str | None:
+    """Copy the rubric's course file into folder/courses/, where the rubric written into
+    `folder` finds it; its path relative to that rubric (None: no course)."""
+    if rubric.course is None:
+        return None
+    (folder / COURSES).mkdir(parents=True, exist_ok=True)
+    shutil.copy(rubric.course, folder / COURSES / rubric.course.name)
+    return f"{COURSES}/{rubric.course.name}"
+
+
+def torch_requirement() -> str:
+    """The package's own torch requirement: the scripts install torch's CPU build within
+    it, never a newer release than the package admits."""
+    dependencies = tomllib.loads(_pyproject())["project"]["dependencies"]
+    return next(d for d in dependencies if re.match(r"torch\b", d))
+
+
+def _filled(template: str) -> str:
+    """A script, workflow or README template with the torch requirement and the layers filled in."""
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    return Template(text).safe_substitute(torch=torch_requirement(), required=GRADESCOPE_LAYERS)
+
+
+def _pyproject() -> str:
+    return Template((TEMPLATES / "pyproject.toml").read_text(encoding="utf-8")).substitute(version=__version__)
+
+
+def _empty(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReleaseError(f"{out} exists and is not empty: release into a new or empty folder, nothing is overwritten")

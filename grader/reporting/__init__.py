@@ -1,0 +1,6 @@
+"""What is said: the report in every format (reports.py, with report.schema.json),
+GitHub Classroom's result (classroom.py), and the pictures of a wrong gradient
+(pictures.py).
+
+It may import grader.grading and everything below it.
+"""
