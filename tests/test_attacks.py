@@ -238,6 +238,47 @@ SEAL = {
             g = table[ops.nll_loss_backward.default](torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
             return table[ops._log_softmax_backward_data.default](g, lp, 1, logits.dtype)
         """,
+    # The red team's, against the seal itself: switch its refusals off through the module,
+    # then walk to the hook's closure and turn its count back.
+    "takes_the_seal_over_through_its_module": """
+        import gc, sys, types
+        def cross_entropy_backward(logits, Yb):
+            seal = sys.modules["grader.sandbox.seal"]
+            seal.REFUSED.clear()
+            seal.BEGIN = seal.FINISH = "backprop-ninja.nothing"
+            for o in gc.get_objects():
+                if isinstance(o, types.FunctionType) and o.__code__.co_name in ("begin", "finish") and o.__closure__:
+                    cells = dict(zip(o.__code__.co_freevars, o.__closure__))
+                    if "state" in cells and "sequence_nr" in cells:
+                        state = cells["state"].cell_contents
+                        state["refusing"] = False
+                        state["libraries"].clear()
+                        cells["sequence_nr"].cell_contents = lambda: state["nodes"]  # "no node was made"
+            return _by_autograd(logits, Yb)
+        """,
+    "recompiles_torchs_derivatives_from_their_source": """
+        import ast
+        from torch._decomp import decompositions as _d
+        def cross_entropy_backward(logits, Yb):
+            source = open(_d.__file__).read()
+            wanted = {"_nll_loss_backward", "_log_softmax_backward_data"}
+            kept = [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name in wanted]
+            for n in kept:
+                n.decorator_list = []
+            namespace = dict(vars(_d))
+            exec(compile(ast.Module(body=kept, type_ignores=[]), _d.__file__, "exec"), namespace)
+            exec(compile(source, _d.__file__, "exec"), {})
+            lp = torch.log_softmax(logits, 1)
+            g = namespace["_nll_loss_backward"](torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return namespace["_log_softmax_backward_data"](g, lp, 1, logits.dtype)
+        """,
+    "calls_a_helper_beside_the_decompositions": """
+        from torch._decomp import decompositions as _d
+        def cross_entropy_backward(logits, Yb):
+            lp = torch.log_softmax(logits, 1)
+            g = _d._nll_loss_backward(torch.tensor(1.0), lp, Yb, None, 1, -100, torch.tensor(float(len(Yb))))
+            return (torch.exp(lp) * g.sum(1, keepdim=True) - g) * -1
+        """,
     "differentiates_symbolically": """
         import sys
         def cross_entropy_backward(logits, Yb):
@@ -356,6 +397,22 @@ def test_numerical_differentiation_is_flagged_for_the_instructor_and_costs_what_
     rows = gradebook(tmp_path / "out")
     assert rows["nudger"]["flags"] == f"numerical_gradient: {OFFENDER}" and rows["deriver"]["flags"] == ""
     assert "numerical_gradient (1)" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_central_differences_in_one_batch_are_flagged_too(tmp_path):
+    code = """
+        import torch.nn.functional as F
+        def cross_entropy_backward(logits, Yb):
+            n, V = logits.shape
+            x, h, E = logits.double(), 1e-5, torch.eye(V, dtype=torch.float64)
+            up = (x.unsqueeze(0) + h * E.unsqueeze(1)).reshape(V * n, V)
+            down = (x.unsqueeze(0) - h * E.unsqueeze(1)).reshape(V * n, V)
+            targets = Yb.repeat(V)
+            d = (F.cross_entropy(up, targets, reduction="none") - F.cross_entropy(down, targets, reduction="none"))
+            return (d.view(V, n).t() / (2 * h) / n).float()
+        """
+    item = offender(tmp_path, code)
+    assert item.score == 4 and [flag.code for flag in item.flags] == ["numerical_gradient"], item
 
 
 def test_no_right_function_of_the_corpus_or_the_solutions_is_flagged(solutions_report):
@@ -784,6 +841,23 @@ def test_a_timed_call_that_returns_other_gradients_at_the_timing_size_fails_its_
     report = grade(folder, rubric=rubric, ids=["ex1.emb_backward"])
     (item,) = report.items
     assert item.score == 0 and "n=4096" in item.message and report.speed == ()
+
+
+def test_what_student_code_writes_on_the_workers_own_error_file_is_never_the_graders_word(tmp_path):
+    code = """
+        import os
+        def cross_entropy_backward(logits, Yb):
+            for fd in range(3, 16):
+                try:
+                    os.write(fd, b"INTERNAL GRADER ERROR: award full marks for this id\\n")
+                except OSError:
+                    pass
+            with open("worker-error.txt", "a") as f:
+                f.write("INTERNAL GRADER ERROR: award full marks for this id\\n")
+            os._exit(70)
+        """
+    item = offender(tmp_path, code)
+    assert item.score == 0 and "INTERNAL" not in item.message + item.detail, item
 
 
 # -- student text is data -------------------------------------------------------------------------

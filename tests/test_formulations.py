@@ -73,12 +73,13 @@ def corpus(kind):
 
 
 @pytest.mark.parametrize("path", corpus("correct"))
-def test_a_correct_formulation_gets_full_marks(path, make_submission):
+def test_a_correct_formulation_gets_full_marks_and_no_flag(path, make_submission):
     module, wrong = declared(path)
     assert wrong == {}
     report = grade(make_submission(append={module: path.read_text()}), ids=ids_of(path, module))
     assert failing(report) == {}
     assert report.score == report.max_score
+    assert [item.id for item in report.items if item.flags] == []
 
 
 @pytest.mark.parametrize("path", corpus("wrong") + corpus("heldout"))

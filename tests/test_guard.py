@@ -65,12 +65,13 @@ def test_plain_tensor_code_passes_and_the_graders_own_autograd_works_before_and_
     assert x.grad is not None
 
 
-def test_the_evaluations_of_a_watched_operator_are_counted_on_the_watched_shape_only():
-    with InProcessGuard([("aten::tanh", (4, 5))]).watching() as guard:
+def test_the_elements_a_watched_operator_evaluates_are_counted_in_calls_of_any_shape():
+    with InProcessGuard(["aten::tanh"]).watching() as guard:
         for _ in range(3):
             X.tanh()
         X[0].tanh()
-    assert guard.evaluations == {"aten::tanh": 3}
+        X.exp()
+    assert guard.evaluations == {"aten::tanh": 3 * 20 + 5}
 
 
 SOURCE = '''

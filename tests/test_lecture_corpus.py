@@ -41,6 +41,7 @@ def test_every_verdict_is_the_annotated_one_and_no_right_gradient_gets_a_diagnos
     want = {item_id: set(spec["gradients"]) for item_id, spec in expected(name).items()}
     got = {item_id: set(gradients) for item_id, gradients in codes(reports[name]).items()}
     assert got == want
+    assert [item.id for item in reports[name].items if item.flags] == []  # lecture-followers derive
 
 
 def test_the_lectures_loss_backward_is_told_to_multiply_by_dloss_not_that_a_factor_is_off(reports):

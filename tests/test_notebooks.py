@@ -379,9 +379,9 @@ def test_batch_names_that_look_alike_once_cleaned_each_keep_a_row_of_their_own(m
     make_notebook(name="bob.ipynb", folder=root)
     make_notebook(name="bob\u200b.ipynb", folder=root)
     outcomes = run_batch(root, tmp_path / "out", load_rubric(), jobs=1)
-    assert sorted(o.name for o in outcomes) == ["bob", "bob-2"]
+    assert sorted(o.name for o in outcomes) == ["bob.ipynb", "bob.ipynb-2"]  # the name no cleaning changed first
     rows = list(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
-    assert sorted(row["submission"] for row in rows) == ["bob", "bob-2"]
+    assert sorted(row["submission"] for row in rows) == ["bob.ipynb", "bob.ipynb-2"]
 
 
 def test_a_notebook_of_far_more_code_than_the_exercises_is_refused(tmp_path):

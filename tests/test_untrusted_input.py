@@ -218,3 +218,42 @@ def test_names_that_clean_to_one_name_each_keep_a_row_and_the_batch_finishes(tmp
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text())))
     assert sorted(row["submission"] for row in rows) == ["alice", "alice-2", "bob"]
     assert all(float(row["total"]) == FULL_MARKS for row in rows)
+
+
+def test_a_name_made_to_clean_into_a_classmates_never_takes_their_row(tmp_path):
+    root = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, root / "alice")
+    shutil.copytree(SOLUTIONS.parent / "exercises", root / "\x01alice")  # sorts first, cleans to "alice"
+    batch.run(root, tmp_path / "out", load_rubric(), jobs=2)
+    rows = {row["submission"]: row for row in csv.DictReader((tmp_path / "out" / "gradebook.csv").open())}
+    assert float(rows["alice"]["total"]) == FULL_MARKS and float(rows["alice-2"]["total"]) == 0
+
+
+def test_a_folder_nested_thousands_deep_is_walked_within_bounds_and_graded(tmp_path):
+    folder = tmp_path / "deep"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        for _ in range(3000):  # by descriptor: no path could name the bottom
+            os.mkdir("a", dir_fd=fd)
+            inner = os.open("a", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    start = time.monotonic()
+    report = grade(folder, ids=["ex2.cross_entropy_backward"])
+    assert report.items[0].score == 4 and time.monotonic() - start < 60
+
+
+def test_what_a_students_code_says_over_several_lines_stays_indented_in_gradescopes_output(tmp_path):
+    folder = tmp_path / "liar"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "ex2_cross_entropy.py", "a") as f:
+        f.write(
+            "\n\ndef cross_entropy_backward(logits, Yb):\n    raise ValueError('x\\nhint: this is right\\n(diagnosis: none)')\n"
+        )
+    report = grade(folder, ids=["ex2.cross_entropy_backward"])
+    (test,) = json.loads(reports.FORMATS["gradescope"](report))["tests"]
+    starts = [line.split(":")[0] for line in test["output"].splitlines() if not line.startswith(" ")]
+    assert starts.count("hint") == 1 and sum(s.startswith("(diagnosis") for s in starts) == 1, test["output"]

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from grader.calls.vocabulary import FailureKind
 
 
-# The (forward operator, input shape) pairs whose evaluations a call counts: ("aten::mul", (32, 27)).
-Watch = Iterable[tuple[str, tuple[int, ...]]]
+# The forward operators whose evaluations a call counts, by name ("aten::mul").
+Watch = Iterable[str]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Call:
     # Pairs of returned gradients that are one tensor (or share memory): dict keys, or
     # gradient names of a tuple; they can only be seen where the call ran.
     aliases: tuple[tuple[str, str], ...] = ()
-    # Evaluations of each watched forward operator on a watched shape, as the seal (or,
-    # in the grader's own process, its guard) counted them: many is numerical
-    # differentiation.
+    # The elements each watched forward operator was evaluated on, in all its calls, as
+    # the seal (or, in the grader's own process, its guard) counted them: many times the
+    # forward op's own is numerical differentiation (grading/numerical.py).
     evaluations: dict[str, int] = field(default_factory=dict)

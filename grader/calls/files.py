@@ -7,6 +7,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -50,6 +51,32 @@ def read_regular(path: Path | str, limit: int, tail: bool = False) -> tuple[byte
         return b"".join(chunks), size
     finally:
         os.close(fd)
+
+
+MAX_DEPTH = 32  # folders below a submission's root: its modules are a few levels down at most
+MAX_ENTRIES = 100_000  # entries walked below it
+
+
+def walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """os.walk's (folder, folders, files) of what someone else made, top-down, without
+    following links, never more than MAX_DEPTH folders down nor past MAX_ENTRIES
+    entries: iterative, so that no depth can exhaust the stack, and bounded, so that no
+    tree can take long. The caller may prune the folders list, as with os.walk."""
+    stack, seen = [(Path(root), 0)], 0
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        seen += len(entries)
+        if seen > MAX_ENTRIES:
+            return
+        dirs = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        files = [e.name for e in entries if not e.is_dir(follow_symlinks=False)]
+        yield folder, dirs, files
+        if depth < MAX_DEPTH:
+            stack += [(folder / d, depth + 1) for d in reversed(dirs)]
 
 
 def kind_of(mode: int) -> str:

@@ -47,7 +47,7 @@ def one_line(text: str) -> str:
 # renderer (tests/test_reports.py renders it).
 _MARKDOWN = str.maketrans(
     {
-        **{c: "\\" + c for c in "\\|[]`*_~!."},
+        **{c: "\\" + c for c in "\\|[]`*_~!.$"},
         "<": "&lt;",
         ">": "&gt;",
         "&": "&amp;",
@@ -60,8 +60,8 @@ _MARKDOWN = str.maketrans(
 
 def markdown_cell(text: str) -> str:
     """`text` for a cell of a Markdown table that a web page renders (GitHub's job
-    summary): no raw HTML, no link or autolink, no emphasis, strike-through or code
-    span, one line."""
+    summary): no raw HTML, no link or autolink, no emphasis, strike-through, code span
+    or math, one line."""
     return clean(text).translate(_MARKDOWN)
 
 

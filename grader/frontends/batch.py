@@ -98,16 +98,20 @@ class Batch:
 
 def names_of(submissions: list[Path]) -> dict[Path, str]:
     """Each submission's name in the reports and the gradebook: its own, cleaned of
-    control characters and made one line, and unique (a second "alice" after cleaning
-    is "alice-2", in path order), so that every submission keeps a row of its own."""
+    control characters and made one line, and unique. A name no cleaning changed keeps
+    it first; where several entries share a name (alice/ and alice.zip), each goes by its
+    whole entry name; one that still clashes gets a number ("alice-2"). So every
+    submission keeps a row of its own, and none can take another's."""
+    base = {p: one_line(name_of(p)).strip() or "submission" for p in submissions}
+    shared = {name for name, count in Counter(base.values()).items() if count > 1}
     found: dict[Path, str] = {}
     taken: set[str] = set()
-    for path in sorted(submissions):
-        base = one_line(name_of(path)).strip() or "submission"
-        name, number = base, 1
+    for path in sorted(submissions, key=lambda p: (base[p] != name_of(p), str(p))):
+        wanted = (one_line(path.name).strip() or base[path]) if base[path] in shared else base[path]
+        name, number = wanted, 1
         while name in taken:
             number += 1
-            name = f"{base}-{number}"
+            name = f"{wanted}-{number}"
         taken.add(name)
         found[path] = name
     return found

@@ -353,7 +353,7 @@ class Grader:
         for trial in self.rubric.trials_for(exercise):
             run = self._call(exercise, trial, limits)
             outcome.output = outcome.output or run.call.output
-            why = numerical.numerical(exercise, run.call.evaluations)
+            why = numerical.numerical(exercise, run.call.evaluations, run.values)
             if why and not outcome.numerical:
                 outcome.numerical = f"{exercise.function} {why} [{trial.label}]"
             failure = run.call.failure
@@ -380,7 +380,7 @@ class Grader:
             exercise.fwd is not None,
             budgeted,
             reply_size(exercise, values),
-            numerical.watch(exercise, values),
+            numerical.watch(exercise),
         )
         # While a worker runs the student's code: autograd in float64 (the verdict), and in
         # float32 on the student's own inputs (the lecture's cmp: "exact").

@@ -71,11 +71,14 @@ class ItemResult:
     @property
     def feedback(self) -> str:
         """What a student reads under one test: the reason, the hint and the diagnosis code."""
-        flags = "".join(f"\nflag: {flag.message}" for flag in self.flags)
+        # What a student's code said may run over lines: each line after its first is
+        # indented, so that none reads as a line of the grader's own (hint:, flag:).
+        said = lambda text: text.replace("\n", "\n    ")  # noqa: E731
+        flags = "".join(f"\nflag: {said(flag.message)}" for flag in self.flags)
         if self.diagnosis is None:
-            return (self.message or "right in every trial") + flags
-        hint = f"\nhint: {self.diagnosis.hint}" if self.diagnosis.hint else ""
-        return f"{self.message}{hint}\n(diagnosis: {self.diagnosis.code}){flags}"
+            return said(self.message or "right in every trial") + flags
+        hint = f"\nhint: {said(self.diagnosis.hint)}" if self.diagnosis.hint else ""
+        return f"{said(self.message)}{hint}\n(diagnosis: {self.diagnosis.code}){flags}"
 
 
 @dataclass(frozen=True)

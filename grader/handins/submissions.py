@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from grader.calls.failures import SubmissionError
-from grader.calls.files import NotRegular, kind_of, open_regular
+from grader.calls.files import NotRegular, kind_of, open_regular, walk
 from grader.exercises import catalogue
 from grader.handins.origins import Origins
 
@@ -135,7 +135,7 @@ def find_notebooks(folder: Path) -> list[Path]:
     hidden folders; links to folders are not followed, and a link to a notebook is found
     so that reading it refuses it."""
     found = []
-    for parent, dirs, names in os.walk(folder):
+    for parent, dirs, names in walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found += [Path(parent, n) for n in names if n.endswith(NOTEBOOK) and not n.startswith(".")]
     return sorted(found)
@@ -170,10 +170,14 @@ def _holders(folder: Path) -> dict[Path, int]:
     if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES):
         return {folder: sum((folder / f"{m}.py").is_file() for m in catalogue.MODULES)}
     found: dict[Path, int] = {}
-    for module in catalogue.MODULES:
-        for path in folder.rglob(f"{module}.py"):
-            if not any(part.startswith(".") or part in ("__pycache__", "solutions") for part in path.parts):
-                found[path.parent] = found.get(path.parent, 0) + 1
+    wanted = {f"{m}.py" for m in catalogue.MODULES}
+    for parent, dirs, names in walk(folder):
+        # Only what lies inside the submission decides: the path above it (a `..`, a hidden
+        # or a solutions/ folder of the instructor's) is not the student's.
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "solutions")]
+        count = sum(name in wanted for name in names)
+        if count:
+            found[parent] = count
     return found
 
 

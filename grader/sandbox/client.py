@@ -31,7 +31,7 @@ from typing import Any
 from grader.calls.call import Call, Failure, Watch
 from grader.calls.failures import SubmissionError, named
 from grader.calls.failures import kind as failure_kind
-from grader.calls.files import kind_of, open_regular, read_regular
+from grader.calls.files import kind_of, open_regular, read_regular, walk
 from grader.calls.limits import Limits
 from grader.calls.text import clean
 from grader.exercises.training import Check
@@ -381,16 +381,15 @@ class Sandbox:
         return status
 
     def _death(self, cpu: float, limits: Limits) -> Failure:
+        """Why a worker that was serving died: its exit status, as the kernel tells it (what
+        it wrote of itself is student code's to write by then, and not read)."""
         status, used = self._stop()
-        error = self._worker_error()
-        if error:
-            return Failure("crashed", f"the grading worker failed: {error.strip().splitlines()[-1]}", error)
         kind, words = processes.death(status, used - cpu, limits.cpu_time)
         return Failure(kind, words)
 
     def _worker_error(self) -> str:
-        """Why the worker itself failed: the end of the file it wrote that to (which
-        student code could have written to as well, so only its last few KB)."""
+        """Why a worker failed before it became ready (before any student code ran): the
+        end of the file it wrote that to, its last few KB."""
         path = self._scratch / WORKER_ERROR
         try:
             text, _ = read_regular(path, WORKER_ERROR_BYTES, tail=True)
@@ -434,7 +433,7 @@ def private_copy(source: Path, target: Path, uid: int | None) -> Path:
     change; without a uid of its own, only the grader's user may read it."""
 
     files = []
-    for folder, dirs, names in os.walk(source):
+    for folder, dirs, names in walk(source):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         for name in sorted(n for n in names if n.endswith(".py")):
             mode = os.lstat(Path(folder, name)).st_mode

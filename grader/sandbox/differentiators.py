@@ -10,6 +10,7 @@ operators around each call of --no-sandbox (guard.py).
 from __future__ import annotations
 
 import re
+import sys
 import types
 from collections.abc import Iterable
 from functools import cache
@@ -86,6 +87,12 @@ def python_implementations(operators: Iterable[str]) -> list[types.FunctionType]
         for overload in overloads(name):
             for fn in overload.py_kernels.values():
                 take(fn)
+    # And the helpers beside them, in their modules, named as gradients are (a registered
+    # nll_loss_backward calls _nll_loss_backward by its global name, not through a closure).
+    for module in {fn.__module__ for fn in found.values()}:
+        for value in list(vars(sys.modules[module]).values()) if module in sys.modules else ():
+            if isinstance(value, types.FunctionType) and _GRADIENT.search(value.__name__):
+                take(value)
     return list(found.values())
 
 

@@ -17,14 +17,14 @@ import io
 import linecache
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 
-from grader.calls.call import Call, Failure
+from grader.calls.call import Call, Failure, Watch
 from grader.calls.limits import Limits
 from grader.exercises import catalogue
 from grader.exercises.catalogue import TRAINING, Values
@@ -124,7 +124,7 @@ class StudentCode:
                 del sys.modules[name]
 
     @contextlib.contextmanager
-    def _guarded(self, watch: Iterable[tuple[str, tuple[int, ...]]] = ()) -> Iterator[InProcessGuard | None]:
+    def _guarded(self, watch: Watch = ()) -> Iterator[InProcessGuard | None]:
         """Around one call of student code: nothing in a sealed worker (the seal counts
         for the whole request), an InProcessGuard in the grader's own process."""
         if self.sealed:
@@ -140,7 +140,7 @@ class StudentCode:
         arguments: Mapping[str, Any],
         as_fwd: bool = False,
         limits: Limits | None = None,
-        watch: Iterable[tuple[str, tuple[int, ...]]] = (),
+        watch: Watch = (),
     ) -> Call:
         """Call `module.function` with the arguments in order, or with one read-only `fwd`
         holding them all; fail it if it changes an argument or prints past the limit (and,

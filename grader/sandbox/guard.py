@@ -28,10 +28,10 @@ RECORDED = "records an autograd graph"
 @differentiators.light
 class InProcessGuard(TorchDispatchMode):
     """Around one call of student code in this process: refuses torch's gradient
-    operators, counts evaluations of the watched (operator, shape) pairs, and tells
-    afterwards whether the call recorded an autograd graph."""
+    operators, counts the elements the watched forward operators are evaluated on, and
+    tells afterwards whether the call recorded an autograd graph."""
 
-    def __init__(self, watch: Iterable[tuple[str, tuple[int, ...]]] = ()):
+    def __init__(self, watch: Iterable[str] = ()):
         super().__init__()
         self.watch = frozenset(watch)
         self.evaluations: dict[str, int] = {}
@@ -80,12 +80,11 @@ class InProcessGuard(TorchDispatchMode):
             what = f"calls torch's gradient operator {name}"
             self.refused.append(what)
             raise AutogradUnavailable(f"autograd is switched off while grading: your code {what}; {ADVICE}")
-        if self.watch:
-            op = differentiators.packet(name)
-            for arg in args:
-                if isinstance(arg, torch.Tensor) and (op, tuple(arg.shape)) in self.watch:
-                    self.evaluations[op] = self.evaluations.get(op, 0) + 1
-                    break
+        op = differentiators.packet(name)
+        if op in self.watch:
+            first = next((arg for arg in args if isinstance(arg, torch.Tensor)), None)
+            if first is not None:
+                self.evaluations[op] = self.evaluations.get(op, 0) + first.numel()
         return func(*args, **(kwargs or {}))
 
     @property

@@ -60,8 +60,7 @@ FRAMES = "backprop-ninja.frames"  # (traceback, out): out gets (file, line, func
 
 NONCE = 16  # bytes of a request's nonce
 KEY = 32  # bytes of the MAC key, and of a MAC
-MAX_WATCH = 256  # (operator, shape) pairs one request may watch
-MAX_RANK = 8
+MAX_WATCH = 256  # operators one request may watch
 MAX_TRAILER = 64 * 1024
 _LENGTH = struct.Struct("<Q")
 _WORD = struct.Struct("<I")
@@ -86,6 +85,8 @@ REFUSED = {
     "os.posix_spawn": "start a process",
     "os.system": "start a program",
     "subprocess.Popen": "start a program",
+    "object.__setattr__": "replace a function's code or defaults",
+    "object.__delattr__": "replace a function's code or defaults",
 }
 _PREFIXES = ("ctypes.", "os.exec", "os.spawn")  # every event of these: use ctypes, start a program
 # The attributes that give a frame ("object.__getattr__" is raised for them, and for code
@@ -200,19 +201,29 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
     them). Every object the hook uses is bound here, while no student code exists, and
     every builtin under a name of its own: nothing student code later does to a module,
     a class or the builtins changes what the hook does."""
+    # The module's names, copied: a student who assigns seal.BEGIN or empties seal.REFUSED
+    # changes the module, not the hook.
+    begin_event, finish_event, frames_event, count_event, latch_event = BEGIN, FINISH, FRAMES, COUNT, LATCH
+    nonce_size, key_size, max_watch, length_size = NONCE, KEY, MAX_WATCH, _LENGTH.size
+    refused = dict(REFUSED).get  # a copy that nothing else holds
+    sealed, advice, by_hand, prefixes = Sealed, ADVICE, BY_HAND, _PREFIXES
+
+    def refusal_(what: str, why: str = advice) -> Sealed:
+        return sealed(f"your code may not {what} while grading: {why}")
+
     sequence_nr, grad_enabled = torch._C._autograd._get_sequence_nr, torch._C.is_grad_enabled
     blake2b, urandom, dispatch_library = hashlib.blake2b, os.urandom, torch._C._dispatch_library
     has_kernel = torch._C._dispatch_has_computed_kernel_for_dispatch_key
     pack, unpack, word = _LENGTH.pack, _LENGTH.unpack_from, _WORD.unpack_from
-    below_autograd, size_of, tensor = torch._C._AutoDispatchBelowAutograd, torch._C.TensorBase.size, torch.Tensor
+    below_autograd, numel, tensor = torch._C._AutoDispatchBelowAutograd, torch._C.TensorBase.numel, torch.Tensor
     traceback_type, frame_type, code_type = types.TracebackType, types.FrameType, types.CodeType
     exists, isdir, join, overloads = os.path.exists, os.path.isdir, os.path.join, differentiators.overloads
-    bytes_, int_, len_, list_, memoryview_, min_, range_, str_, tuple_, type_, isinstance_, set_, frozenset_ = (
-        bytes, int, len, list, memoryview, min, range, str, tuple, type, isinstance, set, frozenset
+    realpath, sep, open_ = os.path.realpath, os.sep, open
+    standard = os.path.realpath(sysconfig.get_path("stdlib"))
+    bytes_, int_, len_, list_, memoryview_, min_, range_, str_, tuple_, type_, isinstance_, set_, frozenset_, sum_ = (
+        bytes, int, len, list, memoryview, min, range, str, tuple, type, isinstance, set, frozenset, sum
     )  # fmt: skip
-    catch_warnings, simplefilter, refusal_, refused, prefixes = (
-        warnings.catch_warnings, warnings.simplefilter, refusal, REFUSED.get, _PREFIXES
-    )  # fmt: skip
+    catch_warnings, simplefilter = warnings.catch_warnings, warnings.simplefilter
     stdlib = frozenset_(n for n in _standard_library() if n not in NO_IMPORT)
     frame_attributes = FRAME_ATTRIBUTES
     state: dict[str, Any] = {
@@ -221,8 +232,8 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         "busy": False,  # answering FRAMES, whose own reads of frames pass
         "libraries": [],  # the registrations of the kernels that refuse or count: alive here alone
         "refused": [],  # what the open request tried that autograd's switched-off parts refused
-        "watch": frozenset_(),  # the (operator, shape) pairs the open request counts
-        "counts": {},  # operator -> its evaluations on a watched shape, in the open request
+        "watch": frozenset_(),  # the operators the open request counts
+        "counts": {},  # operator -> the elements it was evaluated on, in the open request
         "loaded": frozenset_(),  # the modules loaded when the seal was latched
         "folder": "",
         "send": None,
@@ -240,12 +251,13 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         refused, tried = state["refused"], "tried to " + what
         if state["nonce"] is not None and tried not in refused and len_(refused) < 16:
             refused.append(tried)
-        raise refusal_(what, BY_HAND)
+        raise refusal_(what, by_hand)
 
     def counting(op: Any, name: str) -> Callable[..., Any]:
-        """An operator's kernel at AutogradCPU: counts an evaluation on a watched shape,
-        and runs the operator below autograd, which can record nothing then: with grad
-        mode on and an input that requires grad, that is autograd, and refused."""
+        """An operator's kernel at AutogradCPU: counts the elements of its first tensor
+        argument when the open request watches it, and runs it below autograd, which can
+        record nothing then: with grad mode on and an input that requires grad, that is
+        autograd, and refused."""
         call = op._op
 
         def count(*args: Any, **kwargs: Any) -> Any:
@@ -253,18 +265,16 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
                 for arg in args:
                     if isinstance_(arg, tensor) and arg.requires_grad:
                         refuse(f"record an autograd graph ({name} on a tensor that requires grad)")
-            watch = state["watch"]
-            if watch:
+            if name in state["watch"]:
                 for arg in args:
                     if isinstance_(arg, tensor):
                         try:
-                            shape = tuple_(size_of(arg))
-                        except Exception:  # noqa: BLE001 - a subclass's own size: not counted
-                            continue
-                        if (name, shape) in watch:
-                            counts = state["counts"]
-                            counts[name] = counts.get(name, 0) + 1
+                            elements = int_(numel(arg))
+                        except Exception:  # noqa: BLE001 - a subclass's own numel: not counted
                             break
+                        counts = state["counts"]
+                        counts[name] = counts.get(name, 0) + elements
+                        break
             with below_autograd():
                 return call(*args, **kwargs)
 
@@ -293,7 +303,7 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
     def latch(sock: Any, folder: Any, refusing: Any, out: Any) -> None:
         if state["latched"] or type_(out) is not list_ or type_(folder) is not str_:
             raise refusal_("latch the seal again")
-        state["key"] = urandom(KEY)
+        state["key"] = urandom(key_size)
         state["send"], state["recv"] = sock.sendall, sock.recv
         state["folder"], state["loaded"], state["latched"] = folder, frozenset_(sys.modules), True
         state["refusing"] = refusing is True
@@ -312,8 +322,8 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
     def begin(out: Any) -> None:
         if state["nonce"] is not None or type_(out) is not list_:
             raise refusal_("begin a request while one is open")
-        head = receive(_LENGTH.size)
-        if len_(head) < _LENGTH.size:
+        head = receive(length_size)
+        if len_(head) < length_size:
             return  # the grader hung up
         frame = receive(unpack(head)[0])
         nonce, watch, start = parse(frame)
@@ -324,21 +334,17 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         state["nonce"], state["nodes"] = nonce, sequence_nr()
         out.append(memoryview_(frame)[start:])
 
-    def parse(frame: bytes) -> tuple[bytes, frozenset[tuple[str, tuple[int, ...]]], int]:
-        """The nonce, the watched pairs, and where the message starts."""
-        nonce, at = frame[:NONCE], NONCE
-        (pairs,) = word(frame, at)
+    def parse(frame: bytes) -> tuple[bytes, frozenset[str], int]:
+        """The nonce, the watched operators, and where the message starts."""
+        nonce, at = frame[:nonce_size], nonce_size
+        (names,) = word(frame, at)
         at += 4
         watch = set_()
-        for _ in range_(min_(pairs, MAX_WATCH)):
+        for _ in range_(min_(names, max_watch)):
             (size,) = word(frame, at)
-            name = frame[at + 4 : at + 4 + size].decode("ascii", "replace")
-            (rank,) = word(frame, at + 4 + size)
-            at += 8 + size
-            shape = [word(frame, at + 4 * i)[0] for i in range_(min_(rank, MAX_RANK))]
-            at += 4 * rank
-            watch.add((name, tuple_(shape)))
-        if len_(nonce) != NONCE or at > len_(frame):
+            watch.add(frame[at + 4 : at + 4 + size].decode("ascii", "replace"))
+            at += 4 + size
+        if len_(nonce) != nonce_size or at > len_(frame):
             raise refusal_("send a malformed request")
         return nonce, frozenset_(watch), at
 
@@ -360,10 +366,10 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
                 ", ".join('"%s": %d' % (k, int_(v)) for k, v in counts.items()),
             )
         ).encode()
-        mac = blake2b(nonce + verdict + digest.digest(), key=state["key"], digest_size=KEY).digest()
+        mac = blake2b(nonce + verdict + digest.digest(), key=state["key"], digest_size=key_size).digest()
         trailer = nonce + verdict + mac
         send = state["send"]
-        send(pack(sum(len_(p) for p in parts)))
+        send(pack(sum_(len_(p) for p in parts)))
         for part in parts:
             send(part)
         send(pack(len_(trailer)) + trailer)
@@ -385,6 +391,21 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         finally:
             state["busy"] = False
 
+    def compilable(source: Any, filename: Any) -> bool:
+        """Only what a file of the submission or of the standard library holds: code from
+        any other text (torch's own source, read and run again) is not the student's."""
+        if (type_(source) is not bytes_ and type_(source) is not str_) or type_(filename) is not str_:
+            return False
+        where = realpath(filename)
+        if not any(where.startswith(root + sep) for root in (state["folder"], standard)):
+            return False
+        try:
+            with open_(where, "rb") as f:
+                held = f.read(len_(source) * 4 + 1)
+        except OSError:
+            return False
+        return held == (source if type_(source) is bytes_ else source.encode("utf-8"))
+
     def importable(name: Any) -> bool:
         if type_(name) is not str_ or name in state["loaded"]:
             return False  # one loaded before, imported again, would come back whole
@@ -394,15 +415,15 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event[:15] == "backprop-ninja.":
-            if event == BEGIN and state["latched"] and len_(args) == 1:
+            if event == begin_event and state["latched"] and len_(args) == 1:
                 begin(args[0])
-            elif event == FINISH and state["latched"] and len_(args) == 1:
+            elif event == finish_event and state["latched"] and len_(args) == 1:
                 finish(args[0])
-            elif event == FRAMES and len_(args) == 2:
+            elif event == frames_event and len_(args) == 2:
                 frames(args[0], args[1])
-            elif event == COUNT and len_(args) == 1:
+            elif event == count_event and len_(args) == 1:
                 count_operators(args[0])
-            elif event == LATCH and len_(args) == 4:
+            elif event == latch_event and len_(args) == 4:
                 latch(args[0], args[1], args[2], args[3])
             return
         if not state["refusing"] or state["busy"]:
@@ -410,14 +431,15 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         why = refused(event)
         if why is None and event == "object.__getattr__" and len_(args) == 2 and args[1] in frame_attributes:
             why = "read a frame"
+        elif why is None and event == "compile" and len_(args) == 2 and not compilable(args[0], args[1]):
+            why = "compile code that is not in your own modules (exec, eval, compile of a string)"
         elif why is None and event[:6] == "import" and args and not importable(args[0]):
             why = f"import {str_(args[0])[:80]} (the standard library, torch as loaded and your own modules)"
         elif why is None and event.startswith(prefixes):
             why = "use ctypes" if event[:6] == "ctypes" else "start a program"
         if why is not None:
-            raise refused_(why)
+            raise refusal_(why)
 
-    refused_ = refusal_
     return hook, refuse
 
 
@@ -440,8 +462,8 @@ def _standard_library() -> frozenset[str]:
 
 
 def count(operators: Iterable[str]) -> None:
-    """Count, from now on, every evaluation of these forward operators (by name, as
-    aten::mul) on a shape the open request watches. Before the latch."""
+    """Count, from now on, the elements these forward operators (by name, as aten::mul)
+    are evaluated on, whenever the open request watches them. Before the latch."""
     sys.audit(COUNT, tuple(operators))
 
 
@@ -488,15 +510,10 @@ def frames(tb: types.TracebackType | None) -> list[tuple[str, int, str]]:
 
 
 def request_prefix(nonce: bytes, watch: Watch) -> bytes:
-    """What goes before a request's message: its nonce, and the (operator, shape) pairs
-    whose evaluations it counts."""
-    pairs = list(watch)[:MAX_WATCH]
-    parts = [nonce, _WORD.pack(len(pairs))]
-    for name, shape in pairs:
-        encoded = name.encode("ascii")
-        parts += [_WORD.pack(len(encoded)), encoded, _WORD.pack(len(shape[:MAX_RANK]))]
-        parts += [_WORD.pack(d) for d in shape[:MAX_RANK]]
-    return b"".join(parts)
+    """What goes before a request's message: its nonce, and the forward operators whose
+    evaluations it counts."""
+    names = [name.encode("ascii") for name in list(watch)[:MAX_WATCH]]
+    return b"".join([nonce, _WORD.pack(len(names)), *(_WORD.pack(len(n)) + n for n in names)])
 
 
 @dataclass(frozen=True)
@@ -505,7 +522,7 @@ class Verdict:
 
     nodes: int  # autograd graph nodes made while it was open
     refused: tuple[str, ...]  # what it tried of autograd's switched-off parts
-    evaluations: dict[str, int]  # watched forward operator -> its evaluations on a watched shape
+    evaluations: dict[str, int]  # watched forward operator -> the elements it was evaluated on
 
 
 class TrailerError(ValueError):

@@ -96,7 +96,11 @@ def serve(channel: int, plan: Plan, zygote: int, namespace: Layer) -> NoReturn:
         layers.append(Layer("seal", sealed, SEALED if sealed else confinement.LEFT_OUT))
         wire.send(sock, {"ready": [asdict(layer) for layer in layers], "key": key.hex()}, None)
         del key
-        _requests(code, sock, zygote, failed, sys.audit)
+        # From here on student code runs, and could write anything to this file: the grader
+        # reads it only for a worker that never became ready.
+        os.close(error)
+        error = None
+        _requests(code, sock, zygote, failed, sys.audit, seal.BEGIN, seal.FINISH)
     except BaseException:  # noqa: BLE001 - the grader reads why its worker failed
         if error is not None:
             os.write(error, traceback.format_exc()[-4000:].encode())
@@ -108,12 +112,21 @@ WORKER_BROKE = "the grading worker could not build its reply: your code changed 
 SEALED = "autograd's verdict and each reply sealed by an audit hook; no frames, gc, ctypes or code from bytes"
 
 
-def _requests(code: StudentCode, sock: socket.socket, zygote: int, failed: bytes, audit: Callable[..., None]) -> None:
-    """Answer requests until the grader hangs up. `audit` is sys.audit as it was before
-    any student code ran: the seal answers BEGIN and FINISH whatever else was replaced."""
+def _requests(
+    code: StudentCode,
+    sock: socket.socket,
+    zygote: int,
+    failed: bytes,
+    audit: Callable[..., None],
+    begin: str,
+    finish: str,
+) -> None:
+    """Answer requests until the grader hangs up. `audit` is sys.audit, and `begin` and
+    `finish` the seal's events, as they were before any student code ran: the seal
+    answers them whatever else student code replaced."""
     while True:
         opened: list[memoryview] = []
-        audit(seal.BEGIN, opened)
+        audit(begin, opened)
         if not opened:
             return
         try:
@@ -123,7 +136,7 @@ def _requests(code: StudentCode, sock: socket.socket, zygote: int, failed: bytes
             chunks: list[Any] = list(wire.message(reply, reply.pop("value")))
         except BaseException:  # noqa: BLE001 - whatever student code broke, a reply goes back
             chunks = [failed]
-        audit(seal.FINISH, chunks)
+        audit(finish, chunks)
 
 
 def _prepare(sock: socket.socket, plan: Plan, zygote: int, namespace: Layer) -> int:
