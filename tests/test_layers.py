@@ -91,3 +91,12 @@ def test_each_subpackage_says_what_it_holds_and_what_it_may_import(name):
     assert "import" in doc, doc
     may = {other for other in LAYERS if f"grader.{other}" in doc}
     assert may <= set(below), f"{name}'s docstring names a layer above it: {may - set(below)}"
+
+
+def test_the_zygote_starts_before_torch_is_imported_so_the_two_imports_run_side_by_side():
+    import subprocess
+    import sys
+
+    code = "import sys; from grader.sandbox import zygote; print('torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.strip() == "False"

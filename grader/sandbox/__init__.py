@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.calls.call import Call, Watch
 from grader.calls.limits import Limits
-from grader.exercises.training import Check
 from grader.sandbox.confinement import Confinement, Required
+
+if TYPE_CHECKING:  # the training run imports torch, which the zygote must start without
+    from grader.exercises.training import Check
 
 
 class Runner(Protocol):
