@@ -168,16 +168,16 @@ def test_grading_an_unknown_id_is_refused_with_a_pointer_to_the_list():
 
 
 def test_a_failure_of_the_grader_itself_costs_one_id_and_the_report_still_comes_out(monkeypatch):
-    from grader.grading import grader as grading
+    from grader.grading import checking
 
-    real = grading.compare
+    real = checking.compare
 
     def broken(name, *args, **kwargs):
         if name == "db2":
             raise ZeroDivisionError("a bug")
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(grading, "compare", broken)
+    monkeypatch.setattr(checking, "compare", broken)
     items = by_id(grade(SOLUTIONS, ids=["ex1.logits_backward", "ex1.h_backward"]))
     assert items["ex1.logits_backward"].status == "error"
     assert "the grader itself failed" in items["ex1.logits_backward"].message

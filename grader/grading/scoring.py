@@ -1,15 +1,24 @@
-"""Turn comparisons and failures into a score, a status, a diagnosis and a one-line reason."""
+"""The third stage of grading: an exercise's outcome turned into a score, a status, a
+diagnosis and a one-line reason per id; with what the rubric adds on top (a size
+dependence shared once, a flag for the instructor, the timing step's penalty)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from grader.calls.call import Failure
 from grader.calls.failures import kind
+from grader.exercises import catalogue
+from grader.exercises.catalogue import Item
+from grader.grading import sizes
+from grader.grading.checking import Outcome
 from grader.grading.compare import Comparison
 from grader.grading.diagnosis import SIZE_HINT, Diagnosis, from_failure, over_trials
-from grader.grading.results import Example, GradientResult, ItemResult, Status
+from grader.grading.policy import Rules
+from grader.grading.results import Example, Flag, GradientResult, ItemResult, Status
+from grader.grading.timing import Speed
 
 
 def score_item(
@@ -81,3 +90,134 @@ def _failure_diagnosis(
             trial=trial,
         )
     return from_failure(failure.kind, failure.message, trial)
+
+
+def score_exercise(
+    outcome: Outcome, rules: Rules, size_dependence: float | None, numerical_share: float, folder: Path
+) -> dict[str, ItemResult]:
+    """Every id of an exercise from its outcome. `size_dependence`: the points a function
+    that raised at some sizes only loses (None: all, as any failure); `numerical_share`:
+    the share of an id's points a numerical derivative loses; `folder`: where its source
+    is, to name the sizes it hard-codes."""
+    exercise = outcome.exercise
+    hint = sizes.hint(sizes.hardcoded(folder / f"{exercise.module}.py", exercise.function, _raising_line(outcome)))
+    sized = _size_dependence(outcome, rules, size_dependence, hint)
+    found = {}
+    for item in exercise.items:
+        result = _score(item, outcome, rules, [] if sized else outcome.failures, hint)
+        if sized:
+            result = sized.charge(result)
+        if outcome.numerical:
+            result = flagged(result, Flag("numerical_gradient", outcome.numerical), numerical_share)
+        if outcome.output:
+            printed = f"{exercise.function} printed:\n{outcome.output}"
+            result = replace(result, detail="\n".join(filter(None, [result.detail, printed])), printed=outcome.output)
+        found[item.id] = result
+    return found
+
+
+def _score(
+    item: Item, outcome: Outcome, rules: Rules, failures: Sequence[tuple[str, Failure]], hint: str
+) -> ItemResult:
+    comparisons = {name: outcome.comparisons[name] for name in item.gradients}
+    return score_item(item.id, rules.points(item.id), comparisons, failures, rules.quirky, outcome.examples, hint)
+
+
+def _raising_line(outcome: Outcome) -> int:
+    """The line of the student's code that raised, if a call raised."""
+    return next((f.line for _, f in outcome.failures if f.kind == "exception" and f.line), 0)
+
+
+def _size_dependence(outcome: Outcome, rules: Rules, cost: float | None, hint: str) -> SizeDependence | None:
+    """A function that raised at some sizes only and returned at two or more: graded
+    where it returned, it loses the rubric's size_dependence points once, shared among
+    its ids as they scored; None where all-or-nothing applies."""
+    shapes = {t.shape for t in rules.trials if t.label in outcome.returned_in}
+    if cost is None or not outcome.failures or len(shapes) < 2:
+        return None
+    if not all(f.kind == "exception" for _, f in outcome.failures):
+        return None
+    exercise = outcome.exercise
+    scores = {item.id: _score(item, outcome, rules, [], hint).score for item in exercise.items}
+    cost = min(cost, sum(scores.values()))
+    trial, failure = outcome.failures[0]
+    return SizeDependence(exercise.function, trial, failure, hint, cost, _shares(cost, scores), exercise.items[0].id)
+
+
+def _shares(cost: float, scores: dict[str, float]) -> dict[str, float]:
+    """`cost` split among ids in proportion to their scores, to the 6 decimals a score
+    keeps, the last taking what rounding left so that the shares add up to it."""
+    total = sum(scores.values()) or 1.0
+    shares = {i: round(cost * s / total, 6) for i, s in scores.items()}
+    if shares:
+        last = list(shares)[-1]
+        shares[last] = round(cost - sum(v for i, v in shares.items() if i != last), 6)
+    return shares
+
+
+@dataclass(frozen=True)
+class SizeDependence:
+    """A function that raised at some sizes and returned at others: the points it loses
+    once, shared among its ids, and the one place that names the line that raised."""
+
+    function: str
+    trial: str  # where it first raised
+    failure: Failure
+    hint: str  # which sizes it hard-codes
+    cost: float  # the points it loses in all
+    charged: dict[str, float]  # id -> the part of them taken from it
+    first: str  # the id whose reason names the line
+
+    def charge(self, result: ItemResult) -> ItemResult:
+        """An id's result with its part of the cost taken, and why."""
+        taken = self.charged.get(result.id, 0.0)
+        score = round(max(result.score - taken, 0.0), 6)
+        if result.id == self.first:
+            shared = f", shared among its {len(self.charged)} ids ({taken:.2g} here)" if len(self.charged) > 1 else ""
+            lost = (
+                f", it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}" if self.cost else ""
+            )
+            message = (
+                f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
+                f"returned{lost}"
+            )
+        else:
+            message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
+        if result.status != "passed":
+            return replace(result, score=score, detail="\n".join(filter(None, [result.detail, message])))
+        diagnosis = Diagnosis("size_dependent", message, self.hint, trial=self.trial)
+        status: Status = "passed" if score >= result.max_score else "partial" if score > 0 else "error"
+        return replace(
+            result,
+            score=score,
+            status=status,
+            message=message,
+            diagnosis=diagnosis,
+            detail=self.failure.detail if result.id == self.first else "",
+        )
+
+
+def flagged(result: ItemResult, flag: Flag, share: float) -> ItemResult:
+    """An id's result with a flag for the instructor, and the share of its score the
+    rubric takes for it (none by default)."""
+    score = round(result.score * (1 - share), 6)
+    status: Status = result.status
+    if share > 0 and result.status == "passed":
+        status = "partial" if score > 0 else "failed"
+    message = result.message or (f"{flag.message}: {share:.0%} of its points taken" if share > 0 else "")
+    return replace(result, score=score, status=status, message=message, flags=(*result.flags, flag))
+
+
+def penalised(items: tuple[ItemResult, ...], speeds: Iterable[Speed], penalty: float) -> tuple[ItemResult, ...]:
+    """The ids of slow functions, each losing `penalty` of its points."""
+    slow = {speed.function.split(".")[-1]: speed for speed in speeds if speed.slow}
+    out = []
+    for item in items:
+        speed = slow.get(catalogue.ITEM_BY_ID[item.id].exercise.function) if item.id in catalogue.ITEM_BY_ID else None
+        if speed is None:
+            out.append(item)
+            continue
+        diagnosis = Diagnosis("slow", speed.why, speed.faster)
+        score = round(item.score * (1 - penalty), 6)
+        out.append(replace(item, score=score, status="partial", message=diagnosis.message, diagnosis=diagnosis))
+    return tuple(out)
