@@ -24,6 +24,17 @@ def run_grader(*args: object, **options: Any) -> subprocess.CompletedProcess[str
     return subprocess.run(command, capture_output=True, text=True, **options)
 
 
+def peak(*args, timeout=120):
+    """The grader process's peak memory (kB) and its seconds, running the command."""
+    code = (
+        "import resource, sys, time; from grader.frontends.cli import main; start = time.monotonic(); main(sys.argv[1:]); "
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic() - start, file=sys.stderr)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    figures = run.stderr.split("PEAK")[1].split()
+    return int(figures[0]), float(figures[1])
+
+
 def _lecture():
     """The lecture's assignment, as the default rubric and the catalogue make it: every
     count the tests expect comes from here, never written out."""
@@ -41,13 +52,32 @@ def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", help="also run the tests marked slow (CI does)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --slow (as .ci/run does)")
+        # The longest first, so that under xdist no worker starts one when the rest are done.
+        items.sort(key=lambda item: "slow" not in item.keywords)
+    else:
+        skip = pytest.mark.skip(reason="slow: run with --slow (as .ci/run does)")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip)
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        shared = sorted(SHARED.intersection(item.fixturenames))
+        if shared:
+            # Under `--dist loadgroup` the tests that share a costly fixture run on one worker,
+            # which makes it once.
+            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{'+'.join(shared)}"))
+
+
+SHARED: set[str] = set()
+
+
+def shared(fn):
+    """A module fixture that costs seconds (a graded class, an executed notebook, a
+    release): made once per module, and its tests kept on one xdist worker."""
+    SHARED.add(fn.__name__)
+    return pytest.fixture(scope="module")(fn)
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tarfile
 import textwrap
 import time
@@ -30,10 +28,10 @@ from grader.exercises.inputs import inputs
 from grader.exercises.rubric import load_rubric
 from grader.frontends import batch
 from grader.grading.grader import grade
-from grader.handins.submissions import SubmissionError, unpack
+from grader.handins.submissions import MAX_MEMBERS, SubmissionError, unpack
 from grader.reporting import reports
 from grader.sandbox import zygote as zygotes
-from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS, run_grader
+from tests.conftest import FULL_MARKS, ROOT, SOLUTIONS, peak, run_grader
 
 OFFENDER = "ex2.cross_entropy_backward"
 TIGHT = "[limits]\nwall_time = 2.0\ncpu_time = 2.0\n"
@@ -499,11 +497,14 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
     code = f"""
         import gc, sys, torch, warnings
         _right = cross_entropy_backward
+        # What the scan must find: a word this module holds, made at run time too.
+        CANARY = ["-".join(["canary", "7731"])]
         def cross_entropy_backward(logits, Yb):
             warnings.simplefilter("ignore")
             # Made at run time, so that this function's own constants do not hold them.
             numbers = (int("".join(["4242", "42"])), int("".join(["{str(seed)[:6]}", "{str(seed)[6:]}"])))
             secrets = [str(number) for number in numbers] + ["".join(["hidden", ".trials"]), "".join(["at_", "submission"])]
+            secrets.append("-".join(["canary", "7731"]))
             found = []
 
             def holds(text, secret):
@@ -516,12 +517,19 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
                     start = text.find(secret, start + 1)
                 return False
 
+            def betrays(part):
+                if type(part) is int:
+                    return part in numbers
+                return type(part) is str and any(holds(part, secret) for secret in secrets)
+
+            # Strings and numbers are not tracked by gc: they are read among what the tracked
+            # objects refer to (a repr of every container would take half a minute, and gc's
+            # traversal is safe on a tuple still being filled, which iterating it is not).
+            mine = (found, secrets, numbers)
             for value in gc.get_objects():
-                if value is found or value is secrets or value is numbers:
+                if any(value is own for own in mine):
                     continue
-                text = repr(value)[:2000] if isinstance(value, (dict, list, tuple, str)) else ""
-                if any(holds(text, secret) for secret in secrets):
-                    found.append(text[:80])
+                found.extend(repr(part)[:80] for part in gc.get_referents(value) if betrays(part))
                 if type(value).__name__ in ("Rubric", "HiddenTrial", "TrialData", "Grader"):
                     found.append(type(value).__name__)
             for path in ({str(rubric)!r}, "/proc/self/environ", "/proc/self/cmdline"):
@@ -541,9 +549,8 @@ def test_nothing_of_the_rubric_or_the_runs_seed_is_in_a_workers_memory(tmp_path)
     # Without the seal, which would refuse the scan: what is in the worker's memory is the question.
     with Grader(Sandbox(folder, hidden.widest_limits, without=("seal",)), hidden, seed=seed) as grader:
         item = grader.item(OFFENDER)
-    assert item.status == "passed" and "FOUND []" in item.detail, item.detail
-    in_process = grade(folder, rubric=rubric, ids=[OFFENDER], seed=seed, sandbox=False).items[0]
-    assert "FOUND []" not in in_process.detail  # the scan is real: the grader's own memory holds them
+    # The scan is real: it finds the module's own canary, and nothing of the grader's.
+    assert item.status == "passed" and "FOUND [\"'canary-7731'\"]" in item.detail, item.detail
 
 
 def test_a_process_chain_started_to_outlive_the_grader_cannot_start_and_the_report_stays(tmp_path):
@@ -722,7 +729,7 @@ EXERCISES_STUBS = ROOT / "exercises"
 
 
 def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(zygotes, "REPLY_SECONDS", 5.0)
+    monkeypatch.setattr(zygotes, "REPLY_SECONDS", 2.0)
     folder = submission(tmp_path, "import os\ndef cross_entropy_backward(logits, Yb):\n    os._exit(1)\n")
     stopped = zygotes.zygote()
     stopped.ready()
@@ -743,29 +750,10 @@ def test_a_zygote_that_stops_answering_is_replaced_and_the_submission_graded_aga
 
 
 def peak_memory(folder, tmp_path):
-    """The grader process's peak memory (kB) when it grades `folder`."""
-    code = (
-        "import resource, sys; from grader.frontends.cli import main; main(sys.argv[1:]); "
-        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
-    )
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "grade",
-            "--submission",
-            str(folder),
-            "--format",
-            "json",
-            "--output",
-            str(tmp_path / "r.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return int(run.stderr.split("PEAK")[1].split()[0])
+    """The grader process's peak memory (kB) when it grades the offender of `folder`."""
+    return peak(
+        "grade", "--submission", folder, "--only", OFFENDER, "--format", "json", "--output", tmp_path / "r.json"
+    )[0]
 
 
 def test_a_reply_far_larger_than_its_gradients_is_refused_unread(tmp_path):
@@ -783,14 +771,12 @@ def test_a_reply_far_larger_than_its_gradients_is_refused_unread(tmp_path):
 def test_an_archive_with_very_many_members_is_refused_as_it_streams(tmp_path):
     archive = tmp_path / "many.tar.gz"
     with tarfile.open(archive, "w:gz") as t:
-        for i in range(30_000):
+        for i in range(MAX_MEMBERS + 2_000):
             info = tarfile.TarInfo(f"m/{i}.py")
             t.addfile(info, io.BytesIO(b""))
-    start = time.monotonic()
-    with pytest.raises(SubmissionError, match="more than 10,000 files"):
+    with pytest.raises(SubmissionError, match=f"more than {MAX_MEMBERS:,} files"):
         unpack(archive, tmp_path / "unpacked")
-    assert time.monotonic() - start < 20  # the whole archive would take far longer: it stops at the cap
-    assert len(list((tmp_path / "unpacked").rglob("*.py"))) <= 10_000
+    assert len(list((tmp_path / "unpacked").rglob("*.py"))) <= MAX_MEMBERS  # it stopped at the cap
 
 
 # -- the worker's word --------------------------------------------------------------------------

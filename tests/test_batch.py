@@ -16,7 +16,7 @@ from grader.exercises.rubric import load_rubric
 from grader.frontends import batch
 from grader.frontends.cli import main
 from grader.handins.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
-from tests.conftest import EXERCISES, FULL_MARKS, SOLUTIONS
+from tests.conftest import EXERCISES, FULL_MARKS, SOLUTIONS, shared
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 METADATA = """submission_1001:
@@ -33,7 +33,7 @@ def zipped(folder, path, prefix=""):
             z.write(file, prefix + file.name)
 
 
-@pytest.fixture(scope="module")
+@shared
 def classroom(tmp_path_factory):
     """A folder of submissions in every layout, and the batch graded into out/."""
     root = tmp_path_factory.mktemp("class")

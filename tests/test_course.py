@@ -18,7 +18,7 @@ import pytest
 from grader.exercises import catalogue
 from grader.exercises.rubric import RubricError, load_rubric
 from grader.frontends.release import gradescope
-from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, run_grader, solution_lines
+from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, run_grader, shared, solution_lines
 
 BONUS = ROOT / "examples" / "bonus"
 RUBRIC = BONUS / "rubric.toml"
@@ -50,7 +50,7 @@ def submission(folder: Path, bonus: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@shared
 def graded_class(tmp_path_factory):
     """The example's solutions and its wrong submissions, graded in one batch."""
     root = tmp_path_factory.mktemp("class")

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from grader.grading.grader import grade
+from tests.conftest import shared
 from tests.test_formulations import CORPUS, DIAGNOSIS_SEED, codes
 
 LECTURE = CORPUS / "lecture"
@@ -21,7 +22,7 @@ def expected(name):
     return json.loads((LECTURE / name / "EXPECTED.json").read_text())["items"]
 
 
-@pytest.fixture(scope="module")
+@shared
 def reports():
     return {name: grade(LECTURE / name, seed=DIAGNOSIS_SEED) for name in SUBMISSIONS}
 

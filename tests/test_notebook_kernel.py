@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 from grader.exercises import catalogue
 from grader.frontends import student_notebook
 from grader.frontends.stubs import expected_stubs
-from tests.conftest import FULL_MARKS, ID_COUNT, SOLUTIONS, notebook_of
+from tests.conftest import FULL_MARKS, ID_COUNT, SOLUTIONS, notebook_of, shared
 
 TRAINING = "train_network(mlp_backward, steps=2000)"  # the lecture's 200,000 steps take a minute
 MISTAKE = (
@@ -69,7 +69,7 @@ def with_stubs(tmp_path_factory):
     return execute(student_notebook.build(expected_stubs(SOLUTIONS)), tmp_path_factory.mktemp("stubs"))
 
 
-@pytest.fixture(scope="module")
+@shared
 def with_solutions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("solutions")
     (folder / "quick.toml").write_text("[limits]\nwall_time = 2\ncpu_time = 2\n")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from grader.exercises import catalogue
-from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS
+from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS, shared
 
 
 def run_pytest(*args, cwd=ROOT):
@@ -18,7 +18,7 @@ def run_pytest(*args, cwd=ROOT):
     )
 
 
-@pytest.fixture(scope="module")
+@shared
 def graded_solutions(tmp_path_factory):
     report = tmp_path_factory.mktemp("plugin") / "report.json"
     run = run_pytest("--bpn-submission", str(SOLUTIONS), "--json-report", f"--json-report-file={report}")

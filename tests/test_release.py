@@ -33,6 +33,7 @@ from tests.conftest import (
     SOLUTIONS,
     reporter_gradebook_points,
     reporter_log_points,
+    shared,
     solution_lines,
 )
 
@@ -70,7 +71,7 @@ def instructor_rubric(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
+@shared
 def released(tmp_path_factory, instructor_rubric):
     out = tmp_path_factory.mktemp("release") / "student-repo"
     release(out, SOLUTIONS, load_rubric(instructor_rubric))
@@ -170,6 +171,17 @@ def test_the_workflow_is_valid_yaml_that_grades_every_push_for_github_classroom(
     assert f'pip install "{torch_requirement()}" --index-url https://download.pytorch.org/whl/cpu' in install["run"]
 
 
+def installing(tmp_path: Path) -> dict[str, str]:
+    """The environment of a fresh install here: this machine's CPU build of torch (where
+    students get it from torch's own index), and pip asking that index once: it cannot be
+    reached from this machine, and pip's five retries of it took 70 s of each install."""
+    pinned = tmp_path / "constraints.txt"
+    pinned.write_text("torch==2.13.0\n")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env.update(PIP_CONSTRAINT=str(pinned), PIP_RETRIES="0")
+    return env
+
+
 def quick_start(readme: str) -> str:
     """The first shell command of the README's quick start."""
     section = readme.split("## Quick start", 1)[1]
@@ -180,10 +192,7 @@ def quick_start(readme: str) -> str:
 def test_the_release_installs_and_grades_itself_with_its_own_readme_commands(released, tmp_path, instructor_rubric):
     repo = tmp_path / "repo"
     shutil.copytree(released, repo)
-    pinned = tmp_path / "constraints.txt"  # this machine's CPU build of torch, where students get it from its index
-    pinned.write_text("torch==2.13.0\n")
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env["PIP_CONSTRAINT"] = str(pinned)
+    env = installing(tmp_path)
     run = subprocess.run(
         ["bash", "-c", quick_start((repo / "README.md").read_text())],
         cwd=repo,
@@ -294,10 +303,8 @@ def test_setup_builds_an_autograder_image_whose_run_autograder_grades_a_submissi
     try:
         base.chmod(0o755)
         root = autograder(base, instructor_rubric)
-        pinned = tmp_path / "constraints.txt"  # this machine's CPU build, not a newer CUDA one
-        pinned.write_text("torch==2.13.0\n")
-        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-        env.update(PATH="/usr/bin:/bin", AUTOGRADER_ROOT=str(root), PIP_CONSTRAINT=str(pinned))
+        env = installing(tmp_path)
+        env.update(PATH="/usr/bin:/bin", AUTOGRADER_ROOT=str(root))
         setup = subprocess.run(
             ["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, timeout=1200
         )

@@ -17,6 +17,8 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from grader.exercises import catalogue
+from grader.exercises.rubric import TRAINING_ID
 from grader.grading.grader import grade
 from grader.reporting import reports
 from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SANDBOX_CODES, SOLUTIONS, run_grader
@@ -121,7 +123,7 @@ def rubric(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reference(solutions_report):
-    return {item.id: item.score for item in solutions_report.items}
+    return {item.id: item.score for item in solutions_report.items if item.id != TRAINING_ID}
 
 
 def hostile(tmp_path, code):
@@ -136,7 +138,9 @@ def hostile(tmp_path, code):
 def test_a_hostile_function_costs_its_own_id_with_the_right_reason(case, tmp_path, rubric, reference):
     code, status, words = CASES[case]
     start = time.monotonic()
-    report = grade(hostile(tmp_path, code), rubric=rubric)
+    # Every id but the training check, whose 200 calls of ex4's mlp_backward were a third of
+    # each case's time and meet none of ex2's code (tests/test_lockstep.py checks it).
+    report = grade(hostile(tmp_path, code), rubric=rubric, ids=[i for i in catalogue.IDS if i != TRAINING_ID])
     assert time.monotonic() - start < 20
     jsonschema.validate(json.loads(reports.FORMATS["json"](report)), SCHEMA)
     items = {item.id: item for item in report.items}

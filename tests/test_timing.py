@@ -5,12 +5,11 @@ import json
 from importlib import resources
 
 import jsonschema
-import pytest
 
 from grader.grading import timing
 from grader.grading.grader import grade
 from grader.reporting import reports
-from tests.conftest import FUNCTION_COUNT, SOLUTIONS
+from tests.conftest import FUNCTION_COUNT, SOLUTIONS, shared
 
 LOOP = (
     "def emb_backward(demb, C, Xb):\n"
@@ -29,7 +28,7 @@ def timed_rubric(tmp_path, penalty=0):
     return path
 
 
-@pytest.fixture(scope="module")
+@shared
 def slow_report(tmp_path_factory):
     import shutil
 

@@ -15,8 +15,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
-import sys
 import tarfile
 import time
 import zipfile
@@ -29,18 +27,7 @@ from grader.frontends import batch
 from grader.grading.grader import grade
 from grader.handins.submissions import SubmissionError, unpack
 from grader.reporting import reports
-from tests.conftest import FULL_MARKS, SOLUTIONS, notebook_of
-
-
-def peak(*args, timeout=120):
-    """The grader process's peak memory (kB) and its seconds, running the command."""
-    code = (
-        "import resource, sys, time; from grader.frontends.cli import main; start = time.monotonic(); main(sys.argv[1:]); "
-        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic() - start, file=sys.stderr)"
-    )
-    run = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=timeout)
-    figures = run.stderr.split("PEAK")[1].split()
-    return int(figures[0]), float(figures[1])
+from tests.conftest import FULL_MARKS, SOLUTIONS, notebook_of, peak
 
 
 @pytest.fixture(scope="module")

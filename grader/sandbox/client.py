@@ -206,7 +206,10 @@ class Sandbox:
         if TRAINING.module in self._broken:
             return Call(failure=self._broken[TRAINING.module])
         request = {"op": "train", "words": list(words), "config": config}
-        return self._send(request, None, limits or self.limits, TRAIN_REPLY, progress, check)()
+        # The worker reports its progress whether or not anyone reads it: the reports are
+        # read past, never taken for the reply.
+        heard = progress or (lambda figures: None)
+        return self._send(request, None, limits or self.limits, TRAIN_REPLY, heard, check)()
 
     def probe(self) -> dict[str, str]:
         """What a confined worker may do here: for each forbidden thing tried from inside,

@@ -43,6 +43,7 @@ def gradient_operators() -> frozenset[str]:
     return frozenset(n for n in torch._C._dispatch_get_all_op_names() if _GRADIENT.search(base_name(n)))
 
 
+@cache
 def forward_ad_operators() -> tuple[str, ...]:
     """The gradient operators that make forward-mode AD's dual tensors (aten::_make_dual)."""
     return tuple(sorted(n for n in gradient_operators() if "make_dual" in base_name(n)))
@@ -51,6 +52,7 @@ def forward_ad_operators() -> tuple[str, ...]:
 _REGISTERED = re.compile(r"^(\w+)(?:\[alias\])?(?: \(inactive\))?: registered at ", re.MULTILINE)
 
 
+@cache
 def kernel_keys(name: str) -> tuple[str, ...]:
     """The dispatch keys at which the registry holds a kernel of the operator `name`
     (backends, and alias keys such as CompositeExplicitAutograd or Autograd): a kernel

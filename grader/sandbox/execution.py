@@ -29,7 +29,7 @@ from grader.calls.limits import Limits
 from grader.exercises import catalogue
 from grader.exercises.catalogue import TRAINING, Values
 from grader.sandbox import seal
-from grader.sandbox.guard import ADVICE, InProcessGuard
+from grader.sandbox.guard import ADVICE, InProcessGuard, forward_ad_refused
 
 KEPT_OUTPUT = 2000  # characters of a call's output kept for the feedback
 
@@ -236,8 +236,8 @@ class StudentCode:
         if isinstance(fn, Failure):
             return Call(failure=fn)
         data = train.dataset(words, config["B"])
-        backward = fn if self.sealed else _each_call_guarded(fn)
-        with _captured() as printed:
+        guarded = contextlib.nullcontext(fn) if self.sealed else _each_call_guarded(fn)
+        with guarded as backward, _captured() as printed:
             start = time.perf_counter()
             result = train.run(
                 backward, data, train.Config(**config), progress, lambda error: describe(error, self.folder), check
@@ -271,18 +271,22 @@ class StudentCode:
         return Failure("exception", message, detail, student_line(error, self.folder))
 
 
-def _each_call_guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+@contextlib.contextmanager
+def _each_call_guarded(fn: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """`fn` under an InProcessGuard at each call: the training loop's own autograd (its
-    checks) runs between the calls, in the grader's process."""
+    checks) runs between the calls, in the grader's process. Forward-mode AD is refused
+    for the whole run, once."""
+    refused: list[str] = []
 
     def guarded(*args: Any) -> Any:
-        with InProcessGuard().watching() as guard:
+        with InProcessGuard(refused=refused).watching(forward_ad=False) as guard:
             value = fn(*args)
         if guard.evidence:
             raise AutogradUsed(uses_autograd(guard.evidence).message)
         return value
 
-    return guarded
+    with forward_ad_refused(refused):
+        yield guarded
 
 
 class AutogradUsed(RuntimeError):

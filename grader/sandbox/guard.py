@@ -31,48 +31,28 @@ class InProcessGuard(TorchDispatchMode):
     operators, counts the elements the watched forward operators are evaluated on, and
     tells afterwards whether the call recorded an autograd graph."""
 
-    def __init__(self, watch: Iterable[str] = ()):
+    def __init__(self, watch: Iterable[str] = (), refused: list[str] | None = None):
         super().__init__()
         self.watch = frozenset(watch)
         self.evaluations: dict[str, int] = {}
-        self.refused: list[str] = []
+        self.refused = [] if refused is None else refused
         self.nodes = 0
         self._gradients = differentiators.gradient_operators()
 
     @contextlib.contextmanager
-    def watching(self) -> Iterator[InProcessGuard]:
+    def watching(self, forward_ad: bool = True) -> Iterator[InProcessGuard]:
+        """The call's span. `forward_ad=False` where forward_ad_refused() already holds
+        for a longer span (a training run: registering kernels at each step cost more
+        than the step)."""
         before = torch._C._autograd._get_sequence_nr()
         was = torch.is_grad_enabled()
         torch.set_grad_enabled(False)
         try:
-            with self, self._no_forward_ad():
+            with self, forward_ad_refused(self.refused) if forward_ad else contextlib.nullcontext():
                 yield self
         finally:
             torch.set_grad_enabled(was)
             self.nodes = torch._C._autograd._get_sequence_nr() - before
-
-    @contextlib.contextmanager
-    def _no_forward_ad(self) -> Iterator[None]:
-        """Forward-mode AD's dual tensors are made above the dispatcher's Python key, where
-        this mode sees nothing: their operators refuse at their own keys, for the call."""
-        with warnings.catch_warnings():  # "overriding a previously registered kernel": that is the point
-            warnings.simplefilter("ignore")
-            library = torch.library.Library("aten", "IMPL")
-            for name in differentiators.forward_ad_operators():
-                for key in differentiators.kernel_keys(name):
-                    library.impl(name.split("::", 1)[1], self._refusing(name), key)
-        try:
-            yield
-        finally:
-            library._destroy()
-
-    def _refusing(self, name: str) -> Any:
-        def refuse(*args: Any, **kwargs: Any) -> Any:
-            what = f"calls torch's forward-mode AD operator {name}"
-            self.refused.append(what)
-            raise AutogradUnavailable(f"autograd is switched off while grading: your code {what}; {ADVICE}")
-
-        return refuse
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         name = func.name()
@@ -94,3 +74,29 @@ class InProcessGuard(TorchDispatchMode):
 
 class AutogradUnavailable(RuntimeError):
     """Raised inside student code at a gradient operator, in the grader's own process."""
+
+
+@contextlib.contextmanager
+def forward_ad_refused(refused: list[str]) -> Iterator[None]:
+    """Forward-mode AD's dual tensors are made above the dispatcher's Python key, where
+    the guard's mode sees nothing: their operators refuse at their own keys for the span,
+    each refusal written to `refused`. Reverse mode (the grader's own checks) is untouched."""
+
+    def refusing(name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            what = f"calls torch's forward-mode AD operator {name}"
+            refused.append(what)
+            raise AutogradUnavailable(f"autograd is switched off while grading: your code {what}; {ADVICE}")
+
+        return refuse
+
+    with warnings.catch_warnings():  # "overriding a previously registered kernel": that is the point
+        warnings.simplefilter("ignore")
+        library = torch.library.Library("aten", "IMPL")
+        for name in differentiators.forward_ad_operators():
+            for key in differentiators.kernel_keys(name):
+                library.impl(name.split("::", 1)[1], refusing(name), key)
+    try:
+        yield
+    finally:
+        library._destroy()
