@@ -133,3 +133,23 @@ def test_the_full_run_reaches_the_lectures_figures_on_the_lectures_data():
         result = runner.train(words, {**vars(train.Config())}, limits=limits).value
     assert result["stopped"] is None and result["steps_done"] == 200_000
     assert result["train_loss"] <= 2.08 and result["val_loss"] <= 2.12  # measured: 2.0711 and 2.1119
+
+
+def test_without_the_sandbox_training_runs_on_one_thread_and_puts_the_processs_own_back(tmp_path):
+    folder = tmp_path / "threads"
+    shutil.copytree(SOLUTIONS, folder)
+    with open(folder / "ex4_train.py", "a") as f:
+        f.write(
+            "\n\n_right = mlp_backward\ndef mlp_backward(fwd):\n"
+            "    if not globals().get('_said'):\n"
+            "        print('threads', torch.get_num_threads())\n"
+            "        globals()['_said'] = True\n"
+            "    return _right(fwd)\n"
+        )
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # as a notebook's kernel has it
+    try:
+        call = InProcess(folder, load_rubric().limits).train(WORDS, {**vars(train.Config(steps=50, samples=1))})
+        assert "threads 1" in call.output and torch.get_num_threads() == 2, call.output
+    finally:
+        torch.set_num_threads(before)
