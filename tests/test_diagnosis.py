@@ -18,7 +18,7 @@ import torch
 from grader.calls import failures
 from grader.grading import compare, diagnosis
 from grader.grading.compare import shape_message
-from grader.grading.diagnosis import CODES, Context, aggregate, diagnose_trial
+from grader.grading.diagnosis import CODES, Context, Diagnosis, aggregate, diagnose_trial
 from grader.grading.grader import grade
 from tests.conftest import ROOT, SANDBOX_CODES
 
@@ -49,6 +49,8 @@ CASES = {
     "ignores_upstream": ("ex1_atomic", "def loss_backward(dloss, logprobs, Yb):\n    n = logprobs.shape[0]\n"
                          "    dlogprobs = torch.zeros_like(logprobs)\n    dlogprobs[range(n), Yb] = -1.0 / n\n    return dlogprobs\n",
                          "ex1.loss_backward", "ignores_upstream", "multiply by dloss"),
+    "added_upstream": ("ex1_atomic", "def h_backward(dh, h):\n    return dh + (1 - h**2)\n",
+                       "ex1.h_backward", "added_upstream", "multiply the local derivative by dh"),
     "aliased": ("ex1_atomic", "_manual = manual_backward\ndef manual_backward(fwd):\n    g = _manual(fwd)\n"
                 "    g['hprebn'] = g['bndiff']\n    g['hprebn'] += g['bnmeani'] / fwd.n\n    return g\n",
                 "ex1.manual_backward.bndiff", "aliased", "bndiff and hprebn are one tensor"),
@@ -218,3 +220,47 @@ def test_a_factor_within_a_hair_of_one_is_no_factor_and_a_named_factor_is_never_
     assert bessel.code == "scaled" and "factor 1" not in bessel.message.replace("factor 1/", "")
     doubled = diagnose_trial("dx", expected * 2, expected, context)
     assert doubled.code == "scaled" and doubled.message.endswith("2")  # 2, or n = 2, or n - 1 = 2
+
+
+def test_a_missing_key_is_told_how_to_compute_it_never_to_return_zeros(make_submission):
+    code = "_mlp = mlp_backward\ndef mlp_backward(fwd):\n    g = _mlp(fwd)\n    del g['b1']\n    return g\n"
+    item = grade(make_submission(append={"ex4_train": code}), ids=["ex4.mlp_backward"]).items[0]
+    said = item.message + " " + item.diagnosis.hint
+    assert "compute db1 from dhprebn (hprebn = embcat @ W1 + b1), as hprebn_backward does" in said, said
+    assert "zeros" not in said
+
+
+def test_two_faults_of_one_gradient_are_both_named_with_the_line_of_the_size(make_submission):
+    code = (
+        "def loss_backward(dloss, logprobs, Yb):\n    dlogprobs = torch.zeros_like(logprobs)\n"
+        "    dlogprobs[range(logprobs.shape[0]), Yb] = -1.0 / 32\n    return dlogprobs\n"
+    )
+    item = grade(make_submission(append={"ex1_atomic": code}), ids=["ex1.loss_backward"]).items[0]
+    assert item.diagnosis.code == "ignores_upstream"
+    assert "dloss is not multiplied in; and off by a factor n/32" in item.message, item.message
+    assert "multiply by dloss" in item.diagnosis.hint and "hard-coded: 32 (n, the batch size)" in item.diagnosis.hint
+
+
+def test_a_pattern_only_a_quirky_trial_shows_is_no_diagnosis_where_plain_trials_say_unknown():
+    scaled = Diagnosis("scaled", "d is off by a factor -2", "", "d", "small variance")
+    unknown = Diagnosis("unknown", "d is wrong", "", "d", "n=32")
+    found = diagnosis.over_trials(
+        "d", [("n=32", False, unknown), ("n=8", False, unknown), ("small variance", False, scaled)], ["small variance"]
+    )
+    assert found.code == "unknown"
+
+
+def test_a_plus_typed_for_a_times_is_not_called_scaled_by_the_small_variance_trial(make_submission):
+    code = "def bnvar_inv_backward(dbnvar_inv, bnvar):\n    return (-0.5 + (bnvar + 1e-5) ** -1.5) * dbnvar_inv\n"
+    item = grade(make_submission(append={"ex1_atomic": code}), ids=["ex1.bnvar_inv_backward"]).items[0]
+    assert item.diagnosis.code == "unknown", item.message
+
+
+def test_a_batchnorm_without_bessels_correction_is_told_the_missing_factor(make_submission):
+    code = (
+        "def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):\n    n = dhpreact.shape[0]\n"
+        "    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - bnraw * (dhpreact * bnraw).sum(0))\n"
+        "    return dhprebn, (dhpreact * bnraw).sum(0, keepdim=True), dhpreact.sum(0, keepdim=True)\n"
+    )
+    item = grade(make_submission(append={"ex3_batchnorm": code}), ids=["ex3.batchnorm_backward"]).items[0]
+    assert "without Bessel's correction" in item.message and "n/(n-1)" in item.diagnosis.hint, item.message

@@ -43,6 +43,7 @@ Code = Literal[
     "uses_autograd",
     "known_mistake",
     "ignores_upstream",
+    "added_upstream",
     "aliased",
     "precision",
     "mutated_input",

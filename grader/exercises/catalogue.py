@@ -15,6 +15,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from grader.calls.vocabulary import Code
 from grader.exercises import model, trials
 from grader.exercises.trials import Trial
 
@@ -119,6 +120,9 @@ class Mistake:
     name: str  # what the student did, as a phrase: "normalised over the batch (dim 0)"
     gradients: Reference
     hint: str
+    # A course's mistakes are known_mistake; one the lecture's exercises know keeps the
+    # code of the pattern it is a case of, with its own words.
+    code: Code = "known_mistake"
 
 
 @dataclass(frozen=True)
@@ -293,6 +297,24 @@ CROSS_ENTROPY = Exercise(
     evaluate=evaluating(lambda v: F.cross_entropy(v.logits, v.Yb)),
 )
 
+
+def _without_bessel(values: Tensors, upstream: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """The lecture's fused formula for dhprebn with 1 where Bessel's n/(n - 1) belongs."""
+    if upstream is None:
+        return {}
+    raw, n = values["bnraw"], values["bnraw"].shape[0]
+    scale = values["bngain"] * values["bnvar_inv"] / n
+    return {"hprebn": scale * (n * upstream - upstream.sum(0) - raw * (upstream * raw).sum(0))}
+
+
+WITHOUT_BESSEL = Mistake(
+    "the variance term without Bessel's correction",
+    _without_bessel,
+    "the forward pass divides the variance by n - 1 (Bessel's correction), so the last term needs the factor "
+    "n/(n-1): - n/(n-1) * bnraw * (dhpreact * bnraw).sum(0)",
+    "close_but_not_within_tolerance",
+)
+
 BATCHNORM = Exercise(
     "ex3_batchnorm",
     "batchnorm_backward",
@@ -305,6 +327,7 @@ BATCHNORM = Exercise(
     args=("bnraw", "bnvar_inv", "bngain"),
     trials=trials.FUSED_BATCHNORM,
     evaluate=lambda values: model.batchnorm_forward(values["hprebn"], values["bngain"], values["bnbias"]),
+    mistakes=(WITHOUT_BESSEL,),
 )
 
 MLP_BACKWARD = Exercise(
@@ -320,6 +343,19 @@ MLP_BACKWARD = Exercise(
 )
 
 LECTURE: tuple[Exercise, ...] = (*ATOMIC, MANUAL_BACKWARD, CROSS_ENTROPY, BATCHNORM, MLP_BACKWARD)
+
+
+def how_computed(key: str) -> str:
+    """Where the lecture's chain gets the gradient of `key` from: the atomic ops it flows
+    back through, as a student would compute it ("" for a name the chain does not have)."""
+    ops = [op for op in ATOMIC if key in op.wrt]
+    if not ops:
+        return ""
+    upstreams = " and ".join(f"d{op.upstream}" for op in ops)
+    forwards = "; ".join(op.forward for op in ops)
+    by = " and ".join(op.function for op in ops)
+    return f"compute d{key} from {upstreams} ({forwards}), as {by} {'does' if len(ops) == 1 else 'do'}"
+
 
 TRAINING = Training(
     "ex4.training",

@@ -126,9 +126,8 @@ def _known_mistake(run: TrialRun, key: str, name: str, got: Any, tolerance: floa
     for mistake in run.exercise.mistakes:
         expected = run.gradients_of(mistake).get(key)
         if expected is not None and compare(name, got, expected, tolerance=tolerance, trial=run.trial.label).passed:
-            return Diagnosis(
-                "known_mistake", f"{name} matches a known mistake: {mistake.name}", mistake.hint, name, run.trial.label
-            )
+            message = f"{name} matches a known mistake: {mistake.name}"
+            return Diagnosis(mistake.code, message, mistake.hint, name, run.trial.label)
     return None
 
 

@@ -60,6 +60,7 @@ def context(
         upstream_keys=tuple(op.upstream for op in CONSUMERS.get(key, ()) if op.upstream in wrong_keys) if chain else (),
         without_upstream=None if upstream is None else exercise.reference(values, torch.ones_like(upstream))[key],
         upstream_name=f"d{exercise.upstream}" if exercise.upstream else "",
+        upstream=None if upstream is None else upstream.double(),
         dtype=dtype,
         tolerance=tolerance,
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import torch
 
 from grader.calls.vocabulary import Problem
+from grader.exercises import catalogue
 from grader.grading.diagnosis import Diagnosis
 
 if TYPE_CHECKING:
@@ -162,9 +163,8 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
         if name not in value:
             keys = [k for k in value if isinstance(k, str) and k not in names]
             near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
-            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else ""
-            if not near and name in exercise.zero_scale:
-                spelled = f" (its gradient is zero, and still needs its key: torch.zeros_like(fwd.{name}))"
+            how = catalogue.how_computed(name)
+            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else f": {how}" if how else ""
             return NotReturned(
                 name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
             )
