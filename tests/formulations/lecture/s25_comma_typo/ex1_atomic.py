@@ -1,0 +1,125 @@
+"""Exercise 1 -- atomic backward functions, and the whole chain built from them."""
+import torch
+import torch.nn.functional as F
+
+
+def loss_backward(dloss, logprobs, Yb):
+    n, V = logprobs.shape
+    return F.one_hot(Yb, V).float() * (-dloss / n)
+
+
+def logprobs_backward(dlogprobs, probs):
+    return dlogprobs * probs**-1
+
+
+def probs_backward(dprobs, counts, counts_sum_inv):
+    dcounts = dprobs * counts_sum_inv
+    dcounts_sum_inv = (dprobs * counts).sum(1, keepdim=True)
+    return dcounts, dcounts_sum_inv
+
+
+def counts_sum_inv_backward(dcounts_sum_inv, counts_sum):
+    return -(counts_sum**-2) * dcounts_sum_inv
+
+
+def counts_sum_backward(dcounts_sum, counts):
+    return dcounts_sum.expand(counts.shape).clone()
+
+
+def counts_backward(dcounts, counts):
+    return counts * dcounts
+
+
+def norm_logits_backward(dnorm_logits):
+    dlogits = dnorm_logits.clone()
+    dlogit_maxes = -dnorm_logits.sum(1, keepdim=True)
+    return dlogits, dlogit_maxes
+
+
+def logit_maxes_backward(dlogit_maxes, logits):
+    dlogits = torch.zeros_like(logits)
+    dlogits.scatter_(1, logits.max(1, keepdim=True).indices, dlogit_maxes)
+    return dlogits
+
+
+def logits_backward(dlogits, h, W2):
+    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0)
+
+
+def h_backward(dh, h):
+    return (1 - h**2) * dh
+
+
+def hpreact_backward(dhpreact, bngain, bnraw):
+    dbngain = (bnraw * dhpreact),sum(0, keepdim=True)
+    dbnraw = bngain * dhpreact
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    return dbngain, dbnraw, dbnbias
+
+
+def bnraw_backward(dbnraw, bndiff, bnvar_inv):
+    dbndiff = bnvar_inv * dbnraw
+    dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+    return dbndiff, dbnvar_inv
+
+
+def bnvar_inv_backward(dbnvar_inv, bnvar):
+    return -0.5 * (bnvar + 1e-5) ** -1.5 * dbnvar_inv
+
+
+def bnvar_backward(dbnvar, bndiff2):
+    n = bndiff2.shape[0]
+    return dbnvar.expand(bndiff2.shape) / (n - 1)
+
+
+def bndiff2_backward(dbndiff2, bndiff):
+    return 2 * bndiff * dbndiff2
+
+
+def bndiff_backward(dbndiff):
+    return dbndiff.clone(), -dbndiff.sum(0, keepdim=True)
+
+
+def bnmeani_backward(dbnmeani, hprebn):
+    n = hprebn.shape[0]
+    return dbnmeani.expand(hprebn.shape) / n
+
+
+def hprebn_backward(dhprebn, embcat, W1):
+    return dhprebn @ W1.T, embcat.T @ dhprebn, dhprebn.sum(0)
+
+
+def embcat_backward(dembcat, emb):
+    return dembcat.view(emb.shape)
+
+
+def emb_backward(demb, C, Xb):
+    dC = torch.zeros_like(C)
+    dC.index_add_(0, Xb.view(-1), demb.view(-1, C.shape[1]))
+    return dC
+
+
+def manual_backward(fwd):
+    f = fwd
+    g = {}
+    g["logprobs"] = loss_backward(torch.tensor(1.0), f.logprobs, f.Yb)
+    g["probs"] = logprobs_backward(g["logprobs"], f.probs)
+    dcounts_a, g["counts_sum_inv"] = probs_backward(g["probs"], f.counts, f.counts_sum_inv)
+    g["counts_sum"] = counts_sum_inv_backward(g["counts_sum_inv"], f.counts_sum)
+    g["counts"] = dcounts_a + counts_sum_backward(g["counts_sum"], f.counts)
+    g["norm_logits"] = counts_backward(g["counts"], f.counts)
+    dlogits_a, g["logit_maxes"] = norm_logits_backward(g["norm_logits"])
+    g["logits"] = dlogits_a + logit_maxes_backward(g["logit_maxes"], f.logits)
+    g["h"], g["W2"], g["b2"] = logits_backward(g["logits"], f.h, f.W2)
+    g["hpreact"] = h_backward(g["h"], f.h)
+    g["bngain"], g["bnraw"], g["bnbias"] = hpreact_backward(g["hpreact"], f.bngain, f.bnraw)
+    dbndiff_a, g["bnvar_inv"] = bnraw_backward(g["bnraw"], f.bndiff, f.bnvar_inv)
+    g["bnvar"] = bnvar_inv_backward(g["bnvar_inv"], f.bnvar)
+    g["bndiff2"] = bnvar_backward(g["bnvar"], f.bndiff2)
+    g["bndiff"] = dbndiff_a + bndiff2_backward(g["bndiff2"], f.bndiff)
+    dhprebn_a, g["bnmeani"] = bndiff_backward(g["bndiff"])
+    g["hprebn"] = dhprebn_a + bnmeani_backward(g["bnmeani"], f.hprebn)
+    g["embcat"], g["W1"], g["b1"] = hprebn_backward(g["hprebn"], f.embcat, f.W1)
+    g["emb"] = embcat_backward(g["embcat"], f.emb)
+    g["C"] = emb_backward(g["emb"], f.C, f.Xb)
+    return g

@@ -1,0 +1,9 @@
+import torch
+
+
+def batchnorm_backward(dhpreact, bnraw, bnvar_inv, bngain):
+    n = dhpreact.shape[0]
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dbnbias - n / (n - 1) * bnraw * dbngain)
+    return dhprebn, dbngain, dbnbias

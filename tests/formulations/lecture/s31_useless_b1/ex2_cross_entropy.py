@@ -1,0 +1,11 @@
+# Exercise 2: backprop through cross_entropy but all in one go
+import torch
+import torch.nn.functional as F
+
+
+def cross_entropy_backward(logits, Yb):
+    # backward pass
+    dlogits = F.softmax(logits, 1)
+    dlogits[range(n), Yb] -= 1
+    dlogits /= n
+    return dlogits

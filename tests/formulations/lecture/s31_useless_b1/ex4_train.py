@@ -1,0 +1,34 @@
+# Exercise 4: putting it all together!
+import torch
+import torch.nn.functional as F
+
+
+def mlp_backward(fwd):
+    n = fwd.n
+    C, W1, W2, bngain = fwd.C, fwd.W1, fwd.W2, fwd.bngain
+    Xb, Yb = fwd.Xb, fwd.Yb
+    emb, embcat, bnraw, bnvar_inv, h, logits = fwd.emb, fwd.embcat, fwd.bnraw, fwd.bnvar_inv, fwd.h, fwd.logits
+    dlogits = F.softmax(logits, 1)
+    dlogits[range(n), Yb] -= 1
+    dlogits /= n
+    # 2nd layer backprop
+    dh = dlogits @ W2.T
+    dW2 = h.T @ dlogits
+    db2 = dlogits.sum(0)
+    # tanh
+    dhpreact = (1.0 - h**2) * dh
+    # batchnorm backprop
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    # 1st layer (b1 is useless: the batchnorm subtracts the mean right after, so its grad is 0)
+    dembcat = dhprebn @ W1.T
+    dW1 = embcat.T @ dhprebn
+    # embedding
+    demb = dembcat.view(emb.shape)
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            ix = Xb[k, j]
+            dC[ix] += demb[k, j]
+    return {"C": dC, "W1": dW1, "W2": dW2, "b2": db2, "bngain": dbngain, "bnbias": dbnbias}
