@@ -74,7 +74,7 @@ CASES = {
     "propagated": ("ex1_atomic", "def counts_sum_backward(dcounts_sum, counts):\n    return 0 * counts\n",
                    "ex1.manual_backward.norm_logits", "propagated", "follows correctly from your counts"),
     "size_dependent": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n    return _ce(logits, Yb) * logits.shape[0] / 32\n",
-                       "ex2.cross_entropy_backward", "size_dependent", "hard-coded: 32 (n, the batch size) in ex2_cross_entropy.py, line"),
+                       "ex2.cross_entropy_backward", "size_dependent", "ex2_cross_entropy.py, line 26 (`return _ce(logits, Yb) * logits.shape[0] / 32`) hard-codes 32 (n, the batch size)"),
     "size_dependent_exception": ("ex2_cross_entropy", RIGHT_CE + "def cross_entropy_backward(logits, Yb):\n"
                                  "    return _ce(logits, Yb) + torch.zeros(32, 27)\n",
                                  "ex2.cross_entropy_backward", "size_dependent", "RuntimeError"),
@@ -238,7 +238,7 @@ def test_two_faults_of_one_gradient_are_both_named_with_the_line_of_the_size(mak
     item = grade(make_submission(append={"ex1_atomic": code}), ids=["ex1.loss_backward"]).items[0]
     assert item.diagnosis.code == "ignores_upstream"
     assert "dloss is not multiplied in; and off by a factor n/32" in item.message, item.message
-    assert "multiply by dloss" in item.diagnosis.hint and "hard-coded: 32 (n, the batch size)" in item.diagnosis.hint
+    assert "multiply by dloss" in item.diagnosis.hint and "hard-codes 32 (n, the batch size)" in item.diagnosis.hint
 
 
 def test_a_pattern_only_a_quirky_trial_shows_is_no_diagnosis_where_plain_trials_say_unknown():

@@ -7,6 +7,7 @@ import pytest
 
 from grader.grading.grader import grade
 from grader.reporting import reports
+from grader.reporting.rows import rows
 from tests.conftest import FULL_MARKS
 
 
@@ -31,19 +32,19 @@ def test_every_wrong_gradient_of_the_right_shape_has_a_picture(mixed_report, pag
 
 def test_a_headless_browser_shows_every_id_and_renders_every_image(browser, page, mixed_report):
     browser.get(page.as_uri())
-    ids = [cell.text for cell in browser.find_elements("css selector", "tbody tr td:first-child")]
-    assert ids == [item.id for item in mixed_report.items]
+    labels = [cell.text for cell in browser.find_elements("css selector", "tbody tr td:first-child")]
+    assert labels == [row.label for row in rows(mixed_report.items)]
     images = browser.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
     )
     assert images and all(complete and width > 100 and height > 50 for complete, width, height in images)
-    waiting = {i.id for i in mixed_report.items if i.status in ("not_implemented", "missing")}
-    sections = [s.text for s in browser.find_elements("css selector", "section h2")]
-    assert set(sections) == {i.id for i in mixed_report.items if i.status != "passed"} - waiting | {"not there yet"}
-    pictured = {i.id for i in mixed_report.items if any(g.example is not None for g in i.gradients)}
-    assert set(sections[: len(pictured)]) == pictured and sections[-1] == "not there yet"  # wrong gradients first
-    listed = [li.get_attribute("id") for li in browser.find_elements("css selector", "section li")]
-    assert set(listed) == waiting  # one line each, no traceback
+    waiting = ("passed", "not_implemented", "missing")
+    sections = [s.text.split()[0] for s in browser.find_elements("css selector", "section h2")]
+    wrong = [r for r in rows(mixed_report.items) if r.first.status not in waiting]
+    pictured = {r.label for r in wrong if any(g.example is not None for i in r.items for g in i.gradients)}
+    traced = {r.label for r in wrong if r.first.detail}
+    assert set(sections) == pictured | traced  # what is not there yet has its row, and no section
+    assert set(sections[: len(pictured)]) == pictured  # wrong gradients first
 
 
 def test_the_html_of_the_solutions_has_no_sections_and_full_marks(solutions_report):

@@ -69,7 +69,7 @@ def test_check_without_arguments_grades_every_exercise_function_defined_so_far(k
     result = kernel.eval("check()")
     assert [i.id for i in result.items] == ["ex1.h_backward", "ex2.cross_entropy_backward"]
     assert [i.status for i in result.items] == ["passed", "not_implemented"]
-    assert "total" in repr(result) and "not there yet" in result._repr_html_()
+    assert "total" in repr(result) and "not implemented yet" in result._repr_html_()
 
 
 def test_a_wrong_function_shows_its_diagnosis_its_hint_and_a_picture(kernel):

@@ -38,6 +38,7 @@ from grader.handins.assembly import assemble, stand_in
 from grader.handins.live import Namespace, SourceError
 from grader.handins.submissions import Handed
 from grader.reporting import reports
+from grader.reporting.rows import rows
 from grader.sandbox import open_runner
 
 NAME = "your notebook"  # how messages name it
@@ -82,9 +83,9 @@ class Checked:
         if not self._one:
             return reports.table(report).rstrip("\n")
         lines, shown = [f"note: {note}" for note in report.notes], set()
-        for item in report.items:  # one traceback, shown once: the 26 keys of manual_backward may share it
-            lines.append(reports.checked(item, trials=False, detail=item.detail not in shown).rstrip("\n"))
-            shown.add(item.detail)
+        for row in rows(report.items):  # one traceback, shown once: the 26 keys of manual_backward may share it
+            lines.append(reports.checked_row(row, trials=False, detail=row.first.detail not in shown).rstrip("\n"))
+            shown.add(row.first.detail)
         if len(report.items) > 1:
             right = sum(item.status == "passed" for item in report.items)
             lines.append(

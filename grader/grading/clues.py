@@ -58,12 +58,39 @@ def context(
         else {},
         from_students_upstream=_from_students_upstream(key, values, students) if chain else None,
         upstream_keys=tuple(op.upstream for op in CONSUMERS.get(key, ()) if op.upstream in wrong_keys) if chain else (),
-        without_upstream=None if upstream is None else exercise.reference(values, torch.ones_like(upstream))[key],
-        upstream_name=f"d{exercise.upstream}" if exercise.upstream else "",
-        upstream=None if upstream is None else upstream.double(),
+        **(_local(key, values, reference) if chain else _given(exercise, values, key, upstream)),
         dtype=dtype,
         tolerance=tolerance,
     )
+
+
+def _given(
+    exercise: Exercise, values: Mapping[str, torch.Tensor], key: str, upstream: torch.Tensor | None
+) -> dict[str, Any]:
+    """A function's gradient as if its upstream gradient were all ones, and that upstream."""
+    if upstream is None:
+        return {}
+    return {
+        "without_upstream": exercise.reference(values, torch.ones_like(upstream))[key],
+        "upstream_name": f"d{exercise.upstream}" if exercise.upstream else "",
+        "upstream": upstream.double(),
+    }
+
+
+def _local(key: str, values: Mapping[str, torch.Tensor], reference: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """The same for a value of the chain with one consumer: its step's local derivative
+    and the right gradient that flows into that step, so that a key whose one step is
+    wrong is told how, as its atomic function would be."""
+    consumers = CONSUMERS.get(key, ())
+    if len(consumers) != 1 or consumers[0].upstream is None:
+        return {}
+    op = consumers[0]
+    flowing = reference[op.upstream]
+    return {
+        "without_upstream": op.reference(values, torch.ones_like(flowing))[key],
+        "upstream_name": f"d{op.upstream}",
+        "upstream": flowing.double(),
+    }
 
 
 def _batch_variance(values: Mapping[str, torch.Tensor]) -> torch.Tensor:

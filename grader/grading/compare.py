@@ -164,7 +164,8 @@ def unpack(value: Any, exercise: Exercise, name: str) -> Any:
             keys = [k for k in value if isinstance(k, str) and k not in names]
             near = [f"d{name}"] if f"d{name}" in keys else difflib.get_close_matches(name, keys, 1, 0.85)
             how = catalogue.how_computed(name)
-            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else f": {how}" if how else ""
+            zero = " (its gradient is about zero, and it still needs its key)" if name in exercise.zero_scale else ""
+            spelled = f" (it has {near[0]!r}: a misspelling?)" if near else f"{zero}: {how}" if how else zero
             return NotReturned(
                 name, f"{name}: missing from the dict {exercise.function} returned{spelled}", "missing_key"
             )

@@ -12,10 +12,11 @@ from grader.calls.call import Failure
 from grader.calls.failures import kind
 from grader.exercises import catalogue
 from grader.exercises.catalogue import Item
-from grader.grading import sizes
+from grader.grading import errors, sizes
 from grader.grading.checking import Outcome
 from grader.grading.compare import Comparison
 from grader.grading.diagnosis import SIZE_HINT, Diagnosis, from_failure, over_trials
+from grader.grading.errors import Told
 from grader.grading.policy import Rules
 from grader.grading.results import Example, Flag, GradientResult, ItemResult, Status
 from grader.grading.timing import Speed
@@ -29,12 +30,16 @@ def score_item(
     quirky: Iterable[str] = (),
     examples: Mapping[str, Example] | None = None,
     size_hint: str = SIZE_HINT,
+    said: Told | None = None,
+    function_id: str = "",
 ) -> ItemResult:
     """Score one id: its points split evenly among its gradients, each of which earns its
     share only when it is right in every trial. A call that failed in any trial costs
     every gradient of the id, since it returned nothing to grade (but see grading's size
     dependence). `quirky` names the trials whose quirk (not their sizes) may explain a
-    failure; `size_hint` says which sizes the function hard-codes, if any is known."""
+    failure; `size_hint` says which sizes the function hard-codes, if any is known;
+    `said`, what a teacher would say of the exception it raised (errors.py);
+    `function_id`, the id a hint sends a student to for every id of the function."""
     quirky = set(quirky)
     gradients = tuple(
         GradientResult(
@@ -54,6 +59,9 @@ def score_item(
         trial, failure = failures[0]
         status = kind(failure.kind).status
         diagnosis = _failure_diagnosis(failure, trial, gradients, quirky, size_hint)
+        if said is not None and diagnosis.code == "exception":
+            diagnosis = replace(diagnosis, code=said.code, message=said.message or diagnosis.message, hint=said.hint)
+            status = kind("uses_autograd").status if said.code == "uses_autograd" else status
         seen = next((g.diagnosis for g in gradients if g.diagnosis is not None), None)
         if seen is not None and diagnosis.code == "size_dependent":  # both: neither hides the other
             diagnosis = Diagnosis(
@@ -64,7 +72,7 @@ def score_item(
                 trial,
             )
         located = status in ("missing", "not_implemented", "not_graded") or failure.kind == "import_error"
-        diagnosis = replace(diagnosis, hint=diagnosis.hint.replace("{id}", item_id))
+        diagnosis = replace(diagnosis, hint=diagnosis.hint.replace("{id}", function_id or item_id))
         message = diagnosis.message if located else f"{diagnosis.message} [{diagnosis.trial or trial}]"
         return ItemResult(item_id, score, points, status, message, gradients, failure.detail, diagnosis)
     diagnosis = next(g.diagnosis for g in gradients if not g.passed and g.diagnosis is not None)
@@ -100,11 +108,15 @@ def score_exercise(
     the share of an id's points a numerical derivative loses; `folder`: where its source
     is, to name the sizes it hard-codes."""
     exercise = outcome.exercise
-    hint = sizes.hint(sizes.hardcoded(folder / f"{exercise.module}.py", exercise.function, _raising_line(outcome)))
+    path = folder / f"{exercise.module}.py"
+    names = sizes.function_names(path, exercise)
+    hint = sizes.hint(sizes.hardcoded(path, exercise.function, _raising_line(outcome)), names)
     sized = _size_dependence(outcome, rules, size_dependence, hint)
+    raised = next((f for _, f in outcome.failures if f.kind == "exception"), None)
+    said = errors.told(raised, folder, exercise) if raised else None
     found = {}
     for item in exercise.items:
-        result = _score(item, outcome, rules, [] if sized else outcome.failures, hint)
+        result = _score(item, outcome, rules, [] if sized else outcome.failures, hint, said)
         if sized:
             result = sized.charge(result)
         if outcome.numerical:
@@ -117,10 +129,25 @@ def score_exercise(
 
 
 def _score(
-    item: Item, outcome: Outcome, rules: Rules, failures: Sequence[tuple[str, Failure]], hint: str
+    item: Item,
+    outcome: Outcome,
+    rules: Rules,
+    failures: Sequence[tuple[str, Failure]],
+    hint: str,
+    said: Told | None = None,
 ) -> ItemResult:
     comparisons = {name: outcome.comparisons[name] for name in item.gradients}
-    return score_item(item.id, rules.points(item.id), comparisons, failures, rules.quirky, outcome.examples, hint)
+    return score_item(
+        item.id,
+        rules.points(item.id),
+        comparisons,
+        failures,
+        rules.quirky,
+        outcome.examples,
+        hint,
+        said,
+        outcome.exercise.items[0].id,
+    )
 
 
 def _raising_line(outcome: Outcome) -> int:
@@ -169,20 +196,16 @@ class SizeDependence:
     first: str  # the id whose reason names the line
 
     def charge(self, result: ItemResult) -> ItemResult:
-        """An id's result with its part of the cost taken, and why."""
+        """An id's result with its part of the cost taken, and why: the same words for
+        every id, which the reports show once for all of them (reporting/rows.py)."""
         taken = self.charged.get(result.id, 0.0)
         score = round(max(result.score - taken, 0.0), 6)
-        if result.id == self.first:
-            shared = f", shared among its {len(self.charged)} ids ({taken:.2g} here)" if len(self.charged) > 1 else ""
-            lost = (
-                f", it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}" if self.cost else ""
-            )
-            message = (
-                f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
-                f"returned{lost}"
-            )
-        else:
-            message = f"{self.function} raised at some sizes (see {self.first}): {taken:.2g} points taken here"
+        shared = f", shared among its {len(self.charged)} ids" if len(self.charged) > 1 else ""
+        lost = f", it loses {self.cost:g} point{'s' if self.cost != 1 else ''} for that{shared}" if self.cost else ""
+        message = (
+            f"{self.function} raised at {self.trial}: {self.failure.message}; graded at the sizes where it "
+            f"returned{lost}"
+        )
         if result.status != "passed":
             return replace(result, score=score, detail="\n".join(filter(None, [result.detail, message])))
         diagnosis = Diagnosis("size_dependent", message, self.hint, trial=self.trial)

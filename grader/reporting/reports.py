@@ -25,9 +25,10 @@ from grader.calls.text import clean, markdown_cell, one_line
 from grader.calls.version import __version__
 from grader.grading.compare import Comparison
 from grader.grading.diagnosis import Diagnosis
-from grader.grading.results import GradientResult, ItemResult, Report
+from grader.grading.results import Example, GradientResult, ItemResult, Report
 from grader.grading.timing import BIG
 from grader.reporting import classroom
+from grader.reporting.rows import Row, rows
 
 if TYPE_CHECKING:
     from grader.calls.call import Call
@@ -113,14 +114,20 @@ def table(report: Report, color: bool = False, verbose: bool = False) -> str:
         return f"\033[{COLORS[status]}m{text}\033[0m" if color else text
 
     report = sanitized(report)
-    width = max(len(item.id) for item in report.items) if report.items else 10
+    shown = rows(report.items)
+    width = max(len(row.label) for row in shown) if shown else 10
     lines = header(report)
     lines.append("")
     lines.append(f"{'id':<{width}}  {'points':>9}  {'status':<15}  reason")
     under = " " * (width + 30)  # what a student's code said stays in the reason column, however many lines
-    for item in report.items:
-        score = f"{points(item.score)}/{points(item.max_score)}"
-        lines.append(f"{item.id:<{width}}  {score:>9}  {paint(item.status)}  {indented(item.message, under)}".rstrip())
+    for row in shown:
+        item = row.first
+        score = f"{points(row.score)}/{points(row.max_score)}"
+        lines.append(
+            f"{row.label:<{width}}  {score:>9}  {paint(item.status)}  {indented(item.message, under)}".rstrip()
+        )
+        if row.covers:
+            lines.append(f"{under}ids: {row.covers}")
         if item.diagnosis and item.diagnosis.hint:
             lines.append(f"{under}hint: {indented(item.diagnosis.hint, under + '      ')}")
         lines += [f"{under}flag: {indented(flag.message, under + '      ')}" for flag in item.flags]
@@ -185,6 +192,17 @@ def checked(result: ItemResult, trials: bool = True, detail: bool = True) -> str
     if detail and result.detail and not waiting:
         lines.append(result.detail.rstrip())
     return "\n".join(lines) + "\n"
+
+
+def checked_row(row: Row, trials: bool = True, detail: bool = True) -> str:
+    """A row as `check` shows it: one id as checked() does, or the ids that share a
+    reason with their verdict, the reason and the diagnosis once, and every cmp line."""
+    if not row.covers:
+        return checked(row.first, trials, detail)
+    item = row.first
+    lines = [f"{row.label}: {points(row.score)}/{points(row.max_score)} {item.status} ({row.covers})"]
+    one = replace(item, id=row.label, gradients=tuple(g for i in row.items for g in i.gradients))
+    return "\n".join([*lines, *checked(one, trials, detail).splitlines()[1:]]) + "\n"
 
 
 def telling(gradient: GradientResult) -> list[Comparison]:
@@ -309,12 +327,14 @@ def markdown(report: Report) -> str:
         "| id | points | status | reason |",
         "|---|---:|---|---|",
     ]
-    for item in report.items:
+    for row in rows(report.items):
+        item = row.first
+        covers = f" (ids: {row.covers})" if row.covers else ""
         hint = f" (hint: {item.diagnosis.hint})" if item.diagnosis and item.diagnosis.hint else ""
         hint += "".join(f" (flag: {flag.message})" for flag in item.flags)
         lines.append(
-            f"| {item.id} | {points(item.score)}/{points(item.max_score)} | {item.status} | "
-            f"{cell(item.message + hint)} |"
+            f"| {cell(row.label)} | {points(row.score)}/{points(row.max_score)} | {item.status} | "
+            f"{cell(item.message + covers + hint)} |"
         )
     items, trials = report.at_submission.items, report.at_submission.trials
     if items or trials:
@@ -384,29 +404,28 @@ def html_body(report: Report, lines: bool = False) -> str:
     from grader.reporting import pictures
 
     report = sanitized(report)
-    rows = []
-    for item in report.items:
+    shown_rows = rows(report.items)
+    cells = []
+    for row in shown_rows:
+        item = row.first
         hint = (
             f'<div class="hint">hint: {escape(item.diagnosis.hint)}</div>'
             if item.diagnosis and item.diagnosis.hint
             else ""
         )
-        link = f'<a href="#{item.id}">{escape(item.id)}</a>' if item.status != "passed" else escape(item.id)
-        rows.append(
-            f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(item.score)}/{points(item.max_score)}</td>'
-            f"<td>{item.status}</td><td>{escape(item.message)}{hint}</td></tr>"
+        covers = f'<div class="ids">ids: {escape(row.covers)}</div>' if row.covers else ""
+        link = f'<a href="#{item.id}">{escape(row.label)}</a>' if _pictured(row) else escape(row.label)
+        cells.append(
+            f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(row.score)}/{points(row.max_score)}</td>'
+            f"<td>{item.status}</td><td>{escape(item.message)}{covers}{hint}</td></tr>"
         )
-    # Wrong gradients first, pictures and all; what is not there yet, one line each.
-    waiting = [i for i in report.items if i.status in ("not_implemented", "missing", "not_graded")]
-    wrong = [i for i in report.items if i.status != "passed" and i not in waiting]
-    wrong.sort(key=lambda item: not any(g.example is not None for g in item.gradients))
+    # The table says what is wrong and what to do; a section below it shows the pictures
+    # of the wrong gradients and the traceback, for the rows that have them.
     sections, shown = [], set()  # one traceback, shown once: the 26 keys of manual_backward may share it
-    for item in wrong:
-        sections.append(_section(item, pictures, item.detail not in shown))
-        shown.add(item.detail)
-    if waiting:
-        listed = "".join(f'<li id="{escape(i.id)}">{escape(i.id)}: {escape(i.message)}</li>' for i in waiting)
-        sections.append(f"<section><h2>not there yet</h2><ul>{listed}</ul></section>")
+    for row in sorted((r for r in shown_rows if _pictured(r)), key=lambda r: not _pictures(r)):
+        detail = row.first.detail
+        sections.append(_section(row, pictures, detail not in shown))
+        shown.add(detail)
     if report.speed:
         timed = "".join(
             f'<tr class="{"failed" if s.slow else "passed"}"><td>{escape(s.function)}</td>'
@@ -428,36 +447,42 @@ def html_body(report: Report, lines: bool = False) -> str:
         cmp = f'<pre class="cmp">{escape(chr(10).join(telling_lines))}</pre>' if telling_lines else ""
     table = (
         f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(cells)}</tbody></table>"
     )
     return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
 
 
-def _section(item: ItemResult, pictures: Any, detail: bool = True) -> str:
-    """One wrong id: its diagnosis, the picture of each wrong gradient, its details."""
-    d = item.diagnosis
+def _pictured(row: Row) -> bool:
+    """A row with a section of its own: wrong gradients to draw, or a traceback."""
+    waiting = row.first.status in ("passed", "not_implemented", "missing", "not_graded")
+    return not waiting and bool(_pictures(row) or row.first.detail)
+
+
+def _pictures(row: Row) -> list[tuple[GradientResult, Example]]:
+    return [(g, g.example) for item in row.items for g in item.gradients if g.example is not None]
+
+
+def _section(row: Row, pictures: Any, detail: bool = True) -> str:
+    """One row's pictures of its wrong gradients, and its traceback: what the table's
+    reason and hint say is not said again, except where one gradient's own diagnosis
+    differs from the row's."""
+    item, d = row.first, row.first.diagnosis
     figures = []
-    for g in item.gradients:
-        if g.example is None:
-            continue
-        got, expected, trial = g.example.got, g.example.expected, g.example.trial
-        image = base64.b64encode(pictures.picture(g.name, got, expected, trial, g.diagnosis)).decode()
-        caption = escape(g.diagnosis.message if g.diagnosis else g.name)
+    for g, example in _pictures(row):
+        own = g.diagnosis if g.diagnosis and d and g.diagnosis.message != d.message else None
+        got, expected, trial = example.got, example.expected, example.trial
+        image = base64.b64encode(pictures.picture(g.name, got, expected, trial, own)).decode()
         figures.append(
             f'<figure><img alt="{escape(g.name)}: yours, autograd and their difference" '
-            f'src="data:image/png;base64,{image}"><figcaption>{caption}</figcaption></figure>'
+            f'src="data:image/png;base64,{image}"></figure>'
         )
-    code = f'<span class="code">{escape(d.code)}</span> ' if d else ""
-    hint = f"<p>hint: {escape(d.hint)}</p>" if d and d.hint else ""
+    code = f' <span class="code">{escape(d.code)}</span>' if d else ""
     details = (
         f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>"
         if detail and item.detail
         else ""
     )
-    return (
-        f'<section id="{escape(item.id)}"><h2>{escape(item.id)}</h2><p>{code}{escape(item.message)}</p>'
-        f"{hint}{''.join(figures)}{details}</section>"
-    )
+    return f'<section id="{escape(item.id)}"><h2>{escape(row.label)}{code}</h2>{"".join(figures)}{details}</section>'
 
 
 # Scoped to the report's own element, so that a notebook's check output styles nothing else.
