@@ -52,7 +52,7 @@ def test_the_html_of_the_solutions_has_no_sections_and_full_marks(solutions_repo
     assert "<section" not in text and f"<b>{FULL_MARKS:g}/{FULL_MARKS:g}</b>" in text
 
 
-def test_each_panel_of_a_picture_has_its_own_colour_scale_and_bar_and_the_caption_wraps():
+def test_yours_and_autograds_panels_share_a_colour_scale_the_difference_has_its_own_and_the_caption_wraps():
     import torch
 
     from grader.grading.diagnosis import Diagnosis
@@ -65,7 +65,8 @@ def test_each_panel_of_a_picture_has_its_own_colour_scale_and_bar_and_the_captio
     fig = pictures.figure([("dlogits", yours, autograd, "n=8 V=5", why)])
     images = [image for ax in fig.axes for image in ax.get_images()]
     assert len(images) == 3 and len(fig.axes) == 6  # three panels, three colour bars
-    assert images[0].get_clim() == (-3.0, 3.0) and images[1].get_clim()[1] < 0.01  # not autograd's scale
+    assert images[0].get_clim() == images[1].get_clim() == (-3.0, 3.0)  # a scaled answer looks scaled
+    assert images[2].get_clim()[1] == pytest.approx(float((yours - autograd).abs().max()), rel=1e-6)
     caption = fig.subfigs[0]._supxlabel.get_text()
     assert "is wrong in no pattern" in caption and caption.count("\n") >= 2 and "  " not in caption
 
@@ -83,3 +84,43 @@ def test_check_plot_writes_a_png_of_the_wrong_gradients(make_submission, tmp_pat
     assert Image.open(out).size[0] > 800
     assert "wrote the picture" in capsys.readouterr().out
     assert grade(folder, ids=["ex1.bnvar_backward"]).items[0].diagnosis.code == "scaled"
+
+
+# nbconvert's lab template carries JupyterLab's own stylesheet (what a check's output meets
+# in JupyterLab, which right-aligns and centres tables and wraps <pre>); classic, the
+# older notebook's.
+@pytest.mark.parametrize("template", ["lab", "classic"])
+def test_a_checks_output_in_a_notebook_keeps_reasons_left_and_each_cmp_line_whole_in_monospace(
+    template, browser, mixed_report, tmp_path
+):
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    output = reports.STYLE + reports.html_body(mixed_report, lines=True)
+    cell = nbformat.v4.new_code_cell("check()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": output, "text/plain": "check"})]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    page = tmp_path / f"{template}.html"
+    page.write_text(HTMLExporter(template_name=template).from_notebook_node(notebook)[0])
+    browser.set_window_size(800, 1000)  # narrower than a cmp line
+    browser.get(page.as_uri())
+    aligned = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.bpn td:not(.points), .bpn th'))"
+        ".map(cell => getComputedStyle(cell).textAlign)"
+    )
+    assert aligned and set(aligned) <= {"left", "start"}
+    table_left = browser.execute_script(
+        "const t = document.querySelector('.bpn table'); return t.getBoundingClientRect().left"
+        " - t.parentElement.getBoundingClientRect().left"
+    )
+    assert table_left < 5  # not centred
+    lines, height, one, narrow, wide = browser.execute_script(
+        """const pre = document.querySelector('.bpn pre.cmp');
+        const one = pre.cloneNode(false); one.textContent = 'x'; pre.after(one);
+        const probe = text => { const s = document.createElement('span'); s.textContent = text;
+            pre.appendChild(s); const w = s.getBoundingClientRect().width; s.remove(); return w; };
+        return [pre.textContent.split('\\n').length, pre.clientHeight, one.clientHeight,
+                probe('iiiiiiiiii'), probe('MMMMMMMMMM')];"""
+    )
+    assert lines > 5 and height <= lines * one + one / 2, (lines, height, one)  # no line wraps
+    assert narrow == pytest.approx(wide, rel=0.01)  # a monospace font

@@ -47,8 +47,9 @@ class Comparison:
     # fails about 4% of correct float32 answers, so it is not the yardstick here).
     exact: bool | None = None
     approximate: bool | None = None
-    max_abs_diff: float | None = None
+    max_abs_diff: float | None = None  # against the float64 reference
     error: float | None = None  # the normalised error above
+    maxdiff: float | None = None  # the cmp's own: against the float32 answer exact compares with, 0 when exact
     tolerance: float = TOLERANCE
     diagnosis: Diagnosis | None = None  # what is most likely wrong, given by grading when it is wrong
 
@@ -97,13 +98,14 @@ def compare(
     max_abs_diff = float(diff.max()) if diff.numel() else 0.0
     reference_size = max(float(expected.abs().max()) if expected.numel() else 0.0, scale)
     error = max_abs_diff / reference_size if reference_size > 0 else max_abs_diff
+    mine, theirs = got.detach().to("cpu", torch.float32), (expected if lecture is None else lecture).float()
+    lecture_diff = float((mine - theirs).abs().max()) if mine.numel() else 0.0
     figures: dict[str, Any] = {
-        "exact": bool(
-            torch.equal(got.detach().to("cpu", torch.float32), (expected if lecture is None else lecture).float())
-        ),
+        "exact": bool(torch.equal(mine, theirs)),
         "approximate": error <= tolerance,
         "max_abs_diff": max_abs_diff,
         "error": error,
+        "maxdiff": lecture_diff,
     }
     if figures["approximate"]:
         return verdict(None, **figures)

@@ -1,6 +1,7 @@
 """Pictures of a wrong gradient, drawn with matplotlib as the lecture draws dlogits with
-`imshow`: the student's tensor, autograd's and their difference side by side, each with a
-colour bar of its own, and the diagnosis under them; and the loss curve of a training
+`imshow`: the student's tensor and autograd's side by side on one colour scale, so that
+an answer off by a factor looks it, then their difference on a scale of its own, each
+with its colour bar, and the diagnosis under them; and the loss curve of a training
 run. PNG bytes, for the HTML report, `check --plot` and `train --plot`.
 
 matplotlib is imported on first use, so grading without pictures pays nothing for it.
@@ -50,8 +51,9 @@ def pictures(drawn: Sequence[Drawn]) -> bytes:
 
 
 def figure(drawn: Sequence[Drawn]) -> Figure:
-    """One row of three heatmaps per gradient, each on a colour scale of its own centred
-    on zero, with its colour bar, and the wrapped diagnosis under the row."""
+    """One row of three heatmaps per gradient, on colour scales centred on zero (the
+    student's and autograd's share one), with their colour bars, and the wrapped
+    diagnosis under the row."""
     from matplotlib.figure import Figure
 
     captions = [_caption(*row) for row in drawn]
@@ -60,9 +62,13 @@ def figure(drawn: Sequence[Drawn]) -> Figure:
     rows = fig.subfigures(len(drawn), 1, height_ratios=heights, squeeze=False)[:, 0]
     for row, (name, got, expected, _, _), caption in zip(rows, drawn, captions):
         mine, theirs = as_matrix(got), as_matrix(expected)
-        panels = ((f"yours: {name}", mine), ("autograd", theirs), ("yours - autograd", mine - theirs))
-        for ax, (title, values) in zip(row.subplots(1, 3), panels):
-            limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+        both = _limit(mine, theirs)  # one scale: a scaled answer must look scaled beside autograd's
+        panels = (
+            (f"yours: {name}", mine, both),
+            ("autograd", theirs, both),
+            ("yours - autograd", mine - theirs, _limit(mine - theirs)),
+        )
+        for ax, (title, values, limit) in zip(row.subplots(1, 3), panels):
             image = ax.imshow(
                 values, cmap=COLOURS, vmin=-(limit or 1.0), vmax=limit or 1.0, aspect="auto", interpolation="nearest"
             )
@@ -72,6 +78,12 @@ def figure(drawn: Sequence[Drawn]) -> Figure:
             row.colorbar(image, ax=ax, shrink=0.9)
         row.supxlabel(caption, fontsize=9, ha="left", x=0.01, multialignment="left")
     return fig
+
+
+def _limit(*arrays: np.ndarray) -> float:
+    """The largest finite magnitude in the arrays, the end of a colour scale centred on 0."""
+    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
+    return max((float(f.max()) for f in finite if f.size), default=1.0)
 
 
 def _caption(name: str, got: Any, expected: Any, trial: str, diagnosis: Diagnosis | None) -> str:

@@ -84,21 +84,15 @@ def _clean(diagnosis: Diagnosis | None) -> Diagnosis | None:
 
 
 def header(report: Report) -> list[str]:
-    """What graded the report: the version, the seed that drew its trials, and how
-    student code was confined."""
+    """What graded the report: the version, the seed that drew its trials, and whether
+    student code ran unconfined. Which confinement layers held is for instructors: the
+    JSON report and `backprop-ninja doctor` say it."""
     lines = [
         f"backprop-ninja {__version__}: grading {report.submission}",
         f"seed {report.seed} (--seed {report.seed} repeats these trials)",
     ]
     if not report.sandboxed:
         lines.append("sandbox: OFF (--no-sandbox): student code ran in the grader's process, without limits")
-    elif report.confinement:
-        off = [layer.name for layer in report.confinement if not layer.active]
-        on = len(report.confinement) - len(off)
-        lines.append(
-            f"sandbox: {on} of {len(report.confinement)} confinement layers"
-            + (f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else "")
-        )
     return lines + [f"note: {note}" for note in report.notes]
 
 
@@ -170,7 +164,7 @@ def cmp_line(c: Comparison) -> str:
         return f"{c.name:15s} | {c.problem or 'right':13s} | {shapes} | {c.trial}"
     return (
         f"{c.name:15s} | exact: {c.exact!s:5s} | approximate: {c.approximate!s:5s} | "
-        f"maxdiff: {c.max_abs_diff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
+        f"maxdiff: {c.maxdiff:.3g} | relerr: {c.error:.3g} | {shapes} | {c.trial}"
     )
 
 
@@ -416,8 +410,9 @@ def html_body(report: Report, lines: bool = False) -> str:
         covers = f'<div class="ids">ids: {escape(row.covers)}</div>' if row.covers else ""
         link = f'<a href="#{item.id}">{escape(row.label)}</a>' if _pictured(row) else escape(row.label)
         cells.append(
-            f'<tr class="{item.status}"><td>{link}</td><td class="points">{points(row.score)}/{points(row.max_score)}</td>'
-            f"<td>{item.status}</td><td>{escape(item.message)}{covers}{hint}</td></tr>"
+            f'<tr class="{item.status}"><td{LEFT}>{link}</td><td class="points"{RIGHT}>'
+            f"{points(row.score)}/{points(row.max_score)}</td>"
+            f"<td{LEFT}>{item.status}</td><td{LEFT}>{escape(item.message)}{covers}{hint}</td></tr>"
         )
     # The table says what is wrong and what to do; a section below it shows the pictures
     # of the wrong gradients and the traceback, for the rows that have them.
@@ -428,14 +423,16 @@ def html_body(report: Report, lines: bool = False) -> str:
         shown.add(detail)
     if report.speed:
         timed = "".join(
-            f'<tr class="{"failed" if s.slow else "passed"}"><td>{escape(s.function)}</td>'
-            f'<td class="points">{s.seconds * 1e3:.3f} ms</td><td class="points">{s.reference_seconds * 1e3:.3f} ms</td>'
-            f'<td class="points">{s.ratio:.1f}x</td><td>{escape(s.note)}</td></tr>'
+            f'<tr class="{"failed" if s.slow else "passed"}"><td{LEFT}>{escape(s.function)}</td>'
+            f'<td class="points"{RIGHT}>{s.seconds * 1e3:.3f} ms</td>'
+            f'<td class="points"{RIGHT}>{s.reference_seconds * 1e3:.3f} ms</td>'
+            f'<td class="points"{RIGHT}>{s.ratio:.1f}x</td><td{LEFT}>{escape(s.note)}</td></tr>'
             for s in report.speed
         )
         sections.append(
-            f"<section><h2>speed at n = {BIG_N}</h2><table><thead><tr><th>function</th><th>yours</th>"
-            f"<th>autograd</th><th>ratio</th><th>note</th></tr></thead><tbody>{timed}</tbody></table></section>"
+            f"<section><h2>speed at n = {BIG_N}</h2><table{TABLE}><thead><tr>"
+            + "".join(f"<th{LEFT}>{name}</th>" for name in ("function", "yours", "autograd", "ratio", "note"))
+            + f"</tr></thead><tbody>{timed}</tbody></table></section>"
         )
     head = [f"<p>{escape(report.submission)}: <b>{points(report.score)}/{points(report.max_score)}</b> points</p>"]
     if not report.sandboxed:
@@ -444,9 +441,11 @@ def html_body(report: Report, lines: bool = False) -> str:
     cmp = ""
     if lines:
         telling_lines = [cmp_line(c) for item in report.items for g in item.gradients for c in telling(g)[:1]]
-        cmp = f'<pre class="cmp">{escape(chr(10).join(telling_lines))}</pre>' if telling_lines else ""
+        cmp = f'<pre class="cmp"{MONO}>{escape(chr(10).join(telling_lines))}</pre>' if telling_lines else ""
     table = (
-        f"<table><thead><tr><th>id</th><th>points</th><th>status</th><th>reason</th></tr></thead>"
+        f"<table{TABLE}><thead><tr>"
+        + "".join(f"<th{LEFT}>{name}</th>" for name in ("id", "points", "status", "reason"))
+        + "</tr></thead>"
         f"<tbody>{''.join(cells)}</tbody></table>"
     )
     return f'<div class="bpn">{"".join(head)}{table}{cmp}{"".join(sections)}</div>'
@@ -478,12 +477,23 @@ def _section(row: Row, pictures: Any, detail: bool = True) -> str:
         )
     code = f' <span class="code">{escape(d.code)}</span>' if d else ""
     details = (
-        f"<details><summary>details</summary><pre>{escape(item.detail)}</pre></details>"
+        f"<details><summary>details</summary><pre{MONO}>{escape(item.detail)}</pre></details>"
         if detail and item.detail
         else ""
     )
     return f'<section id="{escape(item.id)}"><h2>{escape(row.label)}{code}</h2>{"".join(figures)}{details}</section>'
 
+
+# Inline, where a page's own stylesheet would win: JupyterLab right-aligns and centres the
+# tables of every output (with selectors more specific than a report's stylesheet can
+# scope), wraps every <pre> and, exported by nbconvert, may drop its monospace font.
+LEFT = ' style="text-align: left"'
+RIGHT = ' style="text-align: right"'
+TABLE = ' style="margin-left: 0; margin-right: auto; table-layout: auto"'
+MONO = (
+    ' style="white-space: pre; overflow-x: auto; word-break: normal; overflow-wrap: normal; '
+    'font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"'
+)
 
 # Scoped to the report's own element, so that a notebook's check output styles nothing else.
 STYLE = """<style>
