@@ -2,6 +2,7 @@
 format shows it once, naming the ids it covers; the machine formats keep every id."""
 
 import json
+from html import escape
 
 from grader.grading.diagnosis import Diagnosis
 from grader.grading.results import ItemResult, Report
@@ -77,3 +78,15 @@ def test_a_size_dependence_reads_alike_for_every_id_it_charges(make_submission):
     assert len({(i.message, i.diagnosis.hint) for i in graded.items}) == 1
     assert [r.label for r in rows(graded.items)] == ["ex1.manual_backward"]
     assert reports.table(graded).count("raised at") == 1
+
+
+def test_a_notebooks_check_shows_a_wrong_answers_diagnosis_and_hint_once(make_submission):
+    from grader.grading.grader import grade
+
+    code = "def h_backward(dh, h):\n    return dh + (1 - h**2)\n"
+    graded = grade(make_submission(append={"ex1_atomic": code}), ids=["ex1.h_backward"])
+    diagnosis = graded.items[0].diagnosis
+    assert diagnosis.code == "added_upstream"
+    shown = reports.html_body(graded, lines=True)  # what check(h_backward) displays
+    assert shown.count(escape(diagnosis.message)) == 1 and shown.count(escape(diagnosis.hint)) == 1
+    assert shown.count('src="data:image/png;base64,') == 1  # its picture, captioned by name and trial only
