@@ -251,7 +251,9 @@ def test_the_report_records_the_seed_and_the_layers_that_were_active(tmp_path):
     assert [layer["name"] for layer in data["confinement"]] == list(LAYERS)
     active = {layer["name"] for layer in data["confinement"] if layer["active"]}
     assert {"no_new_privs", "non_dumpable", "seccomp", "landlock", "limits"} <= active
-    assert f"seed {data['seed']}" in run.stdout and "confinement layers" not in run.stdout  # for instructors only
+    assert f"seed {data['seed']}" in run.stdout and "confinement layers" in run.stdout  # a report's log
+    student = run_grader("grade", "--submission", SOLUTIONS, "--only", "ex2")
+    assert "confinement" not in student.stdout  # what a student reads at the terminal
 
 
 def test_doctor_shows_every_layer_and_every_try_from_inside_a_worker_is_blocked():

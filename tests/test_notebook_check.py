@@ -55,7 +55,7 @@ def test_check_of_a_function_grades_it_by_its_name_with_a_cmp_line_per_gradient(
     assert text.startswith("ex1.logits_backward: 3/3 passed")
     assert all(f"{name:15s} | exact:" in text for name in ("dh", "dW2", "db2"))
     html = result._repr_html_()
-    assert "<table>" in html and 'class="cmp"' in html and "dW2" in html
+    assert "<table" in html and 'class="cmp"' in html and "dW2" in html
 
 
 def test_a_function_by_another_name_is_checked_as_the_id_given(kernel):

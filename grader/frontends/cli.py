@@ -266,6 +266,8 @@ def run_grade(args: argparse.Namespace) -> int:
         print(reports.table(report, color=color, verbose=args.verbose), end="")
         for fmt, output in zip(formats, outputs):
             print(f"wrote the {fmt} report to {output}")
+        if reports.confinement(report):  # a run that writes reports files is an instructor's, or CI's
+            print(reports.confinement(report))
     elif formats == ["table"]:
         print(reports.table(report, color=color, verbose=args.verbose), end="")
     else:

@@ -82,13 +82,13 @@ def _local(key: str, values: Mapping[str, torch.Tensor], reference: Mapping[str,
     and the right gradient that flows into that step, so that a key whose one step is
     wrong is told how, as its atomic function would be."""
     consumers = CONSUMERS.get(key, ())
-    if len(consumers) != 1 or consumers[0].upstream is None:
+    step = consumers[0].upstream if len(consumers) == 1 else None
+    if step is None:
         return {}
-    op = consumers[0]
-    flowing = reference[op.upstream]
+    flowing = reference[step]
     return {
-        "without_upstream": op.reference(values, torch.ones_like(flowing))[key],
-        "upstream_name": f"d{op.upstream}",
+        "without_upstream": consumers[0].reference(values, torch.ones_like(flowing))[key],
+        "upstream_name": f"d{step}",
         "upstream": flowing.double(),
     }
 

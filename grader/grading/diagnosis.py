@@ -529,7 +529,7 @@ def over_trials(
         ),
         None,
     )
-    if both is not None:
+    if first is not None and both is not None:
         return replace(both, hint=f"{first.hint}; and {size_hint}")
     if right_plain and wrong_plain and all(d is not None and d.code in SIZE_FREE for _, d in wrong):
         return first

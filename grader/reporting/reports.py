@@ -96,6 +96,17 @@ def header(report: Report) -> list[str]:
     return lines + [f"note: {note}" for note in report.notes]
 
 
+def confinement(report: Report) -> str:
+    """How student code was confined, for the log of a run that writes an instructor's
+    report: which layers held, and which this machine lacks."""
+    if not report.sandboxed or not report.confinement:
+        return ""
+    off = [layer.name for layer in report.confinement if not layer.active]
+    on = len(report.confinement) - len(off)
+    lacking = f" (not here: {', '.join(off)}; see backprop-ninja doctor)" if off else ""
+    return f"sandbox: {on} of {len(report.confinement)} confinement layers{lacking}"
+
+
 def points(score: float) -> str:
     return f"{round(score, 2):g}"
 
