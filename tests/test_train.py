@@ -11,6 +11,7 @@ import torch
 from grader.calls.limits import MORE_TIME, training_limit, training_limits
 from grader.exercises import training as train
 from grader.exercises.rubric import load_rubric
+from grader.frontends import release
 from grader.frontends.cli import main
 from grader.frontends.student_notebook import TRAINING_CELL
 from grader.grading import timing
@@ -205,6 +206,9 @@ def test_the_help_and_the_notebook_state_the_limit_from_one_place(capsys):
     assert f"{training_limit(200_000):g} s for 200,000 steps" in " ".join(capsys.readouterr().out.split())
     assert f"stops at {training_limit(200_000):g} s" in TRAINING_CELL
     assert MORE_TIME["notebook"].format(seconds="SECONDS") in TRAINING_CELL
+    assert f"its limit, {training_limit(200_000):g} s for 200,000 steps" in release._filled("README.students.md")
+    students = " ".join((ROOT / "docs" / "students.md").read_text().split())
+    assert f"{training_limit(200_000):g} s for 200,000 steps" in students and "--timeout SECONDS" in students
 
 
 def test_a_missing_mlp_backward_is_said_plainly(tmp_path, capsys):
