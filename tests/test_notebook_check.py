@@ -172,6 +172,15 @@ def test_train_network_with_a_stub_says_it_did_not_run(kernel):
     assert not trained.reached and repr(trained) == "training did not run: mlp_backward is not implemented yet"
 
 
+def test_train_network_out_of_time_says_how_far_it_got_and_how_to_give_it_more(kernel):
+    kernel.run(solution("mlp_backward"))
+    trained = kernel.eval("train_network(mlp_backward, timeout=1)")
+    assert not trained.reached and "of 200,000" in repr(trained) and "time limit, 1 s" in repr(trained)
+    assert "to give it the time it needs at this pace: train_network(mlp_backward, timeout=" in repr(trained)
+    with pytest.raises(CheckError, match="timeout=0"):
+        kernel.eval("train_network(mlp_backward, timeout=0)")
+
+
 def test_a_function_imported_from_a_file_takes_that_files_globals_along(kernel, tmp_path):
     (tmp_path / "mine.py").write_text(
         "import torch as T\nSCALE = 1.0\n\ndef h_backward(dh, h):\n    return SCALE * dh * (1 - T.square(h))\n"

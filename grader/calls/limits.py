@@ -7,7 +7,7 @@ there once; command-line flags override them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,36 @@ BUDGET_HELP = "seconds all the calls of one submission may take together; the id
 # Per submission, whatever the rubric says: a backward pass needs a handful of files
 # open, and writes nothing but what it prints.
 OPEN_FILES = 64
+
+# A training run (exercise 4) may take a minute for its set-up and the calibration at its
+# end, and 3 ms a step: a right mlp_backward takes well under 1 ms, so the lecture's 200,000
+# steps take 1 to 2 minutes. Every front end, the students' notebook and the docs state it
+# from here.
+TRAINING_SET_UP = 60.0  # seconds
+TRAINING_STEP = 0.003  # seconds a step
+# Seconds past its limit before a run is stopped from outside: the run stops itself at its
+# limit, between two steps (exercises/training.py); this is for a step that never ends.
+GRACE = 30.0
+# How a student gives a run more time, in each front end ({seconds}: what to give).
+MORE_TIME = {
+    "cli": "backprop-ninja train --timeout {seconds}",
+    "notebook": "train_network(mlp_backward, timeout={seconds})",
+}
+
+
+def training_limit(steps: int) -> float:
+    """The seconds a training run of `steps` steps may take, unless it is given more."""
+    return TRAINING_SET_UP + TRAINING_STEP * steps
+
+
+def training_limits(limits: Limits, seconds: float) -> Limits:
+    """The worker's limits for a run that stops itself after `seconds`: GRACE more, for a
+    call of mlp_backward that never returns (the worker runs one thread: CPU time is wall
+    time)."""
+    return replace(limits, wall_time=seconds + GRACE, cpu_time=seconds + GRACE)
+
+
+TRAINING_LIMIT_HELP = (
+    f"seconds the run may take (default: {TRAINING_SET_UP:g} s and {TRAINING_STEP * 1e3:g} ms a step, "
+    f"{training_limit(200_000):g} s for 200,000 steps)"
+)

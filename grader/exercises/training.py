@@ -5,10 +5,13 @@ on the training and validation splits, and names sampled from the model.
 
 `run` is the loop; it runs in a sandbox worker (sandbox.Sandbox.train) or, with
 --no-sandbox, in the grader's process. It reports progress through a callback and
-returns plain data: numbers, lists, strings. Its comparisons with autograd (--check-every)
-are made where autograd may run, never in a worker that loaded a submission: the run
-hands each step's parameters, batch and gradients to `check`, which the grader answers
-with grading.lockstep.check_step.
+returns plain data: numbers, lists, strings. It keeps to its time limit itself, between
+two steps, and stops as soon as its pace says it would not keep to it (the sandbox stops
+a worker only limits.GRACE seconds later, for a step that never ends); it measures what
+its steps spend in mlp_backward, for the report to say why a run is slow. Its comparisons with
+autograd (--check-every) are made where autograd may run, never in a worker that loaded
+a submission: the run hands each step's parameters, batch and gradients to `check`,
+which the grader answers with grading.lockstep.check_step.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from grader.calls.limits import GRACE, training_limit
 from grader.exercises import model, seeds
 from grader.exercises.catalogue import Values
 from grader.exercises.model import EPS, PARAMETERS, Shape
@@ -32,6 +36,10 @@ NAMES = Path(__file__).resolve().parent.parent / "data" / "names.txt"  # the pro
 SEED = seeds.LECTURE
 SPLIT_SEED = 42  # random.seed(42) before shuffling the words, as in the lecture
 END = "."  # the token that starts and ends every name
+EARLY = 10.0  # seconds of steps whose pace foretells the run's duration
+GROWTH = 8  # the batch is this many times larger when the pace measure times mlp_backward again
+CALLS = 3  # calls of mlp_backward per batch size in that measure, the fastest counted
+PROBE = 1.0  # seconds that measure may take, foretold from the run's own pace
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,12 @@ class Config:
     tolerance: float = 1e-4  # for those comparisons
     every: int = 1000  # steps per progress report and per point of the loss curve
     samples: int = 20
+    timeout: float = 0.0  # seconds the run may take (0: training_limit(steps), calls/limits.py)
 
-
-def time_limit(steps: int) -> float:
-    """The seconds a run of `steps` may take: a minute of set-up and calibration, and
-    3 ms a step (a right mlp_backward takes well under 1 ms)."""
-    return 60 + 0.003 * steps
+    @property
+    def limit(self) -> float:
+        """The seconds the run may take."""
+        return self.timeout or training_limit(self.steps)
 
 
 class DataError(ValueError):
@@ -122,7 +130,7 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 # Why a run stopped early, as its report names it.
-StopKind = Literal["wrong_gradient", "not_implemented", "exception", "uses_autograd", "bad_return"]
+StopKind = Literal["wrong_gradient", "not_implemented", "exception", "uses_autograd", "bad_return", "time_limit"]
 
 
 class Stop(Exception):
@@ -146,8 +154,10 @@ def run(
 ) -> dict[str, Any]:
     """Train with `backward` (a student's mlp_backward) and return the figures: the loss
     curve, the train and validation losses after calibrating batchnorm, the sampled
-    names, the autograd checks, and why it stopped, if it did."""
+    names, the autograd checks, and why it stopped, if it did. It stops at its time limit,
+    or sooner when the pace of its first EARLY seconds says it would pass it."""
     start = time.perf_counter()
+    limit = config.limit
     shape = Shape(n=config.batch, V=len(data.itos), E=config.E, B=config.B, H=config.H)
     g = torch.Generator().manual_seed(config.seed)
     params = model.init_parameters(shape, g)
@@ -156,6 +166,7 @@ def run(
     losses: list[torch.Tensor] = []
     checks: list[dict[str, Any]] = []
     stopped = None
+    in_backward = 0.0  # seconds the steps spent in mlp_backward
     try:
         for first in range(0, config.steps, config.every):
             count = min(config.every, config.steps - first)
@@ -164,14 +175,17 @@ def run(
             for j in range(count):
                 step = first + j
                 nodes = sequence_nr()
+                fwd = model.fused_forward(params, Xs[j], Ys[j])
+                tick = time.perf_counter()
                 try:
-                    fwd, grads = forward_backward(params, Xs[j], Ys[j], backward)
+                    grads = backward(Values({**fwd, "n": config.batch}))
                 except NotImplementedError:
                     raise Stop(step, "mlp_backward is not implemented yet", kind="not_implemented") from None
                 except Exception as error:  # noqa: BLE001 - the student's code stops the run, not the grader
                     used = type(error).__name__ in AUTOGRAD_ERRORS
                     why = str(error) if used else f"mlp_backward raised {describe(error)}"
                     raise Stop(step, why, kind="uses_autograd" if used else "exception") from None
+                in_backward += time.perf_counter() - tick
                 if sequence_nr() != nodes:  # said at once; the seal's own count is the grader's to read
                     raise Stop(step, "mlp_backward uses autograd (it records an autograd graph)", kind="uses_autograd")
                 if step == 0:
@@ -180,6 +194,9 @@ def run(
                     checks.append(_checked(check, step, params, Xs[j], Ys[j], grads, config.tolerance))
                 update(ordered, grads, config.lr if step < config.steps // 2 else config.late_lr)
                 losses.append(fwd["loss"])
+                late = over_time(time.perf_counter() - start, step + 1, config.steps, limit)
+                if late:
+                    raise Stop(step + 1, late, kind="time_limit")
             recent = float(torch.stack(losses[-count:]).mean())
             if not math.isfinite(recent):
                 raise Stop(first + count, "the loss became inf or nan: a gradient is wrong or far too large")
@@ -203,7 +220,10 @@ def run(
         "checks": checks,
         "stopped": stopped,
         "seconds": trained,
+        "loss": float(torch.stack(losses[-config.every :]).mean()) if losses else None,  # the running loss
     }
+    if losses and (stopped is None or stopped["kind"] == "time_limit"):
+        result["pace"] = pace(trained, len(losses), in_backward, backward, params, data.train, config.batch)
     if stopped is None:
         with torch.no_grad():
             bnmean, bnvar = calibrate(params, Xtr)
@@ -211,6 +231,80 @@ def run(
             result["val_loss"] = split_loss(params, bnmean, bnvar, *data.dev)
             result["samples"] = sample(params, bnmean, bnvar, data.itos, config)
     return result
+
+
+def over_time(seconds: float, done: int, steps: int, limit: float) -> str:
+    """Why a run that has made `done` of its `steps` steps in `seconds` must stop now, or
+    "": it reached its limit, or its pace, once EARLY seconds have shown it, would take it
+    beyond."""
+    if seconds >= limit:
+        return f"it reached its time limit, {limit:g} s"
+    if seconds >= EARLY and seconds * steps > limit * done:
+        projected = duration(seconds * steps / done)
+        return f"at this pace the whole run would take {projected}, beyond its time limit of {limit:g} s"
+    return ""
+
+
+def pace(
+    seconds: float,
+    done: int,
+    in_backward: float,
+    backward: Callable[[Values], Any],
+    params: dict[str, torch.Tensor],
+    split: tuple[torch.Tensor, torch.Tensor],
+    batch: int,
+) -> dict[str, float]:
+    """What a run's steps took, for the report to say why a run was slow: seconds a step,
+    seconds of it in mlp_backward, and how much longer a call of mlp_backward takes on a
+    batch GROWTH times larger (`growth`; 0 when not measured). A Python loop over the batch
+    takes about GROWTH times as long; tensor operations at these sizes far less."""
+    figures = {"step": seconds / done, "backward": in_backward / done, "growth": 0.0}
+    if figures["backward"] * (1 + GROWTH) * CALLS < PROBE:
+        X, Y = split
+        small, large = (_call_time(backward, params, X[:n], Y[:n]) for n in (batch, batch * GROWTH))
+        if small > 0 and large > 0:
+            figures["growth"] = large / small
+    return figures
+
+
+def _call_time(
+    backward: Callable[[Values], Any], params: dict[str, torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor
+) -> float:
+    """The fastest of CALLS calls of `backward` on this batch, in seconds; 0 if it raised."""
+    fwd = Values({**model.fused_forward({k: p.clone() for k, p in params.items()}, Xb, Yb), "n": len(Xb)})
+    best = math.inf
+    for _ in range(CALLS):
+        tick = time.perf_counter()
+        try:
+            backward(fwd)
+        except Exception:  # noqa: BLE001 - a function that takes no other batch size: not measured
+            return 0.0
+        best = min(best, time.perf_counter() - tick)
+    return best
+
+
+def cut_short(config: Config, report: Mapping[str, float], seconds: float) -> dict[str, Any]:
+    """The figures of a run stopped from outside, GRACE seconds past its limit (a call of
+    mlp_backward that did not return), from the last progress report it made."""
+    step = int(report["step"])
+    why = (
+        f"a call of mlp_backward was still running {GRACE:g} s after the run's time limit, {config.limit:g} s: "
+        "an endless loop, or a very slow one?"
+    )
+    return {
+        "config": asdict(config),
+        "steps_done": step,
+        "curve": [],
+        "checks": [],
+        "stopped": {"step": step, "message": why, "parameter": "", "kind": "time_limit"},
+        "seconds": seconds,
+        "loss": report.get("loss"),
+    }
+
+
+def duration(seconds: float) -> str:
+    """A duration as a student reads it: "40 s", "about 22 min"."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
 
 
 sequence_nr = torch._C._autograd._get_sequence_nr  # autograd's node counter, which only counts up

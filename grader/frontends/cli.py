@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from grader.calls.files import write_atomically
-from grader.calls.limits import BUDGET_HELP, LIMIT_HELP
+from grader.calls.limits import BUDGET_HELP, LIMIT_HELP, TRAINING_LIMIT_HELP, training_limits
 from grader.calls.version import __version__
 from grader.exercises.seeds import LECTURE as LECTURE_SEED
 
@@ -140,12 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare your gradients with autograd's every K steps; stop at the first wrong one",
     )
     tr.add_argument("--no-sandbox", action="store_true", help=HELP_NO_SANDBOX)
-    tr.add_argument(
-        "--timeout",
-        type=_positive(float),
-        metavar="SECONDS",
-        help="stop the run after this long (default: 60 s + 3 ms per step)",
-    )
+    tr.add_argument("--timeout", type=_positive(float), metavar="SECONDS", help=TRAINING_LIMIT_HELP)
     tr.set_defaults(run=run_train, early_zygote=True)
 
     rel = commands.add_parser(
@@ -313,6 +308,7 @@ def run_train(args: argparse.Namespace) -> int:
     from grader.exercises import training as train
     from grader.frontends.progress import Progress
     from grader.grading.lockstep import check_step
+    from grader.grading.timing import explained
     from grader.handins.submissions import SubmissionError, hand_in
     from grader.sandbox import open_runner
 
@@ -322,10 +318,8 @@ def run_train(args: argparse.Namespace) -> int:
         words = train.read_words(data)
     except train.DataError as error:
         raise UsageError(str(error)) from None
-    rubric = _rubric(None)
-    seconds = args.timeout or train.time_limit(args.steps)
-    limits = replace(rubric.limits, wall_time=seconds, cpu_time=seconds)
-    config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every)
+    config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every, timeout=args.timeout or 0.0)
+    limits = training_limits(_rubric(None).limits, config.limit)
     try:
         handed = hand_in(folder)
     except SubmissionError as error:
@@ -335,7 +329,8 @@ def run_train(args: argparse.Namespace) -> int:
         show = Progress("steps")
         try:
             progress = lambda p: show(int(p["step"]), int(p["steps"]), p["seconds"], p["loss"])  # noqa: E731
-            call = handed.origins.relocated(runner.train(words, asdict(config), progress, limits, check_step))
+            call = runner.train(words, asdict(config), progress, limits, check_step)
+            call = handed.origins.relocated(explained(call, handed.folder))
         finally:
             runner.close()
     finally:
@@ -352,7 +347,7 @@ def report_training(call: Call, config: Config, data: Path, plot: str | None) ->
 
         Path(plot).write_bytes(pictures.curve(call.value["curve"], config.every, f"log10 loss, {data.name}"))
         print(f"wrote the loss curve to {plot}")
-    lines, reached = reports.training(call, config)
+    lines, reached = reports.training(call, config, "cli")
     print("\n".join(lines))
     return EXIT_RIGHT if reached else EXIT_WRONG
 

@@ -21,19 +21,21 @@ import difflib
 import inspect
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from grader.calls.limits import training_limits
 from grader.exercises import catalogue, training
 from grader.exercises.rubric import Rubric, load_rubric
 from grader.exercises.seeds import new_seed
 from grader.grading.grader import grade
 from grader.grading.lockstep import check_step
 from grader.grading.results import ItemResult, Report
+from grader.grading.timing import explained
 from grader.handins.assembly import assemble, stand_in
 from grader.handins.live import Namespace, SourceError
 from grader.handins.submissions import Handed
@@ -133,16 +135,21 @@ def train_network(
     check_every: int = 0,
     seed: int = training.SEED,
     sandbox: bool = True,
+    timeout: float | None = None,
 ) -> Trained:
     """Exercise 4 for real: train the lecture's network with `function` (this notebook's
     mlp_backward by default) as its only gradients, on the package's names, and show
     the loss curve, the losses and names sampled from the model. `check_every=1000`
-    compares the gradients with autograd's as it goes, and stops at the first wrong one."""
+    compares the gradients with autograd's as it goes, and stops at the first wrong one.
+    The run stops at `timeout` seconds (by default a minute and a few ms a step, as
+    grader.calls.limits.training_limit(steps) says), or as soon as its pace says it would
+    not finish by then."""
     namespace = _caller_namespace()
+    if timeout is not None and not timeout > 0:
+        raise CheckError(f"timeout={timeout!r}: give the seconds the run may take, a number above 0")
     handed = _handed(_chosen("ex4.mlp_backward", function, namespace), namespace)
-    config = training.Config(steps=steps, seed=seed, check_every=check_every)
-    seconds = training.time_limit(steps)
-    limits = replace(load_rubric().limits, wall_time=seconds, cpu_time=seconds)
+    config = training.Config(steps=steps, seed=seed, check_every=check_every, timeout=timeout or 0.0)
+    limits = training_limits(load_rubric().limits, config.limit)
     show = _progress_printer()
     try:
         with _kernel_kept():
@@ -156,6 +163,7 @@ def train_network(
                     limits,
                     check_step,
                 )
+                call = explained(call, handed.folder)
             finally:
                 runner.close()
     finally:
@@ -168,7 +176,7 @@ class Trained:
 
     def __init__(self, call: Any, config: training.Config, notes: tuple[str, ...]):
         self.call, self.config, self.notes = call, config, notes
-        self.lines, self.reached = reports.training(call, config)
+        self.lines, self.reached = reports.training(call, config, "notebook")
 
     @property
     def result(self) -> dict[str, Any]:

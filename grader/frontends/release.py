@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from grader.calls.limits import training_limit
 from grader.calls.version import __version__
 from grader.exercises.rubric import Rubric, for_students, to_toml, tomllib
 from grader.frontends import student_notebook
@@ -114,9 +115,11 @@ def torch_requirement() -> str:
 
 
 def _filled(template: str) -> str:
-    """A script, workflow or README template with the torch requirement and the layers filled in."""
+    """A script, workflow or README template with the torch requirement, the layers and
+    the training run's time limit filled in."""
     text = (TEMPLATES / template).read_text(encoding="utf-8")
-    return Template(text).safe_substitute(torch=torch_requirement(), required=GRADESCOPE_LAYERS)
+    limit = f"{training_limit(200_000):g}"
+    return Template(text).safe_substitute(torch=torch_requirement(), required=GRADESCOPE_LAYERS, training_limit=limit)
 
 
 def _pyproject() -> str:

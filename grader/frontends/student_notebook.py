@@ -15,6 +15,7 @@ from string import Template
 from typing import Any
 
 from grader.calls.files import write_atomically
+from grader.calls.limits import MORE_TIME, training_limit
 from grader.exercises import catalogue
 from grader.exercises.catalogue import TRAINING
 from grader.exercises.seeds import LECTURE as LECTURE_SEED
@@ -28,8 +29,11 @@ _CELL = re.compile(r"^# %%(?: \[(markdown)\]| (\w+))?$", re.MULTILINE)
 # The set-up cell imports these; the exercise cells need not repeat them.
 SET_UP_IMPORTS = ("import torch", "import torch.nn.functional as F")
 TRAINING_CELL = (
-    "# Exercise 4 for real: 200,000 steps with nothing but your gradients (about a minute). check_every=1000\n"
-    "# compares them with autograd's as it goes, and stops at the first wrong one.\n"
+    "# Exercise 4 for real: 200,000 steps with nothing but your gradients: a minute or two with a right\n"
+    f"# mlp_backward. The run stops at {training_limit(200_000):g} s, or sooner if its pace says it would "
+    "not finish by then;\n"
+    f"# {MORE_TIME['notebook'].format(seconds='SECONDS')} gives it more. check_every=1000 compares your\n"
+    "# gradients with autograd's as it goes, and stops at the first wrong one.\n"
     f"train_network({TRAINING.function})"
 )
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from grader.calls.limits import MORE_TIME, TRAINING_SET_UP
 from grader.calls.text import clean, markdown_cell, one_line
 from grader.calls.version import __version__
 from grader.grading.compare import Comparison
@@ -529,9 +530,10 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def training(call: Call, config: Config) -> tuple[list[str], bool]:
+def training(call: Call, config: Config, front: str = "cli") -> tuple[list[str], bool]:
     """What a training run (a sandbox's Call) reached, in lines for a student, and
-    whether it ran to the end."""
+    whether it ran to the end; `front` (a key of limits.MORE_TIME) says how the student
+    gives a run more time."""
     if call.failure:
         return [f"training did not run: {call.failure.message}"], False
     result, lines = call.value, []
@@ -548,8 +550,12 @@ def training(call: Call, config: Config) -> tuple[list[str], bool]:
     )
     if stopped and stopped.get("kind") == "not_implemented":
         return [f"training did not run: {stopped['message']}"], False
+    if stopped and stopped.get("kind") == "time_limit":
+        return [*lines, *_out_of_time(result, config, front)], False
     if stopped:
         return [*lines, f"stopped at step {stopped['step']}: {stopped['message']}"], False
+    if result.get("slow"):
+        lines.append(f"slow: {result['slow']}")
     lines.append(
         f"train loss {result['train_loss']:.4f}, validation loss {result['val_loss']:.4f} "
         "(the lecture reaches 2.07 and 2.11 on its names.txt after 200,000 steps)"
@@ -561,6 +567,21 @@ def training(call: Call, config: Config) -> tuple[list[str], bool]:
         )
     lines.append("samples: " + ", ".join(result["samples"]))
     return lines, True
+
+
+def _out_of_time(result: dict[str, Any], config: Config, front: str) -> list[str]:
+    """A run stopped by its time limit: how far it got, why it was slow where measured,
+    and how to give it the time it needs."""
+    done, seconds = result["steps_done"], result["seconds"]
+    loss = result.get("loss")
+    running = f", running loss {loss:.4f}" if isinstance(loss, (int, float)) and math.isfinite(loss) else ""
+    lines = [f"stopped at step {done:,} of {config.steps:,}{running}: {result['stopped']['message']}"]
+    if result.get("slow"):
+        lines.append(f"slow: {result['slow']}")
+    needed = seconds * config.steps / done + TRAINING_SET_UP if done else 2 * config.limit
+    more = MORE_TIME.get(front, MORE_TIME["cli"]).format(seconds=60 * math.ceil(needed / 60))
+    lines.append(f"to give it the time it needs at this pace: {more}")
+    return lines
 
 
 def dumps(data: dict[str, Any]) -> str:

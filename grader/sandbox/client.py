@@ -34,7 +34,7 @@ from grader.calls.failures import kind as failure_kind
 from grader.calls.files import kind_of, open_regular, read_regular, walk
 from grader.calls.limits import Limits
 from grader.calls.text import clean
-from grader.exercises.training import Check
+from grader.exercises.training import Check, Config, cut_short
 from grader.sandbox import processes, seal, wire
 from grader.sandbox.confinement import (
     LAYERS,
@@ -200,16 +200,29 @@ class Sandbox:
     ) -> Call:
         """Train the lecture's network in the worker with the submission's mlp_backward
         (exercises/training.py): the progress comes as it goes, the figures at the end;
-        each comparison with autograd the run asks for is answered here, by `check`."""
+        each comparison with autograd the run asks for is answered here, by `check`. A
+        run stopped at `limits` (a call that did not return by GRACE seconds after the
+        run's own limit) gives the figures of its last progress report."""
         from grader.exercises.catalogue import TRAINING
 
         if TRAINING.module in self._broken:
             return Call(failure=self._broken[TRAINING.module])
         request = {"op": "train", "words": list(words), "config": config}
-        # The worker reports its progress whether or not anyone reads it: the reports are
-        # read past, never taken for the reply.
-        heard = progress or (lambda figures: None)
-        return self._send(request, None, limits or self.limits, TRAIN_REPLY, heard, check)()
+        last = {"step": 0.0}
+
+        def heard(figures: dict[str, Any]) -> None:
+            # The worker reports its progress whether or not anyone reads it: the reports
+            # are read past, never taken for the reply.
+            last.update(figures)
+            if progress is not None:
+                progress(figures)
+
+        start = time.monotonic()
+        call = self._send(request, None, limits or self.limits, TRAIN_REPLY, heard, check)()
+        if call.failure is not None and call.failure.kind in ("timeout", "cpu_time"):
+            value = cut_short(Config(**config), last, time.monotonic() - start)
+            return Call(value=value, output=call.output)
+        return call
 
     def probe(self) -> dict[str, str]:
         """What a confined worker may do here: for each forbidden thing tried from inside,

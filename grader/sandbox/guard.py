@@ -5,7 +5,9 @@ In a worker, the seal decides whether a call used autograd (sandbox/seal.py). Wi
 confined: `InProcessGuard` gives the same verdicts to honest code, around each call. It
 reads autograd's node counter before and after (a call that recorded any graph moved
 it), refuses torch's gradient operators at the dispatcher while the call runs, and counts
-the watched forward operators' evaluations there. Code written to get round it can: the
+the watched forward operators' evaluations there. A training run, whose steps are too
+quick to bear a Python dispatch mode on every operator, has them refuse for its whole
+span instead (`Refusal`). Code written to get round either can: the
 docs/threat-model.md says so.
 """
 
@@ -40,15 +42,13 @@ class InProcessGuard(TorchDispatchMode):
         self._gradients = differentiators.gradient_operators()
 
     @contextlib.contextmanager
-    def watching(self, forward_ad: bool = True) -> Iterator[InProcessGuard]:
-        """The call's span. `forward_ad=False` where forward_ad_refused() already holds
-        for a longer span (a training run: registering kernels at each step cost more
-        than the step)."""
+    def watching(self) -> Iterator[InProcessGuard]:
+        """The call's span."""
         before = torch._C._autograd._get_sequence_nr()
         was = torch.is_grad_enabled()
         torch.set_grad_enabled(False)
         try:
-            with self, forward_ad_refused(self.refused) if forward_ad else contextlib.nullcontext():
+            with self, forward_ad_refused(self.refused):
                 yield self
         finally:
             torch.set_grad_enabled(was)
@@ -76,27 +76,56 @@ class AutogradUnavailable(RuntimeError):
     """Raised inside student code at a gradient operator, in the grader's own process."""
 
 
-@contextlib.contextmanager
-def forward_ad_refused(refused: list[str]) -> Iterator[None]:
-    """Forward-mode AD's dual tensors are made above the dispatcher's Python key, where
-    the guard's mode sees nothing: their operators refuse at their own keys for the span,
-    each refusal written to `refused`. Reverse mode (the grader's own checks) is untouched."""
+class Refusal:
+    """Torch operators refusing at every key they have a kernel at, for a span: each
+    refusal is written to `refused` and raises AutogradUnavailable in the code that called
+    it. `lifted()` lets the grader's own autograd run in the middle of the span."""
 
-    def refusing(name: str) -> Any:
+    def __init__(self, operators: Iterable[str], refused: list[str]):
+        self.operators = tuple(operators)
+        self.refused = refused
+        self._libraries: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        with warnings.catch_warnings():  # "overriding a previously registered kernel": that is the point
+            warnings.simplefilter("ignore")
+            for name in self.operators:
+                namespace, _, op = name.partition("::")
+                if namespace not in self._libraries:
+                    self._libraries[namespace] = torch.library.Library(namespace, "IMPL")
+                for key in differentiators.kernel_keys(name):
+                    try:
+                        self._libraries[namespace].impl(op, self._refusing(name), key)
+                    except RuntimeError:  # a key that takes no kernel from Python
+                        continue
+
+    def __exit__(self, *exc: object) -> None:
+        for library in self._libraries.values():
+            library._destroy()
+        self._libraries = {}
+
+    @contextlib.contextmanager
+    def lifted(self) -> Iterator[None]:
+        """The operators as torch has them, for the span of the with block."""
+        self.__exit__()
+        try:
+            yield
+        finally:
+            self.__enter__()
+
+    def _refusing(self, name: str) -> Any:
+        kind = "forward-mode AD operator" if name in differentiators.forward_ad_operators() else "gradient operator"
+
         def refuse(*args: Any, **kwargs: Any) -> Any:
-            what = f"calls torch's forward-mode AD operator {name}"
-            refused.append(what)
+            what = f"calls torch's {kind} {name}"
+            self.refused.append(what)
             raise AutogradUnavailable(f"autograd is switched off while grading: your code {what}; {ADVICE}")
 
         return refuse
 
-    with warnings.catch_warnings():  # "overriding a previously registered kernel": that is the point
-        warnings.simplefilter("ignore")
-        library = torch.library.Library("aten", "IMPL")
-        for name in differentiators.forward_ad_operators():
-            for key in differentiators.kernel_keys(name):
-                library.impl(name.split("::", 1)[1], refusing(name), key)
-    try:
-        yield
-    finally:
-        library._destroy()
+
+def forward_ad_refused(refused: list[str]) -> Refusal:
+    """Forward-mode AD's dual tensors are made above the dispatcher's Python key, where
+    the guard's mode sees nothing: their operators refuse at their own keys for the span.
+    Reverse mode (the grader's own checks) is untouched."""
+    return Refusal(differentiators.forward_ad_operators(), refused)
