@@ -14,12 +14,13 @@ import pytest
 from grader.exercises.rubric import load_rubric
 from grader.frontends.batch import run as run_batch
 from grader.frontends.cli import main
+from grader.frontends.stubs import expected_stubs
 from grader.grading.grader import grade
 from grader.handins.cells import from_notebooks, python
 from grader.handins.origins import Origins, Span
 from grader.handins.submissions import SubmissionError
 from grader.reporting import reports
-from tests.conftest import FULL_MARKS, ROOT
+from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS, notebook_of
 
 RIGHT_CE = (
     "def cross_entropy_backward(logits, Yb):\n"
@@ -455,3 +456,19 @@ def rendered(markdown):
 
     return html.unescape(re.sub(r"<[^>]+>", "", cmarkgfm.github_flavored_markdown_to_html(markdown)))
 
+
+def test_grading_untouched_exercises_beside_a_notebook_with_work_says_to_grade_the_notebook(
+    make_notebook, tmp_path, monkeypatch, capsys
+):
+    shutil.copytree(EXERCISES, tmp_path / "exercises")
+    monkeypatch.chdir(tmp_path)
+    make_notebook(folder=tmp_path, name="backprop_ninja.ipynb")
+    assert main(["grade", "--only", "ex2"]) == 1
+    assert capsys.readouterr().err.endswith(
+        "every function in exercises is still a stub, and backprop_ninja.ipynb holds your work: grade the "
+        "notebook with  backprop-ninja grade --submission backprop_ninja.ipynb\n"
+    )
+    # The notebook as released, nothing but stubs: nothing to point at.
+    (tmp_path / "backprop_ninja.ipynb").write_text(json.dumps(notebook_of(expected_stubs(SOLUTIONS))))
+    assert main(["grade", "--only", "ex2"]) == 1
+    assert "--submission" not in capsys.readouterr().err
