@@ -133,13 +133,18 @@ def mixed_report(tmp_path_factory):
     return grade(folder)
 
 
-def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = ()) -> dict:
+# Where a test's notebook says the grader comes from (its first cell installs it in Colab).
+INSTALL = "git+https://github.com/course/backprop-ninja-students"
+
+
+def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = (), ran: bool = False) -> dict:
     """The students' notebook with these modules' functions in its exercise cells (the
     solutions' by default), some functions' cells replaced by other code, and more code
-    cells at its end."""
+    cells at its end; `ran`: saved as Jupyter saves it after running every code cell
+    from the top, each with its execution count."""
     from grader.frontends import student_notebook
 
-    nb = student_notebook.build(modules)
+    nb = student_notebook.build(modules, INSTALL)
     for cell in nb["cells"]:
         for name, code in (replace or {}).items():
             if cell["source"].startswith(f"def {name}("):
@@ -148,6 +153,9 @@ def notebook_of(modules: dict, replace: dict | None = None, cells: tuple = ()) -
         {"cell_type": "code", "id": f"more-{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": code}
         for i, code in enumerate(cells)
     ]
+    if ran:
+        for count, cell in enumerate((c for c in nb["cells"] if c["cell_type"] == "code"), start=1):
+            cell["execution_count"] = count
     return nb
 
 
@@ -157,11 +165,11 @@ def make_notebook(tmp_path):
     some functions' cells replaced and more cells appended."""
     import json
 
-    def make(replace=None, cells=(), name="backprop_ninja.ipynb", folder=None):
+    def make(replace=None, cells=(), name="backprop_ninja.ipynb", folder=None, ran=False):
         modules = {p.name: p.read_text(encoding="utf-8") for p in SOLUTIONS.glob("*.py")}
         path = (folder or tmp_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(notebook_of(modules, replace, cells)), encoding="utf-8")
+        path.write_text(json.dumps(notebook_of(modules, replace, cells, ran)), encoding="utf-8")
         return path
 
     return make

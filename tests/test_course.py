@@ -18,7 +18,7 @@ import pytest
 from grader.exercises import catalogue
 from grader.exercises.rubric import RubricError, load_rubric
 from grader.frontends.release import gradescope
-from tests.conftest import FULL_MARKS, ID_COUNT, ROOT, SOLUTIONS, run_grader, shared, solution_lines
+from tests.conftest import FULL_MARKS, ID_COUNT, INSTALL, ROOT, SOLUTIONS, run_grader, shared, solution_lines
 
 BONUS = ROOT / "examples" / "bonus"
 RUBRIC = BONUS / "rubric.toml"
@@ -99,7 +99,7 @@ def test_the_release_of_a_course_holds_its_module_its_file_and_its_cells_and_no_
     submission(repo / "solutions", BONUS / "solutions" / "ex5_bonus.py")
     shutil.copy(BONUS / "course.py", repo)
     shutil.copy(RUBRIC, repo)
-    done = run("release", "out", "--rubric", "rubric.toml", cwd=repo)
+    done = run("release", "out", "--rubric", "rubric.toml", "--install-from", INSTALL, cwd=repo)
     assert done.returncode == 0, done.stderr
     out = repo / "out"
     stub = (out / "exercises" / "ex5_bonus.py").read_text()
@@ -292,5 +292,7 @@ def test_a_solution_module_the_course_cannot_call_stops_stubs_and_release(tmp_pa
     module.write_text(module.read_text().replace(*change))
     stubbed = run("stubs", "--rubric", str(RUBRIC), "--solutions", str(folder), "--exercises", str(tmp_path / "stubs"))
     assert stubbed.returncode == 2 and says in stubbed.stderr, stubbed.stderr
-    released = run("release", str(tmp_path / "out"), "--rubric", str(RUBRIC), "--solutions", str(folder))
+    released = run(
+        "release", str(tmp_path / "out"), "--rubric", str(RUBRIC), "--solutions", str(folder), "--install-from", INSTALL
+    )
     assert released.returncode == 2 and says in released.stderr and not (tmp_path / "out").exists()

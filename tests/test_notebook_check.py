@@ -58,9 +58,27 @@ def test_check_of_a_function_grades_it_by_its_name_with_a_cmp_line_per_gradient(
     assert "<table" in html and 'class="cmp"' in html and "dW2" in html
 
 
-def test_a_function_by_another_name_is_checked_as_the_id_given(kernel):
+def test_a_function_by_another_name_is_checked_as_the_id_given_for_that_check_only(kernel):
+    kernel.run("def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n")
     kernel.run(solution("cross_entropy_backward").replace("def cross_entropy_backward(", "def my_dlogits("))
-    assert kernel.eval('check("ex2.cross_entropy_backward", my_dlogits)').passed
+    tried = kernel.eval('check("ex2.cross_entropy_backward", my_dlogits)')
+    assert tried.passed
+    (note,) = tried.report.notes
+    assert note.startswith("this check grades my_dlogits as cross_entropy_backward, for that check only")
+    assert "note: " + note in repr(tried)
+    # What is handed in, and what check() grades, is what the name holds: the stub, until it is set.
+    assert kernel.eval("check()").items[0].status == "not_implemented"
+    kernel.run("cross_entropy_backward = my_dlogits")
+    everything = kernel.eval("check()")
+    assert everything.passed and everything.report.notes == ()
+    assert kernel.eval("check(cross_entropy_backward)").passed  # by the name that holds it
+
+
+def test_a_checks_notes_are_about_the_functions_it_checks_and_no_other(kernel):
+    kernel.run("Xtr = torch.zeros(1000, 1000)\ndef emb_backwards(dembcat, Xb):\n    return Xtr[Xb]\n")
+    kernel.run(solution("logits_backward"))
+    result = kernel.eval("check(logits_backward)")
+    assert result.passed and result.report.notes == ()
 
 
 def test_check_without_arguments_grades_every_exercise_function_defined_so_far(kernel):

@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 from grader.exercises import catalogue
 from grader.frontends import student_notebook
 from grader.frontends.stubs import expected_stubs
-from tests.conftest import FULL_MARKS, ID_COUNT, SOLUTIONS, notebook_of, shared
+from grader.grading.grader import grade
+from tests.conftest import FULL_MARKS, ID_COUNT, INSTALL, SOLUTIONS, notebook_of, shared
 
 TRAINING = "train_network(mlp_backward, steps=2000)"  # the lecture's 200,000 steps take a minute
 MISTAKE = (
@@ -66,7 +67,7 @@ def checks(node) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def with_stubs(tmp_path_factory):
-    return execute(student_notebook.build(expected_stubs(SOLUTIONS)), tmp_path_factory.mktemp("stubs"))
+    return execute(student_notebook.build(expected_stubs(SOLUTIONS), INSTALL), tmp_path_factory.mktemp("stubs"))
 
 
 @shared
@@ -150,3 +151,14 @@ def test_a_check_renders_in_a_browser_as_the_readme_shows_it(with_solutions, bro
     # The README's picture is this one: BACKPROP_NINJA_SCREENSHOT=docs/check.png makes it again.
     if os.environ.get("BACKPROP_NINJA_SCREENSHOT"):
         Path(os.environ["BACKPROP_NINJA_SCREENSHOT"]).write_bytes(shot)
+
+
+def test_the_notebook_as_the_kernel_saved_it_hands_in_what_its_last_check_graded(with_solutions, tmp_path):
+    # The checks of my_dlogits, h_raises, stuck and timed_h tried them out: they hand nothing in.
+    path = tmp_path / "backprop_ninja.ipynb"
+    nbformat.write(with_solutions, str(path))
+    report = grade(path)
+    final = next(c for c in with_solutions.cells if c.source == "check()")
+    assert report.score == FULL_MARKS and re.search(rf"total +{FULL_MARKS:g}/{FULL_MARKS:g}", text(final))
+    tried = {c.source: c.execution_count for c in with_solutions.cells if c.source.startswith('check("ex')}
+    assert sorted(n.split(" checks ")[0] for n in report.notes) == sorted(f"Cell In[{n}]" for n in tried.values())

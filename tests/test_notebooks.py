@@ -14,12 +14,13 @@ import pytest
 from grader.exercises.rubric import load_rubric
 from grader.frontends.batch import run as run_batch
 from grader.frontends.cli import main
+from grader.frontends.stubs import expected_stubs
 from grader.grading.grader import grade
 from grader.handins.cells import from_notebooks, python
 from grader.handins.origins import Origins, Span
 from grader.handins.submissions import SubmissionError
 from grader.reporting import reports
-from tests.conftest import FULL_MARKS, ROOT
+from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS, notebook_of
 
 RIGHT_CE = (
     "def cross_entropy_backward(logits, Yb):\n"
@@ -71,7 +72,8 @@ def test_a_global_the_notebook_computes_stays_behind_and_its_reader_is_told_why(
     path = make_notebook(replace={"cross_entropy_backward": reads})
     report = grade(path, ids=["ex2.cross_entropy_backward"])
     assert "NameError: name 'vocab_size' is not defined" in item(report, "ex2.cross_entropy_backward").message
-    assert any(n.startswith("vocab_size (set in cell") and "read by cross_entropy_backward" in n for n in report.notes)
+    (note,) = [n for n in report.notes if n.startswith("vocab_size")]
+    assert note.startswith("vocab_size (set in the 2nd code cell by code") and "read by cross_entropy_backward" in note
 
 
 def test_values_computed_by_code_that_does_not_run_stay_behind_and_the_report_says_so(make_notebook):
@@ -81,7 +83,7 @@ def test_values_computed_by_code_that_does_not_run_stay_behind_and_the_report_sa
     found = item(report, "ex1.h_backward")
     assert "NameError: name 'Xtr' is not defined" in found.message
     cell = next(n for n in report.notes if n.startswith("Xtr"))
-    assert "set in cell" in cell and "read by h_backward" in cell and "arguments" in cell
+    assert "set in the 2nd code cell" in cell and "read by h_backward" in cell and "arguments" in cell
     assert not any(n.startswith("scale") for n in report.notes)  # 2 / 2 is plain: it travelled
 
 
@@ -97,13 +99,12 @@ def test_the_last_definition_of_a_function_is_graded_and_the_report_names_both_c
 
 def test_a_cell_that_does_not_compile_costs_its_own_functions_only(make_notebook):
     broken = "def logits_backward(dlogits, h, W2)\n    return dlogits @ W2.T, h.T @ dlogits, dlogits.sum(0)\n"
-    path = make_notebook(replace={"logits_backward": broken})
+    path = make_notebook(replace={"logits_backward": broken}, ran=True)
     report = grade(path, ids=["ex1.logits_backward", "ex1.h_backward"])
     found = item(report, "ex1.logits_backward")
-    nb = json.loads(path.read_text())
-    index = next(i for i, c in enumerate(nb["cells"], start=1) if c["source"] == broken)
-    assert found.status == "error" and found.message == f"SyntaxError: expected ':' (cell {index}, line 1)"
-    assert found.detail.startswith(f'  File "cell {index}", line 1\n    def logits_backward(dlogits, h, W2)\n')
+    count = next(c["execution_count"] for c in json.loads(path.read_text())["cells"] if c["source"] == broken)
+    assert found.status == "error" and found.message == f"SyntaxError: expected ':' (Cell In[{count}], line 1)"
+    assert found.detail.startswith(f'  File "Cell In[{count}]", line 1\n    def logits_backward(dlogits, h, W2)\n')
     assert "fix the line it names" in found.diagnosis.hint
     assert item(report, "ex1.h_backward").status == "passed"
     assert any("does not compile" in n for n in report.notes)
@@ -128,12 +129,11 @@ def test_helpers_imports_and_renamed_imports_travel_with_the_function(make_noteb
 
 def test_the_line_a_function_raised_on_is_named_by_its_cell(make_notebook):
     raising = "def h_backward(dh, h):\n    x = 1\n    raise ValueError('here')\n"
-    path = make_notebook(replace={"h_backward": raising})
-    nb = json.loads(path.read_text())
-    index = next(i for i, c in enumerate(nb["cells"], start=1) if c["source"] == raising)
+    path = make_notebook(replace={"h_backward": raising}, ran=True)
+    count = next(c["execution_count"] for c in json.loads(path.read_text())["cells"] if c["source"] == raising)
     found = item(grade(path, ids=["ex1.h_backward"]), "ex1.h_backward")
-    assert f"ValueError: here (cell {index}, line 3, in h_backward)" in found.message
-    assert f'File "cell {index}", line 3, in h_backward' in found.detail
+    assert f"ValueError: here (Cell In[{count}], line 3, in h_backward)" in found.message
+    assert f'File "Cell In[{count}]", line 3, in h_backward' in found.detail
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_the_line_a_function_raised_on_is_named_by_its_cell(make_notebook):
         ("{not json", "is not valid JSON"),
         ('{"worksheets": [], "nbformat": 3}', "nbformat 3"),
         ('{"metadata": {}}', "JSON without cells"),
-        ('{"cells": [{"cell_type": "code", "source": 42}]}', "cell 1 has no source text"),
+        ('{"cells": [{"cell_type": "code", "source": 42}]}', "the 1st code cell has no source text"),
     ],
 )
 def test_a_file_that_is_not_a_notebook_is_refused_with_what_to_do(tmp_path, capsys, content, words):
@@ -209,7 +209,9 @@ def test_several_notebooks_are_read_in_name_order_the_later_definition_winning(m
     make_notebook(name="b.ipynb", folder=folder, replace={"h_backward": "def h_backward(dh, h):\n    return dh\n"})
     assembly = from_notebooks(sorted(folder.glob("*.ipynb")))
     assert "return dh\n" in assembly.texts["ex1_atomic"]
-    assert any(n.startswith("h_backward is defined in a.ipynb cell") and "b.ipynb cell" in n for n in assembly.notes)
+    (note,) = [n for n in assembly.notes if n.startswith("h_backward is defined in")]
+    assert note.endswith("code cell of b.ipynb, is graded, as when the notebook runs top to bottom")
+    assert "code cell of a.ipynb and the " in note
 
 
 def test_origins_name_each_line_of_a_generated_module_by_its_cell():
@@ -238,7 +240,7 @@ def test_plain_values_are_evaluated_without_running_anything_else(tmp_path):
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": c} for c in cells]}))
     from grader.handins.cells import Namespace, read
 
-    namespace = Namespace([(cell, f"cell {cell.index}") for cell in read(path)])
+    namespace = Namespace([(cell, cell.place) for cell in read(path)])
     sources = {name: getattr(found, "source", getattr(found, "why", "")) for name, found in namespace.bound.items()}
     assert sources["batch_size"] == "batch_size = 32" and sources["emb_dim"] == "emb_dim = 30"
     assert sources["lr"] == "lr = 0.2"
@@ -256,10 +258,11 @@ def test_a_notebook_refuses_nothing_a_student_wrote_and_leaves_the_file_as_it_wa
 def test_a_hostile_notebook_costs_its_own_grade_only(make_notebook, tmp_path):
     deep = "x = " + "(" * 200_000 + ")" * 200_000
     growing = "a = (0,) * 9000\nb = a + a\nc = 10**4000 * 10**4000\nd = [[[[[[[[[[[[1]]]]]]]]]]]]"
-    path = make_notebook(cells=(deep, growing, "def h_backward(dh, h):\n    return " + "-" * 100_000 + "dh"))
+    nested = "def h_backward(dh, h):\n    return " + "-" * 100_000 + "dh"
+    path = make_notebook(replace={"h_backward": nested}, cells=(deep, growing))
     report = grade(path, ids=["ex1.h_backward", "ex2.cross_entropy_backward"])
     assert [i.status for i in report.items] == ["error", "passed"]
-    assert report.items[0].message.startswith("SyntaxError: ") and "(cell" in report.items[0].message
+    assert report.items[0].message.startswith("SyntaxError: ") and "code cell, line 1)" in report.items[0].message
     assert sum("does not compile" in n for n in report.notes) == 2
 
 
@@ -271,21 +274,66 @@ def test_a_lambda_and_another_name_for_a_function_travel_as_functions(make_noteb
     assert report.passed and report.notes == ()
 
 
-def test_a_check_cell_naming_a_function_grades_that_function_in_place_of_the_stub(make_notebook):
-    stub = "def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n"
-    mine = RIGHT_CE.replace("def cross_entropy_backward(", "def my_dlogits(")
+STUB_CE = "def cross_entropy_backward(logits, Yb):\n    raise NotImplementedError\n"
+MY_DLOGITS = RIGHT_CE.replace("def cross_entropy_backward(", "def my_dlogits(")
+
+
+def test_a_check_cell_trying_another_function_hands_in_the_named_one_and_says_how_to_hand_it_in(make_notebook):
     path = make_notebook(
-        replace={"cross_entropy_backward": stub}, cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)')
+        replace={"cross_entropy_backward": STUB_CE},
+        cells=(MY_DLOGITS, 'check("ex2.cross_entropy_backward", my_dlogits)'),
+        ran=True,
     )
-    assert grade(path, ids=["ex2.cross_entropy_backward"]).passed
-    later = make_notebook(
-        replace={"cross_entropy_backward": stub},
-        name="later.ipynb",
-        cells=(mine, 'check("ex2.cross_entropy_backward", my_dlogits)', stub),
+    report = grade(path, ids=["ex2.cross_entropy_backward"])
+    assert item(report, "ex2.cross_entropy_backward").status == "not_implemented"
+    (note,) = report.notes
+    assert note.startswith("Cell In[") and "checks my_dlogits as cross_entropy_backward, for that check only" in note
+    assert note.endswith("to hand my_dlogits in, write `cross_entropy_backward = my_dlogits` in a cell below its def")
+
+
+def test_a_function_set_to_the_exercises_name_is_handed_in_and_the_note_says_what_each_cell_did(make_notebook):
+    path = make_notebook(
+        replace={"cross_entropy_backward": STUB_CE},
+        cells=(MY_DLOGITS, 'check("ex2.cross_entropy_backward", my_dlogits)', "cross_entropy_backward = my_dlogits"),
+        ran=True,
     )
-    assert (
-        item(grade(later, ids=["ex2.cross_entropy_backward"]), "ex2.cross_entropy_backward").status == "not_implemented"
+    report = grade(path, ids=["ex2.cross_entropy_backward"])
+    assert report.passed
+    nb = json.loads(path.read_text())
+    count = {c["source"]: c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"}
+    stub, alias = count[STUB_CE], count["cross_entropy_backward = my_dlogits"]
+    (note,) = report.notes
+    assert note == (
+        f"cross_entropy_backward is defined in Cell In[{stub}], then set to my_dlogits in Cell In[{alias}]: "
+        f"the last, in Cell In[{alias}], is graded, as when the notebook runs top to bottom"
     )
+
+
+def test_one_function_checked_for_two_ids_changes_neither(make_notebook):
+    mine = "def mine(dh, h):\n    return dh * (1 - h**2)\n"
+    path = make_notebook(cells=(mine, 'check("ex1.h_backward", mine)', 'check("ex1.counts_backward", mine)'))
+    report = grade(path, ids=["ex1.h_backward", "ex1.counts_backward"])
+    assert [i.status for i in report.items] == ["passed", "passed"]  # the solutions' own, as named
+    assert [n.split(" checks ")[1].split(",")[0] for n in report.notes] == [
+        "mine as h_backward",
+        "mine as counts_backward",
+    ]
+
+
+def test_a_cell_is_named_by_the_count_jupyter_shows_or_its_rank_among_code_cells_never_counting_text():
+    from grader.handins.cells import places
+
+    assert places([17, None, 3, 5, 5, True, 0]) == [
+        "Cell In[17]",
+        "the 2nd code cell",  # never ran
+        "Cell In[3]",
+        "the 4th code cell",  # two cells show [5]: runs of two sessions
+        "the 5th code cell",
+        "the 6th code cell",  # not a count
+        "the 7th code cell",
+    ]
+    assert places([None] * 23)[-3:] == ["the 21st code cell", "the 22nd code cell", "the 23rd code cell"]
+    assert places([None] * 113)[110:] == ["the 111th code cell", "the 112th code cell", "the 113th code cell"]
 
 
 # Found by a hostile student's notebooks: each costs that notebook's grade, never the
@@ -367,13 +415,6 @@ def test_a_notebooks_file_name_is_text_and_never_code(make_notebook, tmp_path, n
     assert "\n" not in reports.sanitized(report).submission and first.endswith(".ipynb")
 
 
-def test_one_function_checked_for_two_ids_grades_both(make_notebook):
-    mine = "def mine(dh, h):\n    return dh * (1 - h**2)\n"
-    path = make_notebook(cells=(mine, 'check("ex1.h_backward", mine)', 'check("ex1.counts_backward", mine)'))
-    report = grade(path, ids=["ex1.h_backward", "ex1.counts_backward", "ex1.loss_backward"])
-    assert [i.status for i in report.items] == ["passed", "failed", "passed"]
-
-
 def test_batch_names_that_look_alike_once_cleaned_each_keep_a_row_of_their_own(make_notebook, tmp_path):
     root = tmp_path / "class"
     make_notebook(name="bob.ipynb", folder=root)
@@ -414,3 +455,20 @@ def rendered(markdown):
     import cmarkgfm
 
     return html.unescape(re.sub(r"<[^>]+>", "", cmarkgfm.github_flavored_markdown_to_html(markdown)))
+
+
+def test_grading_untouched_exercises_beside_a_notebook_with_work_says_to_grade_the_notebook(
+    make_notebook, tmp_path, monkeypatch, capsys
+):
+    shutil.copytree(EXERCISES, tmp_path / "exercises")
+    monkeypatch.chdir(tmp_path)
+    make_notebook(folder=tmp_path, name="backprop_ninja.ipynb")
+    assert main(["grade", "--only", "ex2"]) == 1
+    assert capsys.readouterr().err.endswith(
+        "every function in exercises is still a stub, and backprop_ninja.ipynb holds your work: grade the "
+        "notebook with  backprop-ninja grade --submission backprop_ninja.ipynb\n"
+    )
+    # The notebook as released, nothing but stubs: nothing to point at.
+    (tmp_path / "backprop_ninja.ipynb").write_text(json.dumps(notebook_of(expected_stubs(SOLUTIONS))))
+    assert main(["grade", "--only", "ex2"]) == 1
+    assert "--submission" not in capsys.readouterr().err

@@ -151,7 +151,11 @@ def test_pytest_grades_a_notebook_and_names_its_cells(make_notebook):
     path = make_notebook(replace={"h_backward": wrong})
     run = run_pytest("--bpn-submission", str(path), "-k", "h_backward or cross_entropy")
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
-    assert "ValueError: here (cell" in run.stdout and "backprop_ninja.ipynb" in run.stdout
+    assert (
+        "ValueError: here (the " in run.stdout
+        and "code cell, line" in run.stdout
+        and "backprop_ninja.ipynb" in run.stdout
+    )
 
 
 def test_a_seed_that_is_not_a_number_is_one_usage_error(tmp_path):

@@ -29,6 +29,7 @@ from grader.frontends.stubs import expected_stubs
 from tests.conftest import (
     FULL_MARKS,
     ID_COUNT,
+    INSTALL,
     ROOT,
     SOLUTIONS,
     reporter_gradebook_points,
@@ -74,7 +75,7 @@ def instructor_rubric(tmp_path_factory):
 @shared
 def released(tmp_path_factory, instructor_rubric):
     out = tmp_path_factory.mktemp("release") / "student-repo"
-    release(out, SOLUTIONS, load_rubric(instructor_rubric))
+    release(out, SOLUTIONS, load_rubric(instructor_rubric), INSTALL)
     return out
 
 
@@ -99,7 +100,61 @@ def test_the_students_notebook_holds_every_stub_and_its_check_and_no_solution_li
         assert f"def {exercise.function}(" in code and f"check({exercise.function})" in code
     assert code.count('raise NotImplementedError("write this function') == len(catalogue.EXERCISES)
     assert "train_network(mlp_backward)" in code and cells[-1]["source"] == "check()"
-    assert '"pip", "install", "--quiet", "backprop-ninja"' in cells[1]["source"]
+    assert f'"pip", "install", "--quiet", "{INSTALL}"' in cells[1]["source"]
+
+
+def test_the_students_readme_shows_how_to_grade_the_notebook_and_which_function_counts(released):
+    readme = (released / "README.md").read_text()
+    assert ".venv/bin/backprop-ninja grade --submission backprop_ninja.ipynb" in readme
+    assert "`cross_entropy_backward = my_dlogits`" in readme and "check only" in readme
+
+
+def test_a_release_that_cannot_tell_where_students_get_the_grader_refuses_and_says_what_to_pass(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["release", str(out), "--solutions", str(SOLUTIONS)]) == 2
+    err = capsys.readouterr().err
+    assert "no package index has backprop-ninja" in err and "--install-from git+https://github.com/ORG/REPO" in err
+    assert main(["release", "--notebook", str(tmp_path / "x.ipynb"), "--solutions", str(SOLUTIONS)]) == 2
+    assert "--install-from" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+    with pytest.raises(ReleaseError, match="or the URL of a wheel"):
+        release(out, SOLUTIONS, load_rubric())
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "remote, install",
+    [
+        ("https://ta:token@github.com/course/ninja-2025.git", "git+https://github.com/course/ninja-2025.git"),
+        ("git@github.com:course/ninja-2025.git", "git+https://github.com/course/ninja-2025.git"),
+        ("ssh://git@gitlab.example.org:2222/course/ninja", "git+https://gitlab.example.org/course/ninja"),
+        ("/srv/git/ninja.git", None),  # no student reaches a path on the instructor's machine
+    ],
+)
+def test_a_clone_of_the_courses_empty_repository_gives_its_remote_over_https(tmp_path, remote, install):
+    from grader.frontends.release import install_source
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(
+        f'[core]\n\tbare = false\n[remote "upstream"]\n\turl = https://example.org/other\n'
+        f'[remote "origin"]\n\turl = {remote}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
+    )
+    if install is None:
+        with pytest.raises(ReleaseError, match="--install-from"):
+            install_source(tmp_path, None)
+    else:
+        assert install_source(tmp_path, None) == install
+    assert install_source(tmp_path, "backprop-ninja==1.0") == "backprop-ninja==1.0"  # --install-from first
+
+
+def test_a_release_into_a_clone_installs_the_grader_from_the_clone_and_writes_no_credential(tmp_path, capsys):
+    out = tmp_path / "clone"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "config").write_text('[remote "origin"]\n\turl = https://ta:s3cret@github.com/course/ninja\n')
+    assert main(["release", str(out), "--solutions", str(SOLUTIONS)]) == 0
+    assert "installs git+https://github.com/course/ninja" in capsys.readouterr().out
+    cell = json.loads((out / "backprop_ninja.ipynb").read_text())["cells"][1]["source"]
+    assert '"git+https://github.com/course/ninja"' in cell
+    assert not [p for p in out.rglob("*") if p.is_file() and ".git" not in p.parts and b"s3cret" in p.read_bytes()]
 
 
 def test_release_of_the_notebook_alone_writes_that_file_with_the_install_asked_for(tmp_path, capsys):
@@ -152,7 +207,7 @@ def test_release_never_overwrites_a_folder_that_holds_files(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(ReleaseError, match="not empty"):
         release(tmp_path, SOLUTIONS, load_rubric())
-    assert main(["release", str(tmp_path), "--solutions", str(SOLUTIONS)]) == 2
+    assert main(["release", str(tmp_path), "--solutions", str(SOLUTIONS), "--install-from", INSTALL]) == 2
     assert "nothing is overwritten" in capsys.readouterr().err and (tmp_path / "keep.txt").read_text() == "mine"
 
 
@@ -361,7 +416,7 @@ def test_release_from_another_folder_writes_files_with_the_usual_modes(tmp_path,
     monkeypatch.chdir(tmp_path)
     old = os.umask(0o022)
     try:
-        assert main(["release", str(tmp_path / "out"), "--solutions", str(SOLUTIONS)]) == 0
+        assert main(["release", str(tmp_path / "out"), "--solutions", str(SOLUTIONS), "--install-from", INSTALL]) == 0
     finally:
         os.umask(old)
     modes = {

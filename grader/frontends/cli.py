@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -156,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--install-from",
         default=None,
         metavar="SPEC",
-        help="what the notebook's first cell has pip install where the grader is missing, as in Colab: "
-        "the course repository's git+https URL, say (default: backprop-ninja)",
+        help="what the notebook's first cell has pip install where the grader is missing, as in Colab: the "
+        "student repository's git+https URL, say (default: OUT_DIR's git remote origin, where OUT_DIR is a clone)",
     )
     rel.add_argument("--solutions", default="solutions", metavar="DIR", help="default: solutions")
     rel.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; hidden checks stay out of the release")
@@ -251,6 +252,7 @@ def run_grade(args: argparse.Namespace) -> int:
     if not outputs and len(formats) > 1:
         raise UsageError("several --format need as many --output files")
     report = _graded(args, args.only)
+    _notebook_hint(args, report)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if outputs:
         for fmt, output in zip(formats, outputs):
@@ -361,8 +363,8 @@ def run_release(args: argparse.Namespace) -> int:
     if args.notebook and not args.notebook.endswith(".ipynb"):
         raise UsageError(f"--notebook {args.notebook}: expected a file name ending in .ipynb")
     rubric = _rubric(args.rubric)
-    install = args.install_from or student_notebook.INSTALL
     try:
+        install = release.install_source(Path(args.out) if args.out else None, args.install_from)
         stubs = expected_stubs(Path(args.solutions))
         student_notebook.build(stubs, install)
         if args.out:
@@ -376,6 +378,7 @@ def run_release(args: argparse.Namespace) -> int:
         print(
             f"wrote the student repository to {args.out}: {len(written)} files, no solution code"
             + (f"; {hidden} hidden checks kept back and announced" if hidden else "")
+            + f"; in Colab its notebook's first cell installs {install}"
         )
     if args.notebook:
         print(
@@ -524,6 +527,22 @@ def _graded(args: argparse.Namespace, only: Sequence[str] | None) -> Report:
     rubric = _rubric(args.rubric, args)
     ids = select(only, rubric.graded)
     return _sandboxed(lambda: grade(folder, rubric, ids, not args.no_sandbox, args.seed, _required(args)))
+
+
+def _notebook_hint(args: argparse.Namespace, report: Report) -> None:
+    """A folder where nothing is written yet, beside a notebook that holds work: the
+    student did the notebook, and --submission names it (or every id scores 0)."""
+    from grader.handins.submissions import worked_notebooks
+
+    if not report.items or any(item.status != "not_implemented" for item in report.items):
+        return
+    found = worked_notebooks(Path(args.submission))
+    if found:
+        print(
+            f"backprop-ninja: note: every function in {args.submission} is still a stub, and {found[0].name} "
+            f"holds your work: grade the notebook with  backprop-ninja grade --submission {shlex.quote(str(found[0]))}",
+            file=sys.stderr,
+        )
 
 
 def _required(args: argparse.Namespace) -> Required:

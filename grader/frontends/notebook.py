@@ -3,13 +3,15 @@
     from grader import check
     check(cross_entropy_backward)                     # one function: a cmp line per gradient,
                                                       # the diagnosis, a picture of what is wrong
-    check("ex2.cross_entropy_backward", my_dlogits)   # a function by another name
+    check("ex2.cross_entropy_backward", my_dlogits)   # a function by another name, tried out
     check()                                           # every exercise function defined so far
 
 A check grades the function as `backprop-ninja grade` does, on the same trials and under
 the same sandbox and limits, from the source of the cells that define it and the values
 it reads (live.py): the kernel's own variables are never touched, and an endless loop or
-a crash costs the check, not the kernel. The sandbox's zygote starts when this module is
+a crash costs the check, not the kernel. `check()` takes each exercise's function by the
+rule the hand-in follows (handins/naming.py): the one its name holds; a function checked
+under another name counts for its check alone, and the check says so. The sandbox's zygote starts when this module is
 imported and serves the kernel's every check, so that checks after the first are quick.
 """
 
@@ -38,6 +40,7 @@ from grader.grading.results import ItemResult, Report
 from grader.grading.timing import explained
 from grader.handins.assembly import assemble, stand_in
 from grader.handins.live import Namespace, SourceError
+from grader.handins.naming import functions_of, handed_in, tried
 from grader.handins.submissions import Handed
 from grader.reporting import reports
 from grader.reporting.rows import rows
@@ -119,13 +122,23 @@ def check(
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     functions = _chosen(what, function, namespace)
     ids = _ids(what, functions, rubric)
-    handed = _handed(functions, namespace, lenient=what is None)
+    held = handed_in(namespace, callable)
+    notes = [tried(getattr(fn, "__name__", ""), name) for name, fn in functions.items() if held.get(name) is not fn]
+    handed = _handed(functions, namespace, lenient=what is None, notes=notes)
     try:
         with _kernel_kept():
             report = grade(handed, rubric, ids, sandbox, _SEED if seed is None else seed)
     finally:
         handed.close()
     return Checked(report, tuple(functions))
+
+
+def hand_in(namespace: dict[str, Any]) -> Handed:
+    """What `check()` grades in a kernel whose globals are `namespace`: every exercise
+    function it hands in, with what they read, written as modules (the caller closes
+    it). A notebook file handed in is read by grader.handins.submissions.hand_in; both
+    take each exercise's function by the one rule of grader.handins.naming."""
+    return _handed(_chosen(None, None, namespace), namespace, lenient=True)
 
 
 def train_network(
@@ -199,10 +212,13 @@ class Trained:
         return f'{reports.STYLE}<div class="bpn">{notes}{lines}{image}</div>'
 
 
-def _handed(functions: dict[str, Any], namespace: dict[str, Any], lenient: bool = False) -> Handed:
-    """The functions to grade, with what they read, written as modules for grading. A
-    function whose source cannot be read stops the check, or (`lenient`, when checking
-    everything) fails its own ids with the reason."""
+def _handed(
+    functions: dict[str, Any], namespace: dict[str, Any], lenient: bool = False, notes: list[str] | None = None
+) -> Handed:
+    """The functions to grade, with what they read (and nothing else: the check's notes
+    are about these functions alone), written as modules for grading. A function whose
+    source cannot be read stops the check, or (`lenient`, when checking everything)
+    fails its own ids with the reason."""
     live = Namespace(namespace)
     definitions = {}
     for name, fn in functions.items():
@@ -212,30 +228,29 @@ def _handed(functions: dict[str, Any], namespace: dict[str, Any], lenient: bool 
             if not lenient:
                 raise CheckError(str(error)) from None
             definitions[name] = stand_in(name, RuntimeError(str(error)))
-    others = [n for n, v in namespace.items() if callable(v) and getattr(v, "__module__", None) == "__main__"]
-    assembly = assemble(definitions, live.resolve, NAME, candidates=others)
+    assembly = assemble(definitions, live.resolve, NAME, notes or ())
     return Handed(NAME, assembly.written(), assembly.origins, assembly.notes, written=True)
 
 
 def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, Any]:
-    """Exercise function name -> the function object to grade as it."""
+    """Exercise function name -> the function object to grade as it: the one given, or
+    the one its name holds (naming.py)."""
+    held = handed_in(namespace, callable)
     if callable(what):
         if function is not None:
             raise CheckError('give the function once: check(fn), or check("ex2.cross_entropy_backward", fn)')
         name = getattr(what, "__name__", "")
-        if name not in catalogue.FUNCTIONS:
+        # By its own name, or by the exercise names that hold it (`cross_entropy_backward = my_dlogits`).
+        names = [name] if name in catalogue.FUNCTIONS else [n for n, fn in held.items() if fn is what]
+        if not names:
             near = difflib.get_close_matches(name, list(catalogue.FUNCTIONS), 1, 0.6)
             hint = f" (did you mean {near[0]}?)" if near else ""
             raise CheckError(
                 f"{name} is not one of the exercise functions{hint}: name it as the exercise does, or say which id it "
                 f'is for: check("ex2.cross_entropy_backward", {name or "fn"})'
             )
-        return {name: what}
-    names = (
-        _functions_of(_select(what))
-        if what is not None
-        else [n for n in catalogue.FUNCTIONS if callable(namespace.get(n))]
-    )
+        return dict.fromkeys(names, what)
+    names = functions_of(_select(what)) if what is not None else list(held)
     if function is not None:
         if len(names) != 1:
             raise CheckError(
@@ -243,13 +258,13 @@ def _chosen(what: Any, function: Any, namespace: dict[str, Any]) -> dict[str, An
                 "one function with a function"
             )
         return {names[0]: function}
-    missing = [n for n in names if not callable(namespace.get(n))]
+    missing = [n for n in names if n not in held]
     if missing or not names:
         raise CheckError(
             f"this notebook defines no function {' or '.join(missing) or 'of the exercises'} yet: run the cell that "
             "defines it, then check again"
         )
-    return {n: namespace[n] for n in names}
+    return {n: held[n] for n in names}
 
 
 def _select(pattern: str) -> list[str]:
@@ -261,14 +276,6 @@ def _select(pattern: str) -> list[str]:
         return select([pattern])
     except UsageError as error:
         raise CheckError(str(error)) from None
-
-
-def _functions_of(ids: list[str]) -> list[str]:
-    found = [
-        catalogue.ITEM_BY_ID[i].exercise.function if i in catalogue.ITEM_BY_ID else catalogue.TRAINING.function
-        for i in ids
-    ]
-    return list(dict.fromkeys(found))
 
 
 def _ids(what: Any, functions: dict[str, Any], rubric: Rubric) -> list[str]:

@@ -36,14 +36,31 @@ SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "build_names.p
 GRADESCOPE_LAYERS = "identity,no_new_privs,non_dumpable,seccomp,limits"
 
 
+# Where students may get the grader from, said when a release cannot tell.
+INSTALL_FROM = (
+    "--install-from git+https://github.com/ORG/REPO (the student repository once pushed, public: "
+    "it installs the grader), or the URL of a wheel"
+)
+
+
+# A remote as git writes it: https://[user@]host[:port]/path, ssh://[user@]host[:port]/path,
+# or user@host:path.
+REMOTE = re.compile(
+    r"(?:(?:https|ssh)://(?:[^@/\s]*@)?(?P<host>[\w.-]+)(?::\d+)?/|[\w.-]+@(?P<scp_host>[\w.-]+):)(?P<path>[\w.~/-]+)"
+)
+
+
 class ReleaseError(ValueError):
     """A release that would overwrite something, or lacks what it needs."""
 
 
-def release(out: Path, solutions: Path, rubric: Rubric, install: str = student_notebook.INSTALL) -> list[Path]:
-    """Write the student repository into `out`, which must be empty or new; the files
-    written. `install`: what the notebook's first cell has pip install in Colab."""
+def release(out: Path, solutions: Path, rubric: Rubric, install: str | None = None) -> list[Path]:
+    """Write the student repository into `out`, which must be new, empty, or a clone
+    of the course's empty repository (nothing but .git); the files written. `install`:
+    what the notebook's first cell has pip install in Colab (by default, the clone's
+    own remote: install_source)."""
     _empty(out)
+    install = install_source(out, install)
     stubs = expected_stubs(solutions)
     student_notebook.build(stubs, install)  # refused before anything is written
     (out / "exercises").mkdir(parents=True)
@@ -126,6 +143,43 @@ def _pyproject() -> str:
     return Template((TEMPLATES / "pyproject.toml").read_text(encoding="utf-8")).substitute(version=__version__)
 
 
+def install_source(out: Path | None, given: str | None) -> str:
+    """What the students' notebook has pip install where the grader is missing (Colab):
+    `given` (--install-from), or else the student repository itself, from the remote
+    `origin` of `out` when it is a git clone; no package index has backprop-ninja, so
+    without either the release is refused, saying what to pass."""
+    if given:
+        return given
+    remote = _origin(out) if out is not None else None
+    if remote is None:
+        raise ReleaseError(
+            "the students' notebook installs the grader where it is missing (in Colab), and no package index "
+            f"has backprop-ninja: say where students get it, with {INSTALL_FROM}; or release into a clone of "
+            "the course's empty repository, whose remote is used"
+        )
+    return remote
+
+
+def _origin(folder: Path) -> str | None:
+    """The pip requirement of the git repository `folder`'s remote `origin`, over https
+    and without credentials (they would be written into every student's notebook); None
+    when `folder` has no such remote, or one pip cannot reach anonymously."""
+    try:
+        config = (folder / ".git" / "config").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    section = re.search(r'^\[remote "origin"\][^\n]*\n(?P<body>(?:[^\[][^\n]*\n?)*)', config, re.MULTILINE)
+    url = re.search(r"^\s*url\s*=\s*(\S+)\s*$", section["body"], re.MULTILINE) if section else None
+    if url is None:
+        return None
+    found = re.fullmatch(REMOTE, url[1])
+    return f"git+https://{found['host'] or found['scp_host']}/{found['path']}" if found else None
+
+
 def _empty(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ReleaseError(f"{out} exists and is not empty: release into a new or empty folder, nothing is overwritten")
+    """`out` is new, empty, or holds nothing but .git: a clone of an empty repository."""
+    if out.exists() and (not out.is_dir() or any(p.name != ".git" for p in out.iterdir())):
+        raise ReleaseError(
+            f"{out} exists and is not empty: release into a new or empty folder (or a clone of an empty "
+            "repository), nothing is overwritten"
+        )

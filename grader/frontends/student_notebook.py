@@ -23,7 +23,6 @@ from grader.exercises.seeds import LECTURE as LECTURE_SEED
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 FILE = "backprop_ninja.ipynb"
-INSTALL = "backprop-ninja"  # what pip installs in Colab; `release --install-from` names the course's own
 EXERCISES = "exercises"  # the template's marker cell, where the exercise cells go
 _CELL = re.compile(r"^# %%(?: \[(markdown)\]| (\w+))?$", re.MULTILINE)
 # The set-up cell imports these; the exercise cells need not repeat them.
@@ -38,9 +37,10 @@ TRAINING_CELL = (
 )
 
 
-def build(modules: dict[str, str], install: str = INSTALL) -> dict[str, Any]:
+def build(modules: dict[str, str], install: str) -> dict[str, Any]:
     """The notebook (nbformat 4.5) whose exercise cells hold the functions of `modules`
-    (module or file name -> its source: the stubs, or any module texts)."""
+    (module or file name -> its source: the stubs, or any module texts); its first cell
+    has pip install `install` where the grader is missing (release.install_source)."""
     modules = {name.removesuffix(".py"): text for name, text in modules.items()}
     if not re.fullmatch(r"[\w.\-+@:/=<>!~\[\], ]+", install):
         raise ValueError(f"--install-from {install!r}: expected what pip install takes (a name, a URL, a git+ URL)")
@@ -61,7 +61,7 @@ def build(modules: dict[str, str], install: str = INSTALL) -> dict[str, Any]:
     }
 
 
-def write(path: Path, modules: dict[str, str], install: str = INSTALL) -> Path:
+def write(path: Path, modules: dict[str, str], install: str) -> Path:
     write_atomically(path, json.dumps(build(modules, install), indent=1, ensure_ascii=False) + "\n")
     return path
 

@@ -17,15 +17,17 @@ import json
 import operator
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from grader.calls.failures import SubmissionError
 from grader.calls.files import NotRegular, open_regular
 from grader.exercises import catalogue
 from grader.handins.assembly import Assembly, Definition, Left, assemble, global_reads, literal, stand_in
+from grader.handins.naming import function_of, handed_in, tried
 
 if TYPE_CHECKING:
     from typing import TypeGuard  # Python 3.10; annotations here are never evaluated
@@ -51,7 +53,7 @@ class NotebookError(SubmissionError):
 
 @dataclass(frozen=True)
 class Cell:
-    index: int  # 1-based, counting every cell from the top, text cells too
+    place: str  # as Jupyter shows it: "Cell In[17]" (its execution count), or "the 5th code cell"
     source: str
 
 
@@ -61,23 +63,41 @@ def read(path: Path) -> list[Cell]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         found = "an nbformat 3 notebook" if isinstance(data, dict) and "worksheets" in data else "JSON without cells"
         raise NotebookError(f"{path.name} is not a notebook the grader can read: it is {found}; {ADVICE}")
+    code_cells = [c for c in data["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
     cells, code = [], 0
-    for index, cell in enumerate(data["cells"], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
+    for place, cell in zip(places([c.get("execution_count") for c in code_cells]), code_cells):
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise NotebookError(f"{path.name}: cell {index} has no source text the grader can read; {ADVICE}")
+            raise NotebookError(f"{path.name}: {place} has no source text the grader can read; {ADVICE}")
         code += len(source)
         if code > MAX_CODE:
             raise NotebookError(
                 f"{path.name} holds more than {MAX_CODE:,} characters of code, far more than the "
                 "exercises need: hand in the notebook of the exercises"
             )
-        cells.append(Cell(index, source))
+        cells.append(Cell(place, source))
     return cells
+
+
+def places(counts: list[object]) -> list[str]:
+    """How a student finds each code cell, given their execution counts: the count that
+    Jupyter shows beside a cell that ran ("Cell In[17]", as IPython's tracebacks name
+    it), or, for a cell that did not run or whose count another cell shares (runs from
+    two sessions), its rank among the code cells, said so; never a number that counts
+    the text cells."""
+    runs = [c if type(c) is int and c > 0 else None for c in counts]
+    shared = {c for c, times in Counter(runs).items() if times > 1}
+    return [
+        f"Cell In[{count}]" if count is not None and count not in shared else f"the {_ordinal(rank)} code cell"
+        for rank, count in enumerate(runs, start=1)
+    ]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _load(path: Path) -> Any:
@@ -132,7 +152,10 @@ class Namespace:
 
     def __init__(self, cells: list[tuple[Cell, str]]):
         self.bound: dict[str, Definition | Left] = {}
-        self.defined: dict[str, list[str]] = {}  # function -> the cells that define it, in order
+        # Exercise function -> each binding of its name to a function, in order: the cell,
+        # and the other function it was set to ("" for a def or a lambda of its own).
+        self.defined: dict[str, list[tuple[str, str]]] = {}
+        self.checks: list[tuple[str, str, str]] = []  # check("id", g) calls: the cell, the id's function, g
         self.notes: list[str] = []
         self._plain: dict[str, Any] = {}  # the values of the names bound to plain values
         self._stars: list[str] = []
@@ -150,9 +173,9 @@ class Namespace:
         return Left(name, "not defined at the top level of any code cell", "define it at the top level of a cell")
 
     def functions(self) -> dict[str, Definition]:
-        """The exercise functions the notebook defines, each by its last definition (one
-        bound to another function, by `f = g` or by `check("id", g)`, is that function)."""
-        found = {n: d for n, d in self.bound.items() if n in catalogue.FUNCTIONS and _is_function(d)}
+        """The exercise functions the notebook hands in, by naming.py's rule: what each
+        name holds at the end (one bound to another function by `f = g` is that function)."""
+        found = cast("dict[str, Definition]", handed_in(self.bound, _is_function))  # _is_function says so
         for name, definition in found.items():
             while definition.aliased is not None:
                 definition = definition.aliased
@@ -174,29 +197,40 @@ class Namespace:
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 source = "".join(lines[first - 1 : node.end_lineno])
                 self._bind(Definition(node.name, "function", source, place, first, global_reads(source)))
-                self.defined.setdefault(node.name, []).append(place)
+                self._defines(node.name, place)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._imports(node, place)
+            elif isinstance(node, ast.Expr):
+                self._check(node, place)
             elif not (self._alias(node, place) or self._lambda(node, place, lines) or self._values(node, place)):
                 for name in _bound_names(node):
                     self._bind(Left(name, f"set in {place} by code the grader does not run"))
 
+    def _defines(self, name: str, place: str, other: str = "") -> None:
+        if name in catalogue.FUNCTIONS:
+            self.defined.setdefault(name, []).append((place, other))
+
+    def _check(self, node: ast.Expr, place: str) -> None:
+        """Note `check("ex2.cross_entropy_backward", g)`: it binds nothing (naming.py),
+        and the report says so when g is not what it hands in."""
+        call = node.value
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", getattr(call.func, "attr", None)) == "check"):
+            return
+        first = call.args[0] if call.args else None
+        function = function_of(first.value) if isinstance(first, ast.Constant) else None
+        value = call.args[1] if len(call.args) == 2 else None
+        if function is not None and isinstance(value, ast.Name):
+            self.checks.append((place, function, value.id))
+
     def _alias(self, node: ast.stmt, place: str) -> bool:
-        """`f = g` or `check("ex2.cross_entropy_backward", g)` where g is a function the
-        notebook defines: f (or the id's function) is g, under another name."""
-        target = value = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            target, value = node.targets[0].id, node.value
-        call = node.value if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else None
-        if call is not None and getattr(call.func, "id", getattr(call.func, "attr", None)) == "check":
-            first = call.args[0] if call.args else None
-            function = _function_of(first.value) if isinstance(first, ast.Constant) else None
-            target, value = function, call.args[1] if len(call.args) == 2 else None
-        found = self.bound.get(value.id) if isinstance(value, ast.Name) and target else None
-        if target is None or not _is_function(found) or found.name == target:
+        """`f = g` where g is a function the notebook defines: f is g, under another name."""
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             return False
-        if target in catalogue.FUNCTIONS:
-            self.defined.setdefault(target, []).append(place)
+        target, value = node.targets[0].id, node.value
+        found = self.bound.get(value.id) if isinstance(value, ast.Name) else None
+        if not _is_function(found) or found.name == target:
+            return False
+        self._defines(target, place, found.name)
         self._bind(
             Definition(
                 target, "function", f"{target} = {found.name}\n", place, node.lineno, frozenset({found.name}), found
@@ -212,6 +246,7 @@ class Namespace:
             return False
         source = "".join(lines[node.lineno - 1 : node.end_lineno])
         self._bind(Definition(node.targets[0].id, "function", source, place, node.lineno, global_reads(source)))
+        self._defines(node.targets[0].id, place)
         return True
 
     def _bind(self, found: Definition | Left, value: Any = None) -> None:
@@ -261,18 +296,29 @@ class Namespace:
         return True
 
     def _broken(self, text: str, place: str, error: Exception) -> None:
-        """A cell that does not compile: each function it would define raises, at its
-        first call, what is wrong with it; nothing else of it is taken."""
+        """A cell that does not compile binds nothing, as in a kernel, where it stops at
+        its error: a function defined before it stays. One that no cell before defines
+        raises, at its first call, what is wrong with it."""
         line = getattr(error, "lineno", None) or 1
         why = getattr(error, "msg", None) or str(error) or "too large or nested too deeply for Python's parser"
-        self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded")
         lines = text.split("\n")
         shown = lines[line - 1] if 0 < line <= len(lines) else ""
+        kept = []
         for match in re.finditer(r"^(?:async\s+)?def\s+(\w+)\s*\(", text, re.MULTILINE):
+            if _is_function(self.bound.get(match[1])):
+                kept.append(match[1])
+                continue
             self._bind(
                 stand_in(match[1], SyntaxError(why, (place, line, getattr(error, "offset", None), shown)), place)
             )
-            self.defined.setdefault(match[1], []).append(place)
+            self._defines(match[1], place)
+        kept = list(dict.fromkeys(kept))
+        earlier = ""
+        if kept:
+            earlier = f"; {', '.join(kept)} " + (
+                "keeps its earlier definition" if len(kept) == 1 else "keep their earlier ones"
+            )
+        self.notes.append(f"{place} does not compile ({why}, line {line}): nothing in it is graded{earlier}")
 
 
 class _NotPlain(Exception):
@@ -359,13 +405,6 @@ def _hashed(make: Callable[[], Any]) -> Any:
         raise _NotPlain from None
 
 
-def _function_of(item_id: object) -> str | None:
-    """The exercise function of an id, if it is one."""
-    if item_id == catalogue.TRAINING.id:
-        return catalogue.TRAINING.function
-    return catalogue.ITEM_BY_ID[item_id].exercise.function if item_id in catalogue.ITEM_BY_ID else None
-
-
 def _is_function(found: Definition | Left | None) -> TypeGuard[Definition]:
     return isinstance(found, Definition) and found.kind == "function"
 
@@ -406,18 +445,45 @@ def _bound_names(node: ast.stmt) -> list[str]:
 def from_notebooks(paths: list[Path]) -> Assembly:
     """The student modules the notebooks at `paths` define, read in the order given."""
     many = len(paths) > 1
-    placed = [
-        (cell, f"{path.name} cell {cell.index}" if many else f"cell {cell.index}")
-        for path in paths
-        for cell in read(path)
-    ]
+    placed = [(cell, f"{cell.place} of {path.name}" if many else cell.place) for path in paths for cell in read(path)]
     namespace = Namespace(placed)
+    functions = namespace.functions()
     notes = list(namespace.notes)
-    for function, where in namespace.defined.items():
-        if function in catalogue.FUNCTIONS and len(where) > 1:
-            notes.append(
-                f"{function} is defined in {', '.join(where[:-1])} and {where[-1]}: {where[-1]}'s is graded, "
-                "the last, as when the notebook runs top to bottom"
-            )
+    for function, bindings in namespace.defined.items():
+        if len(bindings) > 1 and function in functions:
+            notes.append(_bound_again(function, bindings))
+    for (checked, function), place in _tries(namespace, functions).items():
+        notes.append(tried(checked, function, place))
     others = [n for n, d in namespace.bound.items() if _is_function(d)]
-    return assemble(namespace.functions(), namespace.resolve, ", ".join(p.name for p in paths), notes, others)
+    return assemble(functions, namespace.resolve, ", ".join(p.name for p in paths), notes, others)
+
+
+def _bound_again(function: str, bindings: list[tuple[str, str]]) -> str:
+    """The note on an exercise function bound in several cells: each cell, said as what it
+    does (`def`s of its own, or setting it to another function), and which one counts."""
+    phrases: list[tuple[str, list[str]]] = []  # what is done -> the cells that do it, in runs
+    for place, other in bindings:
+        verb = f"set to {other}" if other else "defined"
+        if phrases and phrases[-1][0] == verb:
+            phrases[-1][1].append(place)
+        else:
+            phrases.append((verb, [place]))
+    said = ", then ".join(f"{verb} in {_listed(list(dict.fromkeys(cells)))}" for verb, cells in phrases)
+    return f"{function} is {said}: the last, in {bindings[-1][0]}, is graded, as when the notebook runs top to bottom"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _tries(namespace: Namespace, functions: dict[str, Definition]) -> dict[tuple[str, str], str]:
+    """The check calls that graded a function other than the one handed in for their id:
+    (the function checked, the id's function) -> the first cell that does."""
+    found: dict[tuple[str, str], str] = {}
+    for place, function, checked in namespace.checks:
+        mine = namespace.bound.get(checked)
+        while isinstance(mine, Definition) and mine.aliased is not None:
+            mine = mine.aliased
+        if mine is None or functions.get(function) is not mine:
+            found.setdefault((checked, function), place)
+    return found

@@ -4,6 +4,7 @@ safely, or notebooks (.ipynb), whose exercise functions become modules (cells.py
 
 from __future__ import annotations
 
+import ast
 import gzip
 import io
 import os
@@ -128,6 +129,44 @@ def given(path: Path | str) -> tuple[Path, str]:
         f"{path} holds none of {', '.join(catalogue.MODULES)} (.py), nor a notebook; every id will score 0: "
         "is that the right folder?"
     )
+
+
+def worked_notebooks(folder: Path) -> list[Path]:
+    """The notebooks in `folder` and beside it (the students' notebook sits beside
+    exercises/) that hold work: an exercise function that is not its stub (whose body
+    only raises NotImplementedError). Read as any notebook handed in is; one the grader
+    cannot read holds no work it can see."""
+    from grader.handins.cells import NotebookError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    root = folder.resolve()
+    found = []
+    for notebook in sorted({*root.glob(f"*{NOTEBOOK}"), *root.parent.glob(f"*{NOTEBOOK}")}):
+        if notebook.name.startswith(".") or not notebook.is_file():
+            continue
+        try:
+            texts = read_notebooks([notebook]).texts
+        except NotebookError:
+            continue
+        if any(not _stub(node) for text in texts.values() for node in _exercise_defs(text)):
+            found.append(notebook if folder.is_absolute() else Path(os.path.relpath(notebook)))
+    return found
+
+
+def _exercise_defs(text: str) -> list[ast.FunctionDef]:
+    """The exercise functions a module written from a notebook defines."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in catalogue.FUNCTIONS]
+
+
+def _stub(node: ast.FunctionDef) -> bool:
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])
 
 
 def find_notebooks(folder: Path) -> list[Path]:
