@@ -90,3 +90,12 @@ def test_a_notebooks_check_shows_a_wrong_answers_diagnosis_and_hint_once(make_su
     shown = reports.html_body(graded, lines=True)  # what check(h_backward) displays
     assert shown.count(escape(diagnosis.message)) == 1 and shown.count(escape(diagnosis.hint)) == 1
     assert shown.count('src="data:image/png;base64,') == 1  # its picture, captioned by name and trial only
+
+
+def test_any_exception_the_grader_cannot_explain_still_quotes_the_line_that_raised(make_submission):
+    from grader.grading.grader import grade
+
+    code = "def h_backward(dh, h):\n    return dh.view(3, -1, 7) * (1 - h**2)\n"
+    graded = grade(make_submission(append={"ex1_atomic": code}), ids=["ex1.h_backward"])
+    hint = graded.items[0].diagnosis.hint
+    assert "`return dh.view(3, -1, 7) * (1 - h**2)`" in hint and "backprop-ninja check ex1.h_backward" in hint

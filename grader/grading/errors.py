@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.calls.call import Failure
+from grader.calls.failures import EXCEPTION_HINT
 from grader.calls.vocabulary import Code
 from grader.exercises import catalogue, model
 from grader.exercises.catalogue import Exercise
@@ -42,7 +43,7 @@ class Told:
 
 def told(failure: Failure, folder: Path, exercise: Exercise) -> Told | None:
     """What to tell a student whose function raised `failure`, from the source in
-    `folder`; None when nothing better than the exception itself can be said."""
+    `folder`: at least the line that raised; None when the source cannot tell it."""
     found = WHERE.search(failure.message)
     if failure.kind != "exception" or found is None:
         return None
@@ -72,7 +73,7 @@ def told(failure: Failure, folder: Path, exercise: Exercise) -> Told | None:
     name = NAME_ERROR.match(failure.message)
     if name:
         return Told("exception", f"{_undefined(name.group(1), defined.function, exercise, function)} ({quoted})")
-    return None
+    return Told("exception", f"it raised at {quoted}; {EXCEPTION_HINT}")
 
 
 def _reads_grad(function: ast.FunctionDef) -> int:
