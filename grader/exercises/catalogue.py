@@ -8,7 +8,7 @@ The grader has one generic path for all of them; adding an exercise is adding an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,23 +32,27 @@ class Values:
     sit in the instance's __dict__, so that reading one costs no more than any attribute
     (the training loop reads twenty of them 200,000 times)."""
 
+    _called = "fwd"  # what messages call it
+
     def __init__(self, values: Mapping[str, object]):
         self.__dict__.update(values)
 
     def __getattr__(self, name: str) -> Any:  # a tensor, or the batch size n
-        raise AttributeError(f"fwd has no attribute {name!r}; it has: {', '.join(self.__dict__)}")
+        raise AttributeError(f"{self._called} has no attribute {name!r}; it has: {', '.join(self.__dict__)}")
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"fwd is read-only: cannot set fwd.{name}; keep your own variables instead")
+        raise AttributeError(
+            f"{self._called} is read-only: cannot set {self._called}.{name}; keep your own variables instead"
+        )
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"fwd is read-only: cannot delete fwd.{name}")
+        raise AttributeError(f"{self._called} is read-only: cannot delete {self._called}.{name}")
 
     def __dir__(self) -> list[str]:
         return list(self.__dict__)
 
     def __repr__(self) -> str:
-        return f"fwd({', '.join(self.__dict__)})"
+        return f"{self._called}({', '.join(self.__dict__)})"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ class Exercise:
     # The forward op itself, on the forward values: what a numerical derivative evaluates
     # again and again, and whose operators the grader counts (numerical.py).
     evaluate: Callable[[Tensors], object] | None = None
+
+    @property
+    def of_course(self) -> bool:
+        """Whether a course declared it (course.py): what is known of the lecture's
+        network (its batchnorm, its eps) says nothing about it."""
+        return not any(self is exercise for exercise in LECTURE)
 
     @property
     def prefix(self) -> str:
@@ -376,12 +386,14 @@ EXERCISES: tuple[Exercise, ...] = LECTURE
 ITEMS: tuple[Item, ...] = ()
 ITEM_BY_ID: dict[str, Item] = {}
 IDS: tuple[str, ...] = ()
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ()  # the modules a submission holds
 FUNCTIONS: dict[str, str] = {}  # every exercise function -> its module
 
 
-def use(course: tuple[Exercise, ...] = ()) -> None:
-    """Make the catalogue the lecture's and these course exercises (none: the lecture's)."""
+def use(course: tuple[Exercise, ...] = (), lecture: bool = True) -> None:
+    """Make the catalogue the lecture's and these course exercises (none: the lecture's).
+    `lecture`: whether a submission holds the lecture's modules too; without them (a
+    course graded alone) MODULES are the course's, the lecture's exercises staying known."""
     global EXERCISES, ITEMS, ITEM_BY_ID, IDS, MODULES, FUNCTIONS
     exercises = (*LECTURE, *course)
     items = tuple(item for exercise in exercises for item in exercise.items)
@@ -394,7 +406,15 @@ def use(course: tuple[Exercise, ...] = ()) -> None:
     EXERCISES, ITEMS, IDS = exercises, items, ids
     ITEM_BY_ID = {item.id: item for item in items}
     FUNCTIONS = {e.function: e.module for e in exercises}
-    MODULES = tuple(dict.fromkeys([*(e.module for e in LECTURE), TRAINING.module, *(e.module for e in course)]))
+    lectures = [*(e.module for e in LECTURE), TRAINING.module] if lecture else []
+    MODULES = tuple(dict.fromkeys([*lectures, *(e.module for e in course)]))
+
+
+def modules_of(ids: Iterable[str]) -> tuple[str, ...]:
+    """The modules that hold the functions of these ids (none given: every module a
+    submission holds)."""
+    found = [TRAINING.module if i == TRAINING.id else ITEM_BY_ID[i].exercise.module for i in ids]
+    return tuple(dict.fromkeys(found)) or MODULES
 
 
 def _check(exercises: tuple[Exercise, ...], ids: tuple[str, ...]) -> None:

@@ -32,11 +32,35 @@ from grader.exercises import catalogue, trials
 from grader.exercises.catalogue import Exercise, Mistake, OwnValues, Values, autograd_of, evaluating
 from grader.exercises.model import Shape
 
-__all__ = ["exercise", "wrong", "load", "CourseError", "Values"]
+__all__ = ["exercise", "wrong", "load", "CourseError", "Values", "Lecture"]
 
 
 class CourseError(ValueError):
     """A course file that cannot be used, with what to change."""
+
+
+class Lecture(Values):
+    """The lecture's forward values of a trial, as `values(lecture, shape, g)` reads
+    them: `lecture.hprebn`, as `fwd.x` and `shape.n` read; `lecture["hprebn"]` too, as
+    course files written before attribute access do."""
+
+    _called = "lecture"
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.__dict__[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.__dict__
+
+
+class BrokenValues(TypeError):
+    """A values() that returned something other than a dict of tensors by name."""
+
+
+# What a course's values() is: the lecture's values of a trial, its sizes and a generator
+# of the exercise's own -> its own forward values (checked: _checked).
+CourseValues = Callable[[Lecture, Shape, torch.Generator], object]
+VALUES_CONTRACT = "values() must return a dict of float64 tensors by name, e.g. {'x': lecture.hprebn}"
 
 
 class OpRaised(Exception):
@@ -81,7 +105,7 @@ def exercise(
     *,
     upstream: str | None = None,
     args: Sequence[str] = (),
-    values: OwnValues | None = None,
+    values: CourseValues | None = None,
     points: float = 1,
     mistakes: Iterable[Wrong] = (),
 ) -> Exercise:
@@ -122,12 +146,12 @@ def exercise(
     )
 
 
-def _with_output(values: OwnValues | None, op: Callable[[Values], torch.Tensor], upstream: str | None) -> OwnValues:
+def _with_output(values: CourseValues | None, op: Callable[[Values], torch.Tensor], upstream: str | None) -> OwnValues:
     """The exercise's own values, and its op's output under the upstream's name, whose
     shape the upstream gradient takes."""
 
     def made(lecture: catalogue.Tensors, shape: Shape, g: torch.Generator) -> dict[str, torch.Tensor]:
-        own = dict(values(lecture, shape, g)) if values is not None else {}
+        own = _checked(values(Lecture(lecture), shape, g), values) if values is not None else {}
         if upstream is not None and upstream not in own and upstream not in lecture:
             try:
                 own[upstream] = op(Values({**lecture, **own}))
@@ -136,6 +160,18 @@ def _with_output(values: OwnValues | None, op: Callable[[Values], torch.Tensor],
         return own
 
     return made
+
+
+def _checked(made: object, values: CourseValues) -> dict[str, torch.Tensor]:
+    """What values() returned, if it keeps its contract."""
+    code = getattr(values, "__code__", None)
+    defined = f" (values() at line {code.co_firstlineno} of {Path(code.co_filename).name})" if code else ""
+    if not isinstance(made, dict):
+        raise BrokenValues(f"{VALUES_CONTRACT}; it returned a {type(made).__name__}{defined}")
+    for name, value in made.items():
+        if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+            raise BrokenValues(f"{VALUES_CONTRACT}; its {name!r} is a {type(value).__name__}{defined}")
+    return dict(made)
 
 
 def _gradients_of(mistake: Wrong, wrt: tuple[str, ...]) -> catalogue.Reference:
@@ -190,6 +226,8 @@ def _try(exercise: Exercise, path: Path) -> None:
     names = ", ".join(data.exploded)
     try:
         values = {**data.exploded, **data.own((exercise.module, exercise.function), exercise.values)}
+    except BrokenValues as broken:
+        raise CourseError(f"{where}: {broken}") from None
     except OpRaised as raised:
         raise CourseError(
             f"{where}: its op raised {_raised(raised.error, path)}; it reads {names} and the "

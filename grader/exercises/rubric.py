@@ -4,7 +4,7 @@ read from TOML files that an instructor edits without touching Python.
 Precedence: the command line over the instructor's rubric over the default rubric
 (grader/rubric.toml); an instructor's rubric need only name what it changes. Sections:
 
-    [grading]      tolerance size_dependence numerical_gradient   every id
+    [grading]      tolerance size_dependence numerical_gradient propagated   every id
     [limits]       wall_time cpu_time memory output       every call of student code
                    budget                                 all calls of one submission together
     [timing]       enabled slowdown penalty               the timing step
@@ -15,6 +15,11 @@ Precedence: the command line over the instructor's rubric over the default rubri
     [[hidden.trials]]  ids = [...], n V E B H seed, small_variance ties   extra trials, instructor's side only
     [at_submission]  items more_trials                    written by `release`: what only the
                                                           submission checks, for the student to know
+    [course]       exercises lecture                      a course's own exercises (course.py), and
+                                                          whether the lecture's are graded beside them
+
+An instructor's rubric need not be named: `find_rubric` finds a rubric.toml in the current
+folder or above it, as pytest finds its configuration.
 """
 
 from __future__ import annotations
@@ -50,13 +55,18 @@ SECTIONS = {
     "exercises": "settings of some ids: visibility, tolerance, limits",
     "hidden": "checks that live on the instructor's side only: items and trials",
     "at_submission": "what only the submission checks (written by release)",
-    "course": "the course's own exercises: exercises = a Python file, relative to this rubric (grader/course.py)",
+    "course": "the course's own exercises: exercises = a Python file, relative to this rubric (course.py); "
+    "lecture = false grades them alone, without the lecture's",
 }
+RUBRIC_FILE = "rubric.toml"  # the name find_rubric looks for
+PROPAGATED = ("wrong", "right")
 SETTINGS = {
     "tolerance": "the largest normalised error that counts as right",
     "size_dependence": 'the points a function that raises at some sizes only loses, once ("all": every point)',
     "numerical_gradient": "the share of an id's points lost when its function differentiates numerically "
     "(0 to 1; 0: flagged only)",
+    "propagated": 'how a gradient of the chain counts when it follows correctly from wrong ones before it: "wrong" '
+    '(it loses its points too) or "right" (only the wrong step loses points)',
 }
 TIMING = {
     "enabled": "whether grade times the right functions (true or false)",
@@ -119,6 +129,9 @@ class Rubric:
     budget: float  # seconds all the calls of one submission may take together
     numerical_gradient: float  # the share of an id's points lost to a numerical derivative (0: flagged only)
     sources: tuple[str, ...]  # the files it was read from, default first
+    # Whether a gradient that follows correctly from wrong ones before it (diagnosed
+    # propagated) loses its points: "wrong" it does, "right" only the wrong step does.
+    propagated: str = "wrong"
     exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # pattern -> per-id settings
     hidden_items: tuple[str, ...] = ()  # ids graded on the instructor's side only
     hidden_trials: tuple[HiddenTrial, ...] = ()
@@ -127,11 +140,12 @@ class Rubric:
     at_submission_items: tuple[str, ...] = ()
     at_submission_trials: tuple[str, ...] = ()
     course: Path | None = None  # the course file whose exercises the catalogue holds
+    lecture: bool = True  # whether the lecture's ids are graded (false: the course's alone)
 
     def activate(self) -> None:
         """Put this rubric's course (or none) into the catalogue again, should another
         rubric have been loaded since."""
-        _load_course(self.course)
+        _load_course(self.course, self.lecture)
 
     def setting(self, item_id: str, key: str, default: Any) -> Any:
         """A per-id setting; the last matching [exercises] pattern wins."""
@@ -172,6 +186,21 @@ class Rubric:
         return tuple(i for i in self.points if not _matches(i, self.at_submission_items))
 
 
+def find_rubric(start: Path | str) -> Path | None:
+    """The instructor's rubric.toml that a command run in `start` uses without --rubric:
+    the one in `start` or the nearest folder above it, as pytest finds its configuration,
+    looking no higher than a repository's root (a folder holding .git) or the filesystem's;
+    never the grader's own default."""
+    folder = Path(start).resolve()
+    for place in (folder, *folder.parents):
+        found = place / RUBRIC_FILE
+        if found.is_file() and found.resolve() != Path(str(DEFAULT)).resolve():
+            return found
+        if (place / ".git").exists():
+            return None
+    return None
+
+
 def load_rubric(path: Path | str | None = None) -> Rubric:
     """The default rubric, overlaid with the one at `path` if given. A rubric that names
     a course file puts the course's exercises into the catalogue (the last one named wins);
@@ -188,8 +217,8 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         texts.append((path.read_text(encoding="utf-8"), str(path), path.parent))
         sources.append(str(path))
     parsed = [(_parse(text, source), source, folder) for text, source, folder in texts]
-    course_file = _course(parsed)
-    course_exercises = _load_course(course_file)
+    course_file, lecture = _course(parsed)
+    course_exercises = _load_course(course_file, lecture)
     data = _check(*parsed[0][:2])
     for overlay, source, _ in parsed[1:]:
         _check(overlay, source)
@@ -200,13 +229,14 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
                 data[section] = overlay[section]
     own = {item.id: e.points for e in course_exercises for item in e.items if e.points is not None}
     points = {**own, **data.get("points", {})}
-    missing = [i for i in catalogue.IDS if i not in points]
+    ids = catalogue.IDS if lecture else tuple(item.id for e in course_exercises for item in e.items)
+    missing = [i for i in ids if i not in points]
     if missing:
         raise RubricError(sources[0], "points", f"no points for {', '.join(missing)}: add them")
     hidden = data.get("hidden", {})
     announced = data.get("at_submission", {})
     return Rubric(
-        points={i: float(points[i]) for i in catalogue.IDS},
+        points={i: float(points[i]) for i in ids},
         tolerance=float(data["grading"]["tolerance"]),
         size_dependence=None
         if data["grading"]["size_dependence"] == "all"
@@ -214,6 +244,7 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         limits=Limits(**{k: v for k, v in data["limits"].items() if k in LIMIT_HELP}),
         budget=float(data["limits"]["budget"]),
         numerical_gradient=float(data["grading"]["numerical_gradient"]),
+        propagated=data["grading"]["propagated"],
         timing=Timing(**data["timing"]),
         sources=tuple(sources),
         exercises=data.get("exercises", {}),
@@ -222,31 +253,50 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         at_submission_items=tuple(announced.get("items", ())),
         at_submission_trials=tuple(announced.get("more_trials", ())),
         course=course_file,
+        lecture=lecture,
     )
 
 
-def _course(parsed: list[tuple[dict[str, Any], str, Path]]) -> Path | None:
-    """The course file the rubrics name, the last one's, relative to its rubric."""
-    found = None
+def _course(parsed: list[tuple[dict[str, Any], str, Path]]) -> tuple[Path | None, bool]:
+    """The course file the rubrics name, the last one's, relative to its rubric; and
+    whether the lecture's ids are graded beside the course's."""
+    found, lecture = None, True
     for data, source, folder in parsed:
         course = data.get("course", {})
         for key, value in course.items():
-            if key != "exercises" or not isinstance(value, str) or not value.endswith(".py"):
+            if key == "lecture" and not isinstance(value, bool):
                 raise RubricError(
-                    source, f"course.{key}", 'expected exercises = "course.py", the course\'s Python file'
+                    source,
+                    "course.lecture",
+                    f"expected true (the lecture's ids beside the course's) or false (the course's alone), got {value!r}",
+                )
+            if key not in ("exercises", "lecture") or (
+                key == "exercises" and (not isinstance(value, str) or not value.endswith(".py"))
+            ):
+                raise RubricError(
+                    source,
+                    f"course.{key}",
+                    'expected exercises = "course.py" (the course\'s Python file) and lecture = true or false',
                 )
         if "exercises" in course:
             found = (folder / course["exercises"]).resolve()
-    return found
+        lecture = course.get("lecture", lecture)
+        if not lecture and found is None:
+            raise RubricError(
+                source,
+                "course.lecture",
+                'lecture = false grades a course alone: name its file, exercises = "course.py"',
+            )
+    return found, lecture
 
 
-def _load_course(path: Path | None) -> tuple[Exercise, ...]:
+def _load_course(path: Path | None, lecture: bool = True) -> tuple[Exercise, ...]:
     """The course's exercises, now in the catalogue (none: the lecture's alone)."""
     from grader.exercises.course import CourseError, load
 
     try:
         exercises = load(path) if path else ()
-        catalogue.use(exercises)
+        catalogue.use(exercises, lecture)
     except (CourseError, catalogue.CatalogueError) as error:
         raise RubricError(str(path), "course.exercises", str(error)) from None
     return exercises
@@ -283,6 +333,7 @@ def to_toml(rubric: Rubric, course_file: str | None = None) -> str:
         f"tolerance = {rubric.tolerance!r}",
         f"size_dependence = {_toml_value('all' if rubric.size_dependence is None else rubric.size_dependence)}",
         f"numerical_gradient = {rubric.numerical_gradient!r}",
+        f"propagated = {_toml_value(rubric.propagated)}",
         "",
         "[limits]",
         *(f"{name} = {getattr(rubric.limits, name)!r}" for name in LIMIT_HELP),
@@ -298,6 +349,7 @@ def to_toml(rubric: Rubric, course_file: str | None = None) -> str:
     ]
     if rubric.course is not None:
         lines += ["", "[course]", f"exercises = {_toml_value(course_file or rubric.course.as_posix())}"]
+        lines += [] if rubric.lecture else ["lecture = false"]
     for pattern, settings in rubric.exercises.items():
         lines += ["", f'[exercises."{pattern}"]', *(f"{k} = {_toml_value(v)}" for k, v in settings.items())]
     if rubric.hidden_items or rubric.hidden_trials:
@@ -393,6 +445,7 @@ def _valid(key: str, value: Any) -> bool:
         "slowdown": lambda v: _number(v) and v >= 1,
         "penalty": lambda v: _number(v) and 0 <= v <= 1,
         "numerical_gradient": lambda v: _number(v) and 0 <= v <= 1,
+        "propagated": lambda v: v in PROPAGATED,
         "visibility": lambda v: v in VISIBILITIES,
     }[key](value)
 
@@ -410,6 +463,7 @@ def _expected(key: str) -> str:
         "slowdown": "a number >= 1",
         "penalty": "a number from 0 to 1",
         "numerical_gradient": "a number from 0 to 1",
+        "propagated": " or ".join(f'"{v}"' for v in PROPAGATED),
         "visibility": " or ".join(f'"{v}"' for v in VISIBILITIES),
     }[key]
 

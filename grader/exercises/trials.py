@@ -156,8 +156,6 @@ class TrialData:
             g = torch.Generator().manual_seed(mixed(self.seed, self.trial.salt, *key))
             with torch.no_grad():
                 made = values(MappingProxyType(self.exploded), self.trial.shape, g)
-            if not isinstance(made, dict) or not all(isinstance(v, torch.Tensor) for v in made.values()):
-                raise TypeError(f"{key[0]}.{key[1]}: values() must return a dict of tensors, got {type(made).__name__}")
             self._own[key] = {k: v.double() if v.is_floating_point() else v for k, v in made.items()}
         return self._own[key]
 

@@ -24,6 +24,7 @@ from grader.exercises.seeds import LECTURE as LECTURE_SEED
 
 if TYPE_CHECKING:
     from grader.calls.call import Call
+    from grader.exercises.rubric import Rubric
     from grader.exercises.training import Config
     from grader.grading.results import ItemResult, Report
     from grader.sandbox.confinement import Required
@@ -36,7 +37,10 @@ FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdow
 HELP_SUBMISSION = (
     "the folder holding your ex1_atomic.py ... ex4_train.py, or your notebook (.ipynb) (default: exercises)"
 )
-HELP_RUBRIC = "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml)"
+HELP_RUBRIC = (
+    "a TOML rubric overriding the default points and tolerance (see grader/rubric.toml); without it, the "
+    "rubric.toml of the current folder or the nearest above it (up to a repository's root) is used"
+)
 HELP_ONLY = "grade only these ids; shell-style patterns and prefixes work (ex1, ex1.manual_backward.*)"
 HELP_TIMING = (
     "also time each right function against autograd at n = 4096 and flag the slow ones (the rubric's [timing])"
@@ -164,9 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC + "; hidden checks stay out of the release")
     rel.set_defaults(run=run_release)
 
-    scope = commands.add_parser("gradescope", help="write Gradescope's autograder zip (hidden checks included)")
-    scope.add_argument("zip", metavar="OUT.zip")
+    scope = commands.add_parser(
+        "gradescope", help="write Gradescope's autograder zip (hidden checks included), or try it on a submission"
+    )
+    scope.add_argument("zip", nargs="?", metavar="OUT.zip")
     scope.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    scope.add_argument(
+        "--simulate",
+        metavar="SUBMISSION",
+        help="run the zip (OUT.zip, or one made for the run) on this upload as Gradescope would, in a temporary "
+        "/autograder tree, and print its output and results.json",
+    )
     scope.set_defaults(run=run_gradescope)
 
     listing = commands.add_parser("list", help="list every exercise id with its points")
@@ -321,7 +333,7 @@ def run_train(args: argparse.Namespace) -> int:
     except train.DataError as error:
         raise UsageError(str(error)) from None
     config = train.Config(steps=args.steps, seed=args.seed, check_every=args.check_every, timeout=args.timeout or 0.0)
-    limits = training_limits(_rubric(None).limits, config.limit)
+    limits = training_limits(_rubric(None, discover=False).limits, config.limit)
     try:
         handed = hand_in(folder)
     except SubmissionError as error:
@@ -389,23 +401,39 @@ def run_release(args: argparse.Namespace) -> int:
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
-    from grader.frontends import release
+    import tempfile
 
-    try:
-        names = release.gradescope(Path(args.zip), _rubric(args.rubric))
-    except release.ReleaseError as error:
-        raise UsageError(str(error)) from None
-    print(f"wrote {args.zip}: {len(names)} files; upload it as the autograder of a Gradescope programming assignment")
-    return EXIT_RIGHT
+    from grader.frontends import release, simulation
+
+    if not args.zip and not args.simulate:
+        raise UsageError("give OUT.zip to write the autograder, --simulate SUBMISSION to try it, or both")
+    rubric = _rubric(args.rubric)
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-zip-") as scratch:
+        zip_path = Path(args.zip) if args.zip else Path(scratch) / "autograder.zip"
+        try:
+            names = release.gradescope(zip_path, rubric)
+            if args.zip:
+                print(
+                    f"wrote {args.zip}: {len(names)} files; upload it as the autograder of a Gradescope "
+                    "programming assignment"
+                )
+            if not args.simulate:
+                return EXIT_RIGHT
+            simulated = simulation.simulate(zip_path, Path(args.simulate))
+        except (release.ReleaseError, simulation.SimulationError) as error:
+            raise UsageError(str(error)) from None
+    print(simulated.log, end="")
+    print(simulated.summary(), end="")
+    return EXIT_RIGHT if simulated.results.get("tests") and simulated.score >= simulated.max_score else EXIT_WRONG
 
 
 def run_list(args: argparse.Namespace) -> int:
     from grader.exercises import catalogue
 
     rubric = _rubric(args.rubric)
-    width = max(map(len, catalogue.IDS))
+    width = max(map(len, rubric.points))
     print(f"{'id':<{width}}  {'points':>6}  function / forward op")
-    for item_id in catalogue.IDS:
+    for item_id in rubric.points:
         if item_id == catalogue.TRAINING.id:
             training = catalogue.TRAINING
             what = f"{training.module}.{training.function}: {training.description}"
@@ -413,19 +441,19 @@ def run_list(args: argparse.Namespace) -> int:
             exercise = catalogue.ITEM_BY_ID[item_id].exercise
             what = f"{exercise.module}.{exercise.signature}: {exercise.forward}"
         print(f"{item_id:<{width}}  {rubric.points[item_id]:>6g}  {what}")
-    print(f"\n{len(catalogue.IDS)} ids, {sum(rubric.points.values()):g} points")
+    print(f"\n{len(rubric.points)} ids, {sum(rubric.points.values()):g} points")
     return EXIT_RIGHT
 
 
 def run_check(args: argparse.Namespace) -> int:
     from grader.reporting import reports
 
-    _rubric(args.rubric)  # its course's ids join the catalogue before the id is looked up
-    matches = select([args.id])
+    rubric = _rubric(args.rubric, args)  # its course's ids join the catalogue before the id is looked up
+    matches = select([args.id], rubric)
     if len(matches) > 1:
         raise UsageError(f"check takes one id; {args.id!r} matches {len(matches)}: {', '.join(matches[:5])} ...")
     (item_id,) = matches
-    result = _graded(args, [item_id]).items[0]
+    result = _graded(args, [item_id], rubric).items[0]
     print(reports.checked(result), end="")
     if args.plot:
         plot(result, Path(args.plot))
@@ -467,28 +495,35 @@ def run_stubs(args: argparse.Namespace) -> int:
     return EXIT_RIGHT
 
 
-def select(patterns: Sequence[str] | None, graded: Sequence[str] | None = None) -> list[str]:
-    """The ids that the patterns name: exact ids, shell-style patterns, or prefixes; with
-    no pattern, the ids the rubric grades."""
+def select(patterns: Sequence[str] | None, rubric: Rubric | None = None) -> list[str]:
+    """The ids that the patterns name among the rubric's (the catalogue's without one):
+    exact ids, shell-style patterns, or prefixes; with no pattern, the ids it grades."""
     from grader.exercises import catalogue
 
+    known = list(rubric.points) if rubric is not None else list(catalogue.IDS)
     if not patterns:
-        return list(graded if graded is not None else catalogue.IDS)
+        return list(rubric.graded) if rubric is not None else known
     chosen = []
     for pattern in patterns:
-        found = [i for i in catalogue.IDS if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
+        found = [i for i in known if fnmatch.fnmatchcase(i, pattern) or i.startswith(f"{pattern}.")]
         if not found:
             raise UsageError(f"no exercise id matches {pattern!r}: `backprop-ninja list` shows them all")
         chosen += [i for i in found if i not in chosen]
     return chosen
 
 
-def _rubric(path: str | None, args: argparse.Namespace | None = None):
-    """The rubric at `path` over the default, with the limits and timing given on the command line."""
-    from grader.exercises.rubric import RubricError, load_rubric
+def _rubric(path: str | None, args: argparse.Namespace | None = None, discover: bool = True) -> Rubric:
+    """The rubric at `path` (or, with `discover`, the rubric.toml found from the current
+    folder up) over the default, with the limits and timing given on the command line."""
+    from grader.exercises.rubric import RubricError, find_rubric, load_rubric
 
+    found = find_rubric(Path.cwd()) if path is None and discover else None
+    if found is not None:
+        print(
+            f"backprop-ninja: rubric: {found} (found from the current folder; --rubric FILE overrides)", file=sys.stderr
+        )
     try:
-        rubric = load_rubric(path)
+        rubric = load_rubric(path or found)
     except RubricError as error:
         raise UsageError(str(error)) from None
     given = {
@@ -504,13 +539,15 @@ def _rubric(path: str | None, args: argparse.Namespace | None = None):
     return rubric
 
 
-def _submission(args: argparse.Namespace) -> Path:
+def _submission(args: argparse.Namespace, ids: Sequence[str] = ()) -> Path:
     """What --submission names: a notebook, or a folder of modules or notebooks (the
-    folder below it that holds the modules is found when grading)."""
+    folder below it that holds the modules is found when grading); `ids`, the ids to be
+    graded, whose modules it should hold (any of the catalogue's if none)."""
+    from grader.exercises.catalogue import modules_of
     from grader.handins.submissions import SubmissionError, given
 
     try:
-        path, warning = given(args.submission)
+        path, warning = given(args.submission, modules_of(ids))
     except SubmissionError as error:
         raise UsageError(f"{error}, with --submission") from None
     if warning:
@@ -518,14 +555,15 @@ def _submission(args: argparse.Namespace) -> Path:
     return path
 
 
-def _graded(args: argparse.Namespace, only: Sequence[str] | None) -> Report:
+def _graded(args: argparse.Namespace, only: Sequence[str] | None, rubric: Rubric | None = None) -> Report:
     """The report of --submission on the ids `only` names (all the rubric grades by
-    default): graded with the command line's rubric, limits, seed and confinement."""
+    default): graded with the command line's rubric (or `rubric`), limits, seed and
+    confinement."""
     from grader.grading.grader import grade
 
-    folder = _submission(args)
-    rubric = _rubric(args.rubric, args)
-    ids = select(only, rubric.graded)
+    rubric = rubric or _rubric(args.rubric, args)
+    ids = select(only, rubric)
+    folder = _submission(args, ids)
     return _sandboxed(lambda: grade(folder, rubric, ids, not args.no_sandbox, args.seed, _required(args)))
 
 
@@ -582,7 +620,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     from grader.sandbox.client import Sandbox
     from grader.sandbox.confinement import LAYERS
 
-    rubric = _rubric(None)
+    rubric = _rubric(None, discover=False)
     print(
         f"backprop-ninja {__version__} on {platform.system()} {platform.release()} ({platform.machine()}), "
         f"Python {platform.python_version()} at {sys.prefix}, uid {os.geteuid()}"

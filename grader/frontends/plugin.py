@@ -66,8 +66,9 @@ class GradingState:
         """Stop the run with one usage error if the submission, the seed, the rubric or the
         confinement asked for is wrong; `build`: also start the grader, which finds out
         whether this machine gives the confinement."""
+        _ = self.settings  # its course's modules are those the submission should hold
         self.submission()
-        _ = self.seed, self.settings
+        _ = self.seed
         if build:
             _ = self.grader
 
@@ -75,15 +76,16 @@ class GradingState:
     def settings(self) -> tuple[Rubric, bool, Required]:
         """The rubric, whether to sandbox, and the confinement required, from the options."""
         if self._settings is None:
-            from grader.exercises.rubric import RubricError, load_rubric
+            from grader.exercises.rubric import RubricError, find_rubric, load_rubric
             from grader.sandbox.confinement import parse_required
 
             rubric, base = setting(self.config, "bpn_rubric")
+            found = None if rubric else find_rubric(self.config.invocation_params.dir)
             required = setting(self.config, "bpn_require_confinement")[0] or None
             try:
                 require: Required = False if required is None else parse_required("" if required == "all" else required)
                 settings = (
-                    load_rubric(base / rubric if rubric else None),
+                    load_rubric(base / rubric if rubric else found),
                     not setting(self.config, "bpn_no_sandbox")[0],
                     require,
                 )
@@ -94,12 +96,13 @@ class GradingState:
 
     def submission(self) -> Path:
         """The submission the options name, checked once as `backprop-ninja grade` checks it."""
+        from grader.exercises.catalogue import modules_of
         from grader.handins.submissions import SubmissionError, given
 
         if self._submission is None:
             name, base = setting(self.config, "bpn_submission")
             try:
-                self._submission, warning = given(base / name)
+                self._submission, warning = given(base / name, modules_of(self.settings[0].graded))
             except SubmissionError as error:
                 raise pytest.UsageError(
                     f"{error}, with --bpn-submission (or bpn_submission in the pytest settings)"
@@ -227,6 +230,15 @@ def _aims_at_exercises(config: pytest.Config) -> bool:
     return False
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Which rubric grades the run, when it is not the default: given, or found."""
+    state = config.stash.get(STATE, None)
+    if state is None or not _aims_at_exercises(config):
+        return None
+    sources = state.settings[0].sources
+    return f"backprop-ninja rubric: {sources[-1]}" if len(sources) > 1 else None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
@@ -247,13 +259,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One exercise test per id of the catalogue, once the rubric has put its course's
-    exercises into it."""
+    """One exercise test per id of the rubric, once it has put its course's exercises
+    into the catalogue."""
     if "exercise_id" in metafunc.fixturenames and "backprop_ninja" in metafunc.fixturenames:
-        from grader.exercises import catalogue
-
-        _ = metafunc.config.stash[STATE].settings
-        metafunc.parametrize("exercise_id", catalogue.IDS)
+        rubric = metafunc.config.stash[STATE].settings[0]
+        metafunc.parametrize("exercise_id", list(rubric.points))
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ def context(
         maxima=logits == logits.max(1, keepdim=True).values,
         repeated=counts > 1,
         once=counts == 1,
-        low_variance=_batch_variance(values) < EPS,
+        low_variance=None if exercise.of_course else _batch_variance(values) < EPS,
         branches=_branches(key, values, reference)
         if chain
         else _batchnorm_paths(values, upstream)
@@ -61,6 +61,7 @@ def context(
         **(_local(key, values, reference) if chain else _given(exercise, values, key, upstream)),
         dtype=dtype,
         tolerance=tolerance,
+        course=exercise.of_course,
     )
 
 

@@ -68,6 +68,8 @@ PROBLEM_CODES: dict[Problem, Code] = {
 }
 
 CLOSE = 2e-2  # below this normalised error, a wrong gradient counts as close
+CLOSE_HINT = "a small term is off: is eps (1e-5) left out, or n used where n - 1 belongs?"  # the lecture's batchnorm
+CLOSE_HINT_COURSE = "a small term is off: compare your formula with the forward op, term by term (each constant too)"
 LECTURE_N = LECTURE.shape.n  # the batch size students see in the lecture, and write out
 
 
@@ -107,6 +109,7 @@ class Context:
     upstream: torch.Tensor | None = None  # the upstream gradient itself, float64
     dtype: torch.dtype = torch.float32  # what the student returned, before the comparison's float64
     tolerance: float = 1e-4
+    course: bool = False  # a course's own exercise: no hint may name the lecture's batchnorm or its eps
 
 
 def from_failure(kind: failures.FailureKind, message: str, trial: str = "") -> Diagnosis:
@@ -287,7 +290,7 @@ def diagnose_trial(name: str, got: torch.Tensor, expected: torch.Tensor, context
         return Diagnosis(
             "close_but_not_within_tolerance",
             f"{name} is close to the answer but not within the tolerance (relative error {error:.1e})",
-            "a small term is off: is eps (1e-5) left out, or n used where n - 1 belongs?",
+            CLOSE_HINT_COURSE if context.course else CLOSE_HINT,
             name,
             trial,
         )
@@ -498,6 +501,7 @@ def over_trials(
     per_trial: Sequence[tuple[str, bool, Diagnosis | None]],
     quirky: Iterable[str],
     size_hint: str = SIZE_HINT,
+    quirk_hints: bool = True,
 ) -> Diagnosis | None:
     """One diagnosis for a gradient from its (trial label, passed, diagnosis) triples:
     size_dependent when it is right at a plain trial (no quirk) and wrong at another;
@@ -505,7 +509,9 @@ def over_trials(
     A wrong shape is never a quirk's doing. Some wrong trials say why on their own, at
     whatever size: a gradient that only follows from wrong ones before it (propagated)
     is best fixed there, and one that misses the tolerance by little (precision, close)
-    may meet it by chance in a small trial."""
+    may meet it by chance in a small trial. `quirk_hints`: whether a quirk's hint, which
+    names the lecture's batchnorm and maxima, may replace the diagnosis's own (not for a
+    course's exercise)."""
     quirky = set(quirky)
     wrong = [(label, d) for label, ok, d in per_trial if not ok]
     if not wrong:
@@ -543,7 +549,7 @@ def over_trials(
             name,
             wrong_plain[0][0],
         )
-    if first is not None and not wrong_plain and _quirk_hint(label):
+    if first is not None and not wrong_plain and quirk_hints and _quirk_hint(label):
         return replace(first, hint=_quirk_hint(label))
     return first
 

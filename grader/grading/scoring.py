@@ -32,6 +32,8 @@ def score_item(
     size_hint: str = SIZE_HINT,
     said: Told | None = None,
     function_id: str = "",
+    propagated_right: bool = False,
+    course: bool = False,
 ) -> ItemResult:
     """Score one id: its points split evenly among its gradients, each of which earns its
     share only when it is right in every trial. A call that failed in any trial costs
@@ -39,14 +41,25 @@ def score_item(
     dependence). `quirky` names the trials whose quirk (not their sizes) may explain a
     failure; `size_hint` says which sizes the function hard-codes, if any is known;
     `said`, what a teacher would say of the exception it raised (errors.py);
-    `function_id`, the id a hint sends a student to for every id of the function."""
+    `function_id`, the id a hint sends a student to for every id of the function;
+    `propagated_right`, whether a gradient wrong only because those it follows from are
+    (propagated) counts as right (the rubric's [grading] propagated); `course`, whether a
+    course declared the exercise (no hint of the lecture's trials' quirks then)."""
     quirky = set(quirky)
+    counted = lambda c: (
+        c.passed
+        or (  # noqa: E731
+            propagated_right and c.diagnosis is not None and c.diagnosis.code == "propagated"
+        )
+    )
     gradients = tuple(
         GradientResult(
             name,
             tuple(found),
-            passed=not failures and bool(found) and all(c.passed for c in found),
-            diagnosis=over_trials(name, [(c.trial, c.passed, c.diagnosis) for c in found], quirky, size_hint),
+            passed=not failures and bool(found) and all(counted(c) for c in found),
+            diagnosis=over_trials(
+                name, [(c.trial, c.passed, c.diagnosis) for c in found], quirky, size_hint, quirk_hints=not course
+            ),
             example=(examples or {}).get(name),
         )
         for name, found in comparisons.items()
@@ -147,6 +160,8 @@ def _score(
         hint,
         said,
         outcome.exercise.items[0].id,
+        rules.rubric.propagated == "right",
+        outcome.exercise.of_course,
     )
 
 

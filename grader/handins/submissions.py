@@ -13,6 +13,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -111,9 +112,10 @@ def _notebooks(paths: list[str]) -> dict[str, Any]:
     return cells.from_notebooks([Path(p) for p in paths]).to_data()
 
 
-def given(path: Path | str) -> tuple[Path, str]:
+def given(path: Path | str, modules: Sequence[str] | None = None) -> tuple[Path, str]:
     """What --submission names, checked the same way for the command line and for pytest:
-    the path, and a warning when it holds nothing to grade (every id would score 0)."""
+    the path, and a warning when it holds none of `modules` (those of the ids graded;
+    by default every module of the catalogue), so that every id would score 0."""
     path = Path(path)
     if path.is_file() and path.name.endswith(NOTEBOOK):
         return path, ""
@@ -123,10 +125,11 @@ def given(path: Path | str) -> tuple[Path, str]:
             f"or your notebook ({NOTEBOOK})"
         )
     folder = locate(path)
-    if any((folder / f"{module}.py").is_file() for module in catalogue.MODULES) or find_notebooks(path):
+    modules = modules or catalogue.MODULES
+    if any((folder / f"{module}.py").is_file() for module in modules) or find_notebooks(path):
         return path, ""
     return path, (
-        f"{path} holds none of {', '.join(catalogue.MODULES)} (.py), nor a notebook; every id will score 0: "
+        f"{path} holds none of {', '.join(modules)} (.py), nor a notebook; every id will score 0: "
         "is that the right folder?"
     )
 
