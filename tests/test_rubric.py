@@ -196,3 +196,51 @@ def test_each_of_gradescopes_four_visibilities_is_accepted(tmp_path):
         path = tmp_path / f"{visibility}.toml"
         path.write_text(f'[exercises."ex2.*"]\nvisibility = "{visibility}"\n')
         assert load_rubric(path).visibility("ex2.cross_entropy_backward") == visibility
+
+
+def test_a_rubric_toml_is_found_in_the_folder_or_above_it_but_not_past_a_repository_root(tmp_path):
+    from grader.exercises.rubric import find_rubric
+
+    course = tmp_path / "course"
+    (course / "solutions" / "deep").mkdir(parents=True)
+    assert find_rubric(course / "solutions" / "deep") is None
+    (course / "rubric.toml").write_text("")
+    assert find_rubric(course) == find_rubric(course / "solutions" / "deep") == (course / "rubric.toml").resolve()
+    (course / "solutions" / ".git").mkdir()  # a repository of its own, below the course's folder
+    assert find_rubric(course / "solutions" / "deep") is None
+
+
+def test_the_graders_own_default_rubric_is_never_taken_for_an_instructors():
+    from importlib import resources
+
+    from grader.exercises.rubric import find_rubric
+
+    assert find_rubric(str(resources.files("grader"))) != resources.files("grader") / "rubric.toml"
+
+
+# counts_sum_backward gives 0: the chain's dcounts is wrong, and dnorm_logits, computed
+# from it by a right counts_backward, is wrong only because of it (propagated).
+WRONG_COUNTS_SUM = "def counts_sum_backward(dcounts_sum, counts):\n    return 0 * counts\n"
+
+
+@pytest.mark.parametrize("propagated, kept", [("wrong", False), ("right", True)])
+def test_the_rubric_says_whether_a_key_wrong_only_through_the_keys_before_it_loses_its_points(
+    tmp_path, make_submission, propagated, kept
+):
+    path = tmp_path / "rubric.toml"
+    path.write_text(f'[grading]\npropagated = "{propagated}"\n')
+    folder = make_submission(append={"ex1_atomic": WRONG_COUNTS_SUM})
+    ids = ["ex1.manual_backward.counts", "ex1.manual_backward.norm_logits"]
+    report = grade(folder, load_rubric(path), ids, sandbox=False, seed=5)
+    counts, norm_logits = report.items
+    assert counts.status != "passed"  # the step that went wrong always loses its points
+    assert (norm_logits.score == norm_logits.max_score) is kept
+    assert norm_logits.gradients[0].diagnosis.code == "propagated"  # said either way
+
+
+def test_the_default_rubric_scores_propagated_keys_as_wrong_and_a_bad_value_is_refused(tmp_path):
+    assert load_rubric().propagated == "wrong"
+    path = tmp_path / "rubric.toml"
+    path.write_text('[grading]\npropagated = "forgiven"\n')
+    with pytest.raises(RubricError, match='grading.propagated: expected "wrong" or "right"'):
+        load_rubric(path)

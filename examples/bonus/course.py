@@ -22,7 +22,7 @@ def layernorm(fwd, dim=1, correction=0):
 def own_layer(lecture, shape, g):
     """The hidden layer's pre-activations (the lecture's), and a gain and bias of our own."""
     return {
-        "x": lecture["hprebn"],
+        "x": lecture.hprebn,
         "gain": 1 + 0.1 * torch.randn(1, shape.H, generator=g, dtype=torch.float64),
         "bias": 0.1 * torch.randn(1, shape.H, generator=g, dtype=torch.float64),
     }
@@ -64,7 +64,7 @@ EXERCISES = [
         wrt=("x",),
         upstream="out",
         args=("x",),
-        values=lambda lecture, shape, g: {"x": lecture["hpreact"]},
+        values=lambda lecture, shape, g: {"x": lecture.hpreact},
         points=2,
         mistakes=[
             wrong(
