@@ -34,6 +34,7 @@ from grader.calls.files import write_atomically
 from grader.calls.text import csv_cell, one_line
 from grader.exercises.rubric import Rubric
 from grader.exercises.seeds import new_seed
+from grader.frontends import shards
 from grader.handins.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def run(
     progress: Callable[[int, int, float], None] | None = None,
     seed: int | None = None,
     require: Required = False,
+    shard: shards.Shard | None = None,
 ) -> list[Outcome]:
     """Grade every submission under `root` that has no trusted report in `out` yet (all
     of them with `force`), on `jobs` processes; then write the gradebook and the summary.
@@ -172,7 +174,10 @@ def run(
     if sandbox and require is not False:
         _check_confinement(require)
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
-    named = names_of(submissions)
+    named = names_of(submissions)  # of the whole class: a shard names each submission as one batch would
+    if shard is not None:
+        shards.write_record(out, shard, seed, [named[p] for p in submissions])
+        submissions = shards.share(submissions, shard)
     names = [named[p] for p in submissions]
     manifest = {} if force else read_manifest(out)
     seed = seed if seed is not None else manifest.get("seed", new_seed())

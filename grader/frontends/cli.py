@@ -1,4 +1,4 @@
-"""The `backprop-ninja` command: grade, check, batch, train, list, stubs, release,
+"""The `backprop-ninja` command: grade, check, batch, merge, train, list, stubs, release,
 gradescope, doctor.
 
 Exit codes: 0 everything asked for is right, 1 something is not (yet) right, 2 the
@@ -21,6 +21,7 @@ from grader.calls.files import write_atomically
 from grader.calls.limits import BUDGET_HELP, LIMIT_HELP, TRAINING_LIMIT_HELP, training_limits
 from grader.calls.version import __version__
 from grader.exercises.seeds import LECTURE as LECTURE_SEED
+from grader.frontends import shards
 
 if TYPE_CHECKING:
     from grader.calls.call import Call
@@ -124,8 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--force", action="store_true", help="grade again the submissions that have a report already")
     batch.add_argument("--rubric", metavar="FILE", help=HELP_RUBRIC)
+    batch.add_argument("--shard", type=_shard, metavar="K/N", help="grade only the K-th of N shares (needs --seed)")
     add_running_options(batch)
     batch.set_defaults(run=run_batch)
+
+    merge = commands.add_parser("merge", help="merge the folders of `batch --shard K/N` into one class's gradebook")
+    merge.add_argument("shards", nargs="+", metavar="SHARD_DIR", help="the --out folder of every shard, 1 to N")
+    merge.add_argument("--out", required=True, metavar="DIR", help="a new folder for gradebook.csv, summary.md ...")
+    merge.set_defaults(run=run_merge)
 
     tr = commands.add_parser("train", help="train the lecture's network with your mlp_backward alone")
     tr.add_argument("--submission", default="exercises", metavar="DIR", help=HELP_SUBMISSION)
@@ -240,6 +247,13 @@ def _seed(text: str) -> int:
     return value
 
 
+def _shard(text: str) -> shards.Shard:
+    try:
+        return shards.parse(text)
+    except shards.ShardError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive(kind: type) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -291,6 +305,8 @@ def run_batch(args: argparse.Namespace) -> int:
 
     rubric = _rubric(args.rubric, args)
     out = Path(args.out)
+    if args.shard and args.seed is None:
+        raise UsageError(shards.NEEDS_SEED)
     try:
         outcomes = _sandboxed(
             lambda: batch.run(
@@ -303,6 +319,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 Progress("graded"),
                 args.seed,
                 _required(args),
+                args.shard,
             )
         )
     except SubmissionError as error:
@@ -315,6 +332,20 @@ def run_batch(args: argparse.Namespace) -> int:
     )
     for outcome in failed:
         print(f"  {outcome.name}: {outcome.error}")
+    return EXIT_RIGHT
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from grader.frontends.merge import merge
+
+    try:
+        merged = merge([Path(folder) for folder in args.shards], Path(args.out))
+    except shards.ShardError as error:
+        raise UsageError(str(error)) from None
+    print(
+        f"merged {merged.shards} shards: {merged.submissions} submissions on seed {merged.seed}: "
+        f"{Path(args.out) / 'gradebook.csv'}, {Path(args.out) / 'summary.md'}"
+    )
     return EXIT_RIGHT
 
 
