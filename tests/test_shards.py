@@ -3,20 +3,23 @@ a single batch writes, and a merge of shards that do not make one class is refus
 what was expected, what was found and what to do."""
 
 import csv
+import fnmatch
 import hashlib
 import io
 import json
+import shlex
 import shutil
 import zipfile
 
 import pytest
+import yaml
 
 from grader.exercises.rubric import load_rubric
 from grader.frontends import batch
-from grader.frontends.cli import main
+from grader.frontends.cli import build_parser, main
 from grader.frontends.merge import merge
 from grader.frontends.shards import RECORD, Shard, ShardError, parse, share
-from tests.conftest import EXERCISES, SOLUTIONS, shared
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS, shared
 from tests.test_batch import METADATA
 
 SEED = 1234
@@ -184,3 +187,25 @@ def test_the_commands_refuse_a_shard_without_a_seed_and_a_merge_that_fails(shard
     assert "shard 2/3, 3/3 is missing" in capsys.readouterr().err
     assert main(["merge", *map(str, folders), "--out", str(tmp_path / "m")]) == 0
     assert f"merged 3 shards: 5 submissions on seed {SEED}" in capsys.readouterr().out
+
+
+def test_the_documented_workflow_grades_each_shard_in_a_job_of_a_matrix_and_merges_their_artifacts():
+    page = (ROOT / "docs" / "instructors.md").read_text()
+    jobs = yaml.safe_load(page.split("```yaml\n")[1].split("```")[0])["jobs"]
+    shard, merging = jobs["shard"], jobs["merge"]
+    assert (
+        shard["strategy"]["matrix"]["shard"] == [1, 2, 3] and shard["needs"] == "seed" and merging["needs"] == "shard"
+    )
+    upload = next(step for step in shard["steps"] if step.get("uses") == "actions/upload-artifact@v4")
+    download = next(step for step in merging["steps"] if step.get("uses") == "actions/download-artifact@v4")
+    assert fnmatch.fnmatch(upload["with"]["name"].replace("${{ matrix.shard }}", "2"), download["with"]["pattern"])
+    assert not download["with"].get("merge-multiple")  # each shard in a folder of its own
+    # The commands, as a job runs them (the matrix's and the seed job's values put in), are the CLI's.
+    grading = next(step["run"] for step in shard["steps"] if "batch" in step.get("run", ""))
+    grading = grading.replace("${{ matrix.shard }}", "2").replace("${{ needs.seed.outputs.seed }}", "5")
+    args = build_parser().parse_args(shlex.split(grading)[1:])
+    assert (args.shard, args.seed, f"{args.out}/") == (Shard(2, 3), 5, upload["with"]["path"])
+    merging_run = next(step["run"] for step in merging["steps"] if "merge" in step.get("run", ""))
+    args = build_parser().parse_args(shlex.split(merging_run)[1:])
+    assert args.shards == [f"{download['with']['path']}/{download['with']['pattern']}"]
+    assert "outputs" in jobs["seed"] and "secrets.randbits" in jobs["seed"]["steps"][0]["run"]
