@@ -20,8 +20,6 @@ LAYERS = ("calls", "exercises", "sandbox", "handins", "grading", "reporting", "f
 def modules() -> dict[str, Path]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        if "data" in path.relative_to(PACKAGE).parts[:1]:
-            continue
         parts = path.relative_to(ROOT).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         found[name] = path

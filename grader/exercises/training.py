@@ -32,7 +32,13 @@ from grader.exercises import model, seeds
 from grader.exercises.catalogue import Values
 from grader.exercises.model import EPS, PARAMETERS, Shape
 
-NAMES = Path(__file__).resolve().parent.parent / "data" / "names.txt"  # the project's data set, shipped in the package
+# The project's data set: in the package where the build puts it (a wheel, a released
+# repository), else in data/ at the top of this repository (pyproject.toml maps the one onto the other).
+_PACKAGE = Path(__file__).resolve().parent.parent
+NAMES = next(
+    (p for p in (_PACKAGE / "data" / "names.txt", _PACKAGE.parent / "data" / "names.txt") if p.is_file()),
+    _PACKAGE / "data" / "names.txt",
+)
 SEED = seeds.LECTURE
 SPLIT_SEED = 42  # random.seed(42) before shuffling the words, as in the lecture
 END = "."  # the token that starts and ends every name

