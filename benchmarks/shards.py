@@ -4,9 +4,10 @@ run them side by side, then `merge`; each command timed whole, in a fresh proces
 
 The class is batch_speed.py's mix (right, wrong, hanging until their time limit, stubs,
 broken). Prints each run's wall time, the slowest shard against the one batch (what 3
-machines would take, against one: target at most 0.5, 1/3 being the ideal), and the 3
+machines would take, against one: target at most 0.5, 1/3 being the ideal), the 3
 shards together against the one batch (the machine time that sharding costs: each shard
-imports torch and starts its sandbox of its own).
+imports torch and starts its sandbox of its own), and that fixed cost alone (a batch of
+one submission).
 
     python benchmarks/shards.py [--jobs 2] [--count 60]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,10 +51,14 @@ def main() -> None:
         whole = timed("batch", str(root), "--out", f"{tmp}/whole", *jobs)
         shards = [timed("batch", str(root), "--out", f"{tmp}/shard-{k}", "--shard", f"{k}/3", *jobs) for k in (1, 2, 3)]
         merging = timed("merge", *(f"{tmp}/shard-{k}" for k in (1, 2, 3)), "--out", f"{tmp}/merged")
+        alone = Path(tmp) / "alone"
+        shutil.copytree(ROOT / "solutions", alone / "student")
+        fixed = timed("batch", str(alone), "--out", f"{tmp}/one", *jobs)
         same = (Path(tmp) / "whole/gradebook.csv").read_text() == (Path(tmp) / "merged/gradebook.csv").read_text()
     print(f"{args.count} submissions, {args.jobs} jobs per run")
     print(f"one batch: {whole:.1f} s")
     print(f"3 shards, one after another: {', '.join(f'{s:.1f} s' for s in shards)}; merge {merging:.1f} s")
+    print(f"one batch of 1 submission: {fixed:.1f} s (the fixed cost that every shard pays again)")
     print(f"merged gradebook {'equals' if same else 'DIFFERS FROM'} the one batch's")
     slowest = (max(shards) + merging) / whole
     print(f"(slowest shard + merge) / one batch = {slowest:.2f} (3 machines against one; target: at most 0.5)")

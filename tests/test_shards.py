@@ -209,3 +209,13 @@ def test_the_documented_workflow_grades_each_shard_in_a_job_of_a_matrix_and_merg
     args = build_parser().parse_args(shlex.split(merging_run)[1:])
     assert args.shards == [f"{download['with']['path']}/{download['with']['pattern']}"]
     assert "outputs" in jobs["seed"] and "secrets.randbits" in jobs["seed"]["steps"][0]["run"]
+
+
+def test_a_record_that_names_a_path_rather_than_a_submission_is_refused(sharded, tmp_path):
+    _, folders, _ = sharded
+    spoilt = copied(folders, tmp_path)
+    for folder in spoilt:
+        edit_json(folder / RECORD, lambda r: r["submissions"].append("../../escaped"))
+    with pytest.raises(ShardError, match="cannot be read as a shard's record"):
+        merge(spoilt, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

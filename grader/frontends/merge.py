@@ -153,7 +153,10 @@ def _graded(record: Record) -> _Graded:
                 f"batch did not finish, or could not write it; run the same `backprop-ninja batch --shard "
                 f"{record.shard} --seed {record.seed}` on the same --out again: it grades only what is missing"
             )
-        data[name] = json.loads(text)
+        try:
+            data[name] = json.loads(text)
+        except ValueError:
+            raise ShardError(f"{path} cannot be read as a report: grade shard {record.shard} again") from None
         if data[name].get("seed") != record.seed:
             raise ShardError(
                 f"{path} was graded on seed {data[name].get('seed')}, its shard on seed {record.seed}: grade that "

@@ -90,7 +90,9 @@ def read_record(folder: Path) -> Record:
         seed, submissions = data["seed"], data["submissions"]
         if not (isinstance(seed, int) and isinstance(submissions, list) and 1 <= shard.index <= shard.count):
             raise ValueError
-        return Record(folder, shard, seed, tuple(str(name) for name in submissions))
+        if any(not isinstance(name, str) or "/" in name or name in ("", ".", "..") for name in submissions):
+            raise ValueError  # a submission's name is a file's: never a path
+        return Record(folder, shard, seed, tuple(submissions))
     except (ValueError, KeyError, TypeError):
         raise ShardError(
             f"{path} cannot be read as a shard's record (shard, of, seed, submissions): grade that shard again"
