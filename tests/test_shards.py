@@ -219,3 +219,13 @@ def test_a_record_that_names_a_path_rather_than_a_submission_is_refused(sharded,
     with pytest.raises(ShardError, match="cannot be read as a shard's record"):
         merge(spoilt, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_documented_workflow_installs_the_grader_from_the_course_repository_it_checks_out():
+    page = (ROOT / "docs" / "instructors.md").read_text()
+    jobs = yaml.safe_load(page.split("```yaml\n")[1].split("```")[0])["jobs"]
+    for name in ("shard", "merge"):
+        steps = jobs[name]["steps"]
+        assert steps[0].get("uses") == "actions/checkout@v4", name
+        install = next(step["run"] for step in steps if "pip install" in step.get("run", ""))
+        assert "pip install ." in install and "install backprop-ninja" not in install, name
