@@ -200,7 +200,9 @@ def test_a_folder_with_modules_and_a_notebook_grades_the_modules_and_says_so(mak
         replace={"cross_entropy_backward": "def cross_entropy_backward(logits, Yb):\n    return 0\n"}, folder=folder
     )
     report = grade(folder, ids=["ex2.cross_entropy_backward"])
-    assert report.passed and report.notes == ("the folder also holds backprop_ninja.ipynb: its .py modules are graded",)
+    assert report.passed and report.notes == (
+        "not graded: backprop_ninja.ipynb: the exercise modules of ./ are graded, and a notebook only where there are none",
+    )
 
 
 def test_several_notebooks_are_read_in_name_order_the_later_definition_winning(make_notebook, tmp_path):

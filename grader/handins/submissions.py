@@ -26,6 +26,11 @@ from grader.handins.origins import Origins
 if TYPE_CHECKING:
     from grader.handins.assembly import Assembly
 
+# The headings of the notes that say a submission, or part of it, is not graded as
+# handed in: a gradebook's note column carries the notes that open with one of them.
+EMPTY = "empty folder"
+NO_MODULE = "no exercise module"
+NOT_GRADED = "not graded"
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
 NOTEBOOK = ".ipynb"
 MAX_ARCHIVE = 16 * 2**20  # bytes of an archive file: a submission is a few KB
@@ -64,16 +69,19 @@ def hand_in(path: Path | str) -> Handed:
         holders = _holders(path)
         folder = _chosen(path, holders)
         notebooks = find_notebooks(path)
-        if any((folder / f"{m}.py").is_file() for m in catalogue.MODULES) or not notebooks:
+        if holders or not notebooks:
             notes = [
-                f"{_shown(path, folder)} is graded; {_shown(path, o)} also holds exercise modules and is not"
+                f"{NOT_GRADED}: {_shown(path, o)} also holds exercise modules; {_shown(path, folder)} is graded"
                 for o in sorted(holders)
                 if o != folder
             ]
             if notebooks:
                 notes.append(
-                    f"the folder also holds {', '.join(n.name for n in notebooks[:3])}: its .py modules are graded"
+                    f"{NOT_GRADED}: {_listed([n.relative_to(path).as_posix() for n in notebooks])}: the exercise "
+                    f"modules of {_shown(path, folder)} are graded, and a notebook only where there are none"
                 )
+            if not holders:
+                notes.append(_nothing_to_grade(path))
             return Handed(str(folder), folder, notes=tuple(notes))
     else:
         try:
@@ -86,6 +94,27 @@ def hand_in(path: Path | str) -> Handed:
         )
     assembly = read_notebooks(notebooks)
     return Handed(str(path), assembly.written(), assembly.origins, assembly.notes, written=True)
+
+
+def _nothing_to_grade(folder: Path) -> str:
+    """The note of a submission that holds neither an exercise module nor a notebook:
+    empty, or what it holds instead (a module under another name, a PDF...)."""
+    held = []
+    for parent, dirs, names in walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        held += [Path(parent, n).relative_to(folder).as_posix() for n in names if not n.startswith(".")]
+        if len(held) > 3:
+            break
+    wanted = f"{', '.join(f'{m}.py' for m in catalogue.MODULES)} or a notebook ({NOTEBOOK})"
+    if not held:
+        return f"{EMPTY}: nothing was handed in; every id scores 0 (expected {wanted})"
+    return f"{NO_MODULE}: it holds {_listed(held)}, but none of {wanted}; every id scores 0"
+
+
+def _listed(names: list[str]) -> str:
+    """A few names, and how many more."""
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
 
 
 def read_notebooks(paths: list[Path]) -> Assembly:
