@@ -4,10 +4,17 @@ broken and hostile submissions that never stop the batch, and a batch that resum
 import csv
 import io
 import json
-import shutil
+import os
+import shlex
+import signal
+import subprocess
+import sys
 import tarfile
+import time
+import shutil
 import zipfile
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -16,7 +23,7 @@ from grader.exercises.rubric import load_rubric
 from grader.frontends import batch
 from grader.frontends.cli import main
 from grader.handins.submissions import MAX_UNPACKED, SubmissionError, hand_in, locate, unpack
-from tests.conftest import EXERCISES, FULL_MARKS, SOLUTIONS, shared
+from tests.conftest import EXERCISES, FULL_MARKS, ROOT, SOLUTIONS, shared
 
 SCHEMA = json.loads((resources.files("grader") / "report.schema.json").read_text())
 METADATA = """submission_1001:
@@ -79,7 +86,10 @@ def test_every_layout_is_found_and_graded(classroom):
         assert float(rows[full]["total"]) == FULL_MARKS, full
     assert float(rows["bob"]["total"]) == 0
     assert float(rows["grace"]["total"]) == FULL_MARKS - 6  # ex3 lost, the rest graded
-    assert rows["submission_1001"]["student"] == "Ada Lovelace ada@example.org"
+    assert (rows["submission_1001"]["name"], rows["submission_1001"]["email"]) == ("Ada Lovelace", "ada@example.org")
+    assert rows["bob"]["note"] == "untouched starter: every exercise still raises NotImplementedError"
+    assert rows["frank"]["note"].startswith("not graded: frank.zip cannot be unpacked")
+    assert not any(rows[name]["note"] for name in ("alice", "backprop-ninja-carol", "dave", "erin", "grace"))
 
 
 def test_broken_and_hostile_archives_get_a_report_and_never_stop_the_batch(classroom):
@@ -158,7 +168,7 @@ def test_a_second_copy_of_the_modules_is_named_in_the_report_as_not_graded(tmp_p
     shutil.copytree(EXERCISES, tmp_path / "upload" / "old")
     handed = hand_in(tmp_path / "upload")
     assert handed.folder == tmp_path / "upload" / "exercises"
-    assert handed.notes == ("exercises/ is graded; old/ also holds exercise modules and is not",)
+    assert handed.notes == ("not graded: old/ also holds exercise modules; exercises/ is graded",)
 
 
 def test_an_archive_with_a_link_or_too_much_data_is_refused(tmp_path):
@@ -186,3 +196,94 @@ def test_the_progress_in_a_log_is_a_line_per_tenth_with_the_rate_and_the_time_le
     lines = log.getvalue().splitlines()
     assert len(lines) == 11 and lines[-1].startswith("100%") and "40/40" in lines[-1]
     assert "2.00 graded/s" in lines[5] and "<00:10" in lines[5]  # halfway: rate, and the time left
+
+
+@pytest.mark.parametrize("above", ["", ".course", "solutions", ".course/solutions/x"])
+def test_where_a_submission_lies_never_changes_where_its_modules_are_looked_for(tmp_path, monkeypatch, above):
+    """Only the path inside a submission decides: a `..`, an absolute path, a hidden
+    folder or a solutions/ folder above it hides nothing."""
+    downloads = tmp_path / above / "downloads"
+    shutil.copytree(SOLUTIONS, downloads / "hw4-ann" / "exercises")
+    (downloads / "hw4-ann" / "backprop_ninja.ipynb").write_text("{}")
+    (tmp_path / above / "work").mkdir()
+    monkeypatch.chdir(tmp_path / above / "work")
+    for given in (Path("../downloads/hw4-ann"), downloads / "hw4-ann"):
+        handed = hand_in(given)
+        assert handed.folder == given / "exercises", given
+        assert handed.notes == (
+            "not graded: backprop_ninja.ipynb: the exercise modules of exercises/ are graded, and a notebook only "
+            "where there are none",
+        )
+
+
+def test_a_submission_with_no_exercise_module_says_so_in_one_note(tmp_path):
+    (tmp_path / "empty" / ".git").mkdir(parents=True)
+    (tmp_path / "other" / "src").mkdir(parents=True)
+    (tmp_path / "other" / "src" / "ex1.py").write_text("")
+    (tmp_path / "other" / "README.md").write_text("")
+    wanted = "ex1_atomic.py, ex2_cross_entropy.py, ex3_batchnorm.py, ex4_train.py or a notebook (.ipynb)"
+    assert hand_in(tmp_path / "empty").notes == (
+        f"empty folder: nothing was handed in; every id scores 0 (expected {wanted})",
+    )
+    assert hand_in(tmp_path / "other").notes == (
+        f"no exercise module: it holds README.md, src/ex1.py, but none of {wanted}; every id scores 0",
+    )
+
+
+def descendants(pid):
+    """The processes below `pid`, read from /proc (each thread's children)."""
+    found = []
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        for child in Path(f"/proc/{pid}/task/{thread}/children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def running(pid):
+    """Whether the process runs: a zombie has ended (where init is a container's
+    command, nobody may reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_a_batch_in_one_line_with_a_partial_gradebook_and_the_command_that_resumes_it(tmp_path):
+    root, out, scratch = tmp_path / "class", tmp_path / "out", tmp_path / "tmp"
+    for name in ("a", "b", "c", "d"):
+        shutil.copytree(SOLUTIONS, root / name)
+    shutil.copytree(SOLUTIONS, root / "z")
+    with open(root / "z" / "ex1_atomic.py", "a") as f:
+        f.write("\nimport time\ntime.sleep(600)\n")  # graded last, and only at its time limit
+    scratch.mkdir()
+    # Python's own SIGINT handler, whatever the test runner's process left to its children.
+    code = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    code += "from grader.frontends.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", code, "batch", str(root), "--out", str(out), "--jobs", "1", "--force"]
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
+    batch_process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / batch.REPORTS).glob("*.json"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        below = descendants(batch_process.pid)
+        os.kill(batch_process.pid, signal.SIGINT)
+        _, err = batch_process.communicate(timeout=60)
+    finally:
+        if batch_process.poll() is None:
+            batch_process.kill()
+            batch_process.wait(timeout=10)
+    said = err.strip().splitlines()[-1]
+    assert batch_process.returncode == 130 and "Traceback" not in err, err[-3000:]
+    resume = f"backprop-ninja batch {shlex.quote(str(root))} --out {shlex.quote(str(out))} --jobs 1"
+    assert said.startswith("backprop-ninja: interrupted: ") and said.endswith(f"; to resume: {resume}"), said
+    partial = list(csv.DictReader((out / "gradebook.partial.csv").open()))
+    assert 2 <= len(partial) < 5 and not (out / "gradebook.csv").exists()
+    assert f"interrupted: {len(partial)} of 5 submissions have a report" in said
+    time.sleep(0.5)  # what the job processes started ends with them
+    assert [pid for pid in below if running(pid)] == [] and os.listdir(scratch) == []
+
+    (root / "z" / "ex1_atomic.py").write_text((SOLUTIONS / "ex1_atomic.py").read_text())
+    assert main(shlex.split(resume)[1:]) == 0
+    assert len(gradebook(out)) == 5 and not (out / "gradebook.partial.csv").exists()
+    assert (out / "summary.md").exists() and not (out / "summary.partial.md").exists()

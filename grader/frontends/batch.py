@@ -9,17 +9,18 @@ written as soon as it is graded, and its hash goes into the batch's manifest: an
 interrupted batch resumes where it stopped, trusting only the reports the manifest
 vouches for (and grading on the trials of the same seed). A submission that cannot be
 unpacked, breaks anything or whose report cannot be written gets an outcome of its own
-and never stops the batch. At the end: gradebook.csv, summary.md.
+and never stops the batch. At the end: gradebook.csv, summary.md; a batch stopped before
+its end (Ctrl-C) writes them as gradebook.partial.csv and summary.partial.md, so that
+nobody imports a gradebook that lacks rows, and says how to resume.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import multiprocessing
-import re
+import os
+import signal
 import tempfile
 import time
 from collections import Counter
@@ -31,11 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.calls.files import write_atomically
-from grader.calls.text import csv_cell, one_line
+from grader.calls.text import one_line
 from grader.exercises.rubric import Rubric
 from grader.exercises.seeds import new_seed
 from grader.frontends import shards
 from grader.handins.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
+from grader.handins.submitters import Submitter, submitters
 
 if TYPE_CHECKING:
     from grader.grading.results import Status
@@ -43,6 +45,20 @@ if TYPE_CHECKING:
 
 REPORTS = "reports"
 MANIFEST = "manifest.json"
+GRADEBOOK, SUMMARY = "gradebook.csv", "summary.md"
+STOPPED = 128 + signal.SIGTERM  # a job process's exit status when the batch stops it
+PARTIAL = {GRADEBOOK: "gradebook.partial.csv", SUMMARY: "summary.partial.md"}  # what a batch stopped early writes
+
+
+class Interrupted(Exception):
+    """The batch was stopped (Ctrl-C) before its end: how far it got, and where the
+    partial gradebook is."""
+
+    def __init__(self, reported: int, total: int, gradebook: Path):
+        super().__init__(
+            f"interrupted: {reported} of {total} submissions have a report; the gradebook so far: {gradebook}"
+        )
+        self.reported, self.total, self.gradebook = reported, total, gradebook
 
 
 @dataclass(frozen=True)
@@ -65,25 +81,6 @@ def discover(root: Path) -> list[Path]:
         )
     entries = [p for p in sorted(root.iterdir()) if not p.name.startswith(".")]
     return [p for p in entries if p.is_dir() or is_archive(p) or (p.is_file() and p.name.endswith(NOTEBOOK))]
-
-
-def students(root: Path) -> dict[str, str]:
-    """Submission name -> who submitted it, from Gradescope's submission_metadata.yml
-    when the export has one (read line by line: no YAML library needed)."""
-    path = root / "submission_metadata.yml"
-    if not path.is_file():
-        return {}
-    found: dict[str, list[str]] = {}
-    current = None
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        key = re.match(r"^(\S[^:]*):\s*$", line)
-        if key:
-            current = key.group(1).strip("'\"")
-            continue
-        person = re.match(r"^\s*-?\s*:(name|email):\s*(.+?)\s*$", line)
-        if current and person:
-            found.setdefault(current, []).append(person.group(2).strip("'\""))
-    return {name: " ".join(values) for name, values in found.items()}
 
 
 @dataclass(frozen=True)
@@ -122,13 +119,32 @@ def grade_one(path: Path, name: str, batch: Batch) -> Outcome:
     """Grade one submission (in a job process) and write its JSON report."""
     from grader.grading.grader import grade
 
-    with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
-        try:
-            handed = unpack(path, Path(tmp)) if is_archive(path) else path
-            report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
-        except SubmissionError as problem:
-            return _ungraded(path, name, batch, "missing", str(problem))
+    try:
+        with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
+            try:
+                handed = unpack(path, Path(tmp)) if is_archive(path) else path
+                report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
+            except SubmissionError as problem:
+                return _ungraded(path, name, batch, "missing", str(problem))
+    except _Stopped:
+        os._exit(STOPPED)  # its sandbox and its copy are gone: the pool must not hand it another
     return _write_report(name, batch.out, report, "")
+
+
+class _Stopped(SystemExit):
+    """A job process told to stop (SIGTERM: the batch was interrupted)."""
+
+
+def _job_started() -> None:
+    """In each job process: Ctrl-C is the batch's to handle, and it stops the jobs with
+    SIGTERM, which unwinds what a job holds (its sandbox, its private copy) before it
+    exits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_job)
+
+
+def _stop_job(signum: int, frame: object) -> None:
+    raise _Stopped(STOPPED)
 
 
 def _ungraded(path: Path, name: str, batch: Batch, status: Status, why: str) -> Outcome:
@@ -171,10 +187,13 @@ def run(
     layers to refuse to run without (sandbox.client.Sandbox), checked before anything is
     graded."""
     submissions = discover(root)
+    named = names_of(submissions)  # of the whole class: a shard names each submission as one batch would
+    # Who handed each in, read from the whole class too (a Classroom slug is the prefix every
+    # repository shares); a metadata file that cannot be read stops the batch before it starts.
+    people = submitters(root, [named[p] for p in submissions])
     if sandbox and require is not False:
         _check_confinement(require)
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
-    named = names_of(submissions)  # of the whole class: a shard names each submission as one batch would
     if shard is not None:
         shards.write_record(out, shard, seed, [named[p] for p in submissions])
         submissions = shards.share(submissions, shard)
@@ -197,11 +216,15 @@ def run(
         if progress:
             progress(len(outcomes) - (len(submissions) - len(todo)), len(todo), time.monotonic() - start)
 
+    complete = False
     try:
         _grade_all(todo, named, Batch(out, rubric, sandbox, seed, require), jobs, outcomes, done)
+        complete = True
+    except KeyboardInterrupt:
+        raise Interrupted(len(outcomes), len(submissions), out / PARTIAL[GRADEBOOK]) from None
     finally:
         notes = {o.name: o.error for o in outcomes if o.error and not o.digest}
-        write_summaries(root, out, names, rubric, notes)
+        write_summaries(out, names, rubric, notes, people, complete)
     return outcomes
 
 
@@ -269,53 +292,72 @@ def _pool(
     """Grade `pending` (consuming it) until done or until the pool breaks; the
     submissions in flight when it broke."""
     context = multiprocessing.get_context("fork")  # the job processes share this one's imports
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_job_started) as pool:
         running: dict[Future, Path] = {}
-        while pending or running:
-            while pending and len(running) < jobs * 2:
-                path = pending.pop(0)
-                running[pool.submit(grade_one, path, named[path], batch)] = path
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                path = running.pop(future)
-                try:
-                    outcomes.append(future.result())
-                except BrokenProcessPool:
-                    return [path, *running.values()]
-                except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
-                    outcomes.append(_ungraded(path, named[path], batch, "error", f"the grader failed on it: {error}"))
-                done(outcomes[-1])
+        try:
+            while pending or running:
+                while pending and len(running) < jobs * 2:
+                    path = pending.pop(0)
+                    running[pool.submit(grade_one, path, named[path], batch)] = path
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    path = running.pop(future)
+                    try:
+                        outcomes.append(future.result())
+                    except BrokenProcessPool:
+                        return [path, *running.values()]
+                    except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
+                        outcomes.append(
+                            _ungraded(path, named[path], batch, "error", f"the grader failed on it: {error}")
+                        )
+                    done(outcomes[-1])
+        except KeyboardInterrupt:
+            _stop(pool)
+            raise
     return []
 
 
-def write_summaries(root: Path, out: Path, names: Iterable[str], rubric: Rubric, notes: dict[str, str]) -> None:
-    """gradebook.csv and summary.md, from every report of these submissions in `out`;
-    a submission without a report gets a row with its note (why it has none)."""
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: nothing more is started, and the job processes stop now, each cleaning up
+    what it was grading (graded again on resume)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for job in multiprocessing.active_children():  # this process's children: the pool's jobs
+        job.terminate()
+
+
+def write_summaries(
+    out: Path,
+    names: Iterable[str],
+    rubric: Rubric,
+    notes: dict[str, str],
+    people: dict[str, tuple[Submitter, ...]],
+    complete: bool = True,
+) -> None:
+    """The gradebook and the summary, from every report of these submissions in `out`
+    (a submission without a report gets a row with why it has none, in `notes`); named
+    as partial unless the batch is `complete`, and the other pair removed, so that only
+    the gradebook of the last run lies there."""
+    from grader.reporting import gradebook
+
     loaded = []
     for name in names:
         try:
             loaded.append((name, json.loads((out / REPORTS / f"{name}.json").read_text())))
         except (OSError, ValueError):
             continue
-    who = students(root)
     ids = [i for i in rubric.points if i in rubric.graded]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["submission", "student", *ids, "total", "max_total", "note", "flags"])
     reported = dict(loaded)
-    for name in names:
-        data = reported.get(name)
-        if data is None:
-            if name in notes:
-                row = [name, who.get(name, ""), *([""] * len(ids)), "", "", f"not graded: {notes[name]}", ""]
-                writer.writerow([csv_cell(cell) for cell in row])
-            continue
-        scores = {item["id"]: item["score"] for item in data["items"]}
-        flags = "; ".join(f"{flag['code']}: {item['id']}" for item in data["items"] for flag in item.get("flags", ()))
-        row = [name, who.get(name, ""), *(scores.get(i, "") for i in ids), data["score"], data["max_score"], "", flags]
-        writer.writerow([csv_cell(cell) for cell in row])
-    write_atomically(out / "gradebook.csv", buffer.getvalue())
-    write_atomically(out / "summary.md", summary(loaded, ids))
+    table = [
+        row
+        for name in names
+        if name in reported or name in notes
+        for row in gradebook.rows(name, people.get(name, ()), reported.get(name), ids, notes.get(name, ""))
+    ]
+    texts = {GRADEBOOK: gradebook.to_csv(ids, table), SUMMARY: summary(loaded, ids)}
+    for final, text in texts.items():
+        written, stale = (final, PARTIAL[final]) if complete else (PARTIAL[final], final)
+        write_atomically(out / written, text)
+        (out / stale).unlink(missing_ok=True)
 
 
 def summary(loaded: list[tuple[str, dict[str, Any]]], ids: list[str]) -> str:

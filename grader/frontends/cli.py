@@ -2,7 +2,8 @@
 gradescope, doctor.
 
 Exit codes: 0 everything asked for is right, 1 something is not (yet) right, 2 the
-command itself was wrong (a missing folder, a bad rubric, an unknown id).
+command itself was wrong (a missing folder, a bad rubric, an unknown id), 130 a batch
+stopped with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command that Ctrl-C stopped
 FORMATS = ("table", "json", "gradescope", "junit", "html", "classroom", "markdown")  # reports.FORMATS, without torch
 
 HELP_SUBMISSION = (
@@ -67,6 +69,7 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
     if getattr(args, "early_zygote", False) and not getattr(args, "no_sandbox", False):
         from grader.sandbox import zygote
 
@@ -324,6 +327,10 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     except SubmissionError as error:
         raise UsageError(str(error)) from None
+    except batch.Interrupted as stopped:
+        return _interrupted(str(stopped), args.command_line)
+    except KeyboardInterrupt:
+        return _interrupted("interrupted", args.command_line)
     graded = [o for o in outcomes if o.graded]
     failed = [o for o in graded if o.error]
     print(
@@ -347,6 +354,16 @@ def run_merge(args: argparse.Namespace) -> int:
         f"{Path(args.out) / 'gradebook.csv'}, {Path(args.out) / 'summary.md'}"
     )
     return EXIT_RIGHT
+
+
+def _interrupted(said: str, command_line: list[str]) -> int:
+    """A batch stopped with Ctrl-C: one line, after the progress bar's, that says how far
+    it got and the command that resumes it (the same, without --force, which would grade
+    everything again)."""
+    again = [arg for arg in command_line if not (len(arg) > 2 and "--force".startswith(arg))]
+    start = "\n" if sys.stderr.isatty() else ""
+    print(f"{start}backprop-ninja: {said}; to resume: {shlex.join(['backprop-ninja', *again])}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def run_train(args: argparse.Namespace) -> int:

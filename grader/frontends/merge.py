@@ -43,7 +43,7 @@ class _Graded:
     record: Record
     reports: dict[str, bytes]  # name -> the report's bytes, which its shard's manifest vouches for
     data: dict[str, dict[str, Any]]  # name -> the report, read
-    rows: dict[str, list[str]]  # name -> its gradebook row
+    rows: dict[str, list[list[str]]]  # name -> its gradebook rows (one per student of a group)
     header: list[str]
 
 
@@ -71,7 +71,7 @@ def merge(folders: list[Path], out: Path) -> Merged:
     digests = {name: hashlib.sha256(reports[name]).hexdigest() for name in names}
     batch.write_manifest(out, {"seed": first.seed, "reports": digests})
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([graded[0].header, *(rows[name] for name in names)])
+    csv.writer(buffer).writerows([graded[0].header, *(row for name in names for row in rows[name])])
     write_atomically(out / GRADEBOOK, buffer.getvalue())
     loaded = [(name, data[name]) for name in names]
     ids = list(dict.fromkeys(item["id"] for _, data in loaded for item in data["items"]))
@@ -167,9 +167,9 @@ def _graded(record: Record) -> _Graded:
     return _Graded(record, reports, data, rows, header)
 
 
-def _gradebook(record: Record, names: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """A shard's gradebook: its header, and its rows by submission (one per name, in
-    the share's order, as batch writes them)."""
+def _gradebook(record: Record, names: list[str]) -> tuple[list[str], dict[str, list[list[str]]]]:
+    """A shard's gradebook: its header, and its rows by submission (one per student of
+    it, a submission after another in the share's order, as batch writes them)."""
     path = record.folder / GRADEBOOK
     try:
         header, *body = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
@@ -177,15 +177,20 @@ def _gradebook(record: Record, names: list[str]) -> tuple[list[str], dict[str, l
         raise ShardError(
             f"{path} cannot be read: run that shard's batch again on the same --out (it grades nothing twice)"
         ) from None
-    if len(body) != len(names):
+    rows: dict[str, list[list[str]]] = {}
+    cells = {csv_cell(name): name for name in names}
+    for row in body:
+        name = cells.get(row[0] if row else "")
+        if name is None:
+            raise ShardError(f"{path}: a row of no submission of its share, {row[:2]}: run that shard's batch again")
+        rows.setdefault(name, []).append(row)
+    if list(rows) != names:
         raise ShardError(
-            f"{path} has {len(body)} rows for the {len(names)} submissions of shard {record.shard}: run that shard's "
-            "batch again on the same --out (it grades nothing twice) to write its gradebook whole"
+            f"{path} has rows for {len(rows)} of the {len(names)} submissions of shard {record.shard} (or out of "
+            "order): run that shard's batch again on the same --out (it grades nothing twice) to write its gradebook "
+            "whole"
         )
-    for name, row in zip(names, body):
-        if csv_cell(name) not in row:
-            raise ShardError(f"{path}: expected the row of {name}, found {row[:2]}: run that shard's batch again")
-    return header, dict(zip(names, body))
+    return header, rows
 
 
 def _one_rubric(graded: list[_Graded]) -> None:
