@@ -50,7 +50,7 @@ STOPPED = 128 + signal.SIGTERM  # a job process's exit status when the batch sto
 PARTIAL = {GRADEBOOK: "gradebook.partial.csv", SUMMARY: "summary.partial.md"}  # what a batch stopped early writes
 
 
-class Interrupted(Exception):
+class Interrupted(KeyboardInterrupt):
     """The batch was stopped (Ctrl-C) before its end: how far it got, and where the
     partial gradebook is."""
 
@@ -117,17 +117,21 @@ def names_of(submissions: list[Path]) -> dict[Path, str]:
 
 def grade_one(path: Path, name: str, batch: Batch) -> Outcome:
     """Grade one submission (in a job process) and write its JSON report."""
-    from grader.grading.grader import grade
-
     try:
-        with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
-            try:
-                handed = unpack(path, Path(tmp)) if is_archive(path) else path
-                report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
-            except SubmissionError as problem:
-                return _ungraded(path, name, batch, "missing", str(problem))
+        return _graded(path, name, batch)
     except _Stopped:
         os._exit(STOPPED)  # its sandbox and its copy are gone: the pool must not hand it another
+
+
+def _graded(path: Path, name: str, batch: Batch) -> Outcome:
+    from grader.grading.grader import grade
+
+    with tempfile.TemporaryDirectory(prefix="backprop-ninja-batch-") as tmp:
+        try:
+            handed = unpack(path, Path(tmp)) if is_archive(path) else path
+            report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
+        except SubmissionError as problem:
+            return _ungraded(path, name, batch, "missing", str(problem))
     return _write_report(name, batch.out, report, "")
 
 
