@@ -2,7 +2,9 @@
 Gradescope's export and from GitHub Classroom's download as they really are, the
 documented column set, and a note on every row that is not a plain grade."""
 
+import contextlib
 import csv
+import io
 import re
 import shutil
 
@@ -106,14 +108,17 @@ def classroom_download(tmp_path_factory):
     (download / "hw4-cy" / "README.md").write_text("# hw4\n")
     work = base / ".course" / "solutions" / "work"
     work.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
         patch.chdir(work)
         assert main(["batch", "../hw4-submissions", "--out", "out", "--jobs", "2"]) == 0
-    return work / "out"
+    return work / "out", printed.getvalue()
 
 
 def test_a_classroom_download_gives_each_repository_its_github_user_and_notes(classroom_download):
-    assert table(classroom_download / "gradebook.csv") == [
+    out, printed = classroom_download
+    assert "notes: 1 no exercise module, 2 not graded, 1 untouched starter (the gradebook's note column" in printed
+    assert table(out / "gradebook.csv") == [
         ["hw4-ann", "", "", "", "ann", f"{FULL_MARKS}", f"{FULL_MARKS}", NOTEBOOK],
         ["hw4-ben-lee", "", "", "", "ben-lee", "0.0", f"{FULL_MARKS}", f"{NOTEBOOK}; {UNTOUCHED}"],
         [

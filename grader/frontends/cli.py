@@ -305,6 +305,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from grader.frontends import batch
     from grader.frontends.progress import Progress
     from grader.handins.submissions import SubmissionError
+    from grader.reporting import gradebook
 
     rubric = _rubric(args.rubric, args)
     out = Path(args.out)
@@ -335,10 +336,14 @@ def run_batch(args: argparse.Namespace) -> int:
     failed = [o for o in graded if o.error]
     print(
         f"{len(graded)} submissions graded, {len(outcomes) - len(graded)} already graded (--force grades them "
-        f"again), {len(failed)} could not be: {out / 'gradebook.csv'}, {out / 'summary.md'}, {out / batch.REPORTS}/"
+        f"again), {len(failed)} could not be: {out / batch.GRADEBOOK}, {out / batch.SUMMARY}, {out / batch.REPORTS}/"
     )
     for outcome in failed:
         print(f"  {outcome.name}: {outcome.error}")
+    noted = gradebook.tally((out / batch.GRADEBOOK).read_text(encoding="utf-8"))
+    if noted:
+        counts = ", ".join(f"{noted[heading]} {heading}" for heading in gradebook.NOTED if noted[heading])
+        print(f"notes: {counts} (the gradebook's note column says what each is)")
     return EXIT_RIGHT
 
 

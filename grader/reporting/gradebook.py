@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -65,3 +66,9 @@ def to_csv(ids: Sequence[str], table: Iterable[list[Any]]) -> str:
     for row in table:
         writer.writerow([csv_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+def tally(text: str) -> Counter[str]:
+    """How many submissions of a gradebook (CSV text) have a note under each heading."""
+    notes = {row["submission"]: row["note"] for row in csv.DictReader(io.StringIO(text))}
+    return Counter(h for note in notes.values() for h in NOTED if any(p.startswith(f"{h}:") for p in note.split("; ")))
