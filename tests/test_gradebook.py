@@ -5,6 +5,7 @@ documented column set, and a note on every row that is not a plain grade."""
 import contextlib
 import csv
 import io
+import json
 import re
 import shutil
 
@@ -104,6 +105,11 @@ def classroom_download(tmp_path_factory):
         shutil.copytree(modules, repo / "exercises")
         (repo / "backprop_ninja.ipynb").write_text("{}")
         (repo / ".git").mkdir()
+    shutil.copytree(EXERCISES, download / "hw4-dee" / "exercises")
+    worked = "def cross_entropy_backward(logits, Yb):\n    return logits * 0\n"
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": worked}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (download / "hw4-dee" / "backprop_ninja.ipynb").write_text(json.dumps(notebook))
     (download / "hw4-cy" / ".git").mkdir(parents=True)
     (download / "hw4-cy" / "README.md").write_text("# hw4\n")
     work = base / ".course" / "solutions" / "work"
@@ -117,7 +123,8 @@ def classroom_download(tmp_path_factory):
 
 def test_a_classroom_download_gives_each_repository_its_github_user_and_notes(classroom_download):
     out, printed = classroom_download
-    assert "notes: 1 no exercise module, 2 not graded, 1 untouched starter (the gradebook's note column" in printed
+    said = "notes: 1 no exercise module, 3 not graded, 2 untouched starter, 1 notebook holds work (the gradebook's note"
+    assert said in printed
     assert table(out / "gradebook.csv") == [
         ["hw4-ann", "", "", "", "ann", f"{FULL_MARKS}", f"{FULL_MARKS}", NOTEBOOK],
         ["hw4-ben-lee", "", "", "", "ben-lee", "0.0", f"{FULL_MARKS}", f"{NOTEBOOK}; {UNTOUCHED}"],
@@ -130,6 +137,17 @@ def test_a_classroom_download_gives_each_repository_its_github_user_and_notes(cl
             "0.0",
             f"{FULL_MARKS}",
             f"no exercise module: it holds README.md, but none of {WANTED}; every id scores 0",
+        ],
+        [
+            "hw4-dee",
+            "",
+            "",
+            "",
+            "dee",
+            "0.0",
+            f"{FULL_MARKS}",
+            f"{NOTEBOOK}; notebook holds work: backprop_ninja.ipynb holds exercise functions that are not stubs: grade "
+            f"it alone with  backprop-ninja grade --submission ../hw4-submissions/hw4-dee/backprop_ninja.ipynb; {UNTOUCHED}",
         ],
     ]
 

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,16 @@ from grader.calls.text import one_line
 from grader.exercises.rubric import Rubric
 from grader.exercises.seeds import new_seed
 from grader.frontends import shards
-from grader.handins.submissions import NOTEBOOK, SubmissionError, is_archive, name_of, unpack
+from grader.handins.submissions import (
+    NOTEBOOK,
+    WORKED,
+    SubmissionError,
+    is_archive,
+    locate,
+    name_of,
+    unpack,
+    worked_notebooks,
+)
 from grader.handins.submitters import Submitter, submitters
 
 if TYPE_CHECKING:
@@ -132,7 +141,28 @@ def _graded(path: Path, name: str, batch: Batch) -> Outcome:
             report = grade(handed, batch.rubric, sandbox=batch.sandbox, seed=batch.seed, require=batch.require)
         except SubmissionError as problem:
             return _ungraded(path, name, batch, "missing", str(problem))
+        if report.items and all(item.status == "not_implemented" for item in report.items):
+            report = replace(report, notes=(*report.notes, *_worked(path, handed)))
     return _write_report(name, batch.out, report, "")
+
+
+def _worked(path: Path, handed: Path) -> list[str]:
+    """Where the graded modules are the stubs: the submission's notebooks that hold
+    work (the student did the notebook), each with the command that grades it."""
+    if not handed.is_dir():
+        return []
+    inside = handed.resolve()
+    found = [n.resolve() for n in worked_notebooks(locate(handed))]
+    return [
+        f"{WORKED}: {notebook.relative_to(inside).as_posix()} holds exercise functions that are not stubs: "
+        + (
+            f"grade it alone with  backprop-ninja grade --submission {path / notebook.relative_to(inside)}"
+            if path == handed
+            else f"grade it alone, unpacked from {path.name}"
+        )
+        for notebook in found
+        if notebook.is_relative_to(inside)
+    ]
 
 
 class _Stopped(SystemExit):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 EMPTY = "empty folder"
 NO_MODULE = "no exercise module"
 NOT_GRADED = "not graded"
+WORKED = "notebook holds work"  # beside modules that are all stubs
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
 NOTEBOOK = ".ipynb"
 MAX_ARCHIVE = 16 * 2**20  # bytes of an archive file: a submission is a few KB

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from grader.calls.text import csv_cell
-from grader.handins.submissions import EMPTY, NO_MODULE, NOT_GRADED
+from grader.handins.submissions import EMPTY, NO_MODULE, NOT_GRADED, WORKED
 from grader.handins.submitters import Submitter
 
 WHO = ("submission", "name", "email", "sid", "github")  # the submission's name, then Submitter's fields
@@ -21,7 +21,7 @@ UNTOUCHED = "untouched starter"
 ERROR = "error"
 # The headings of the notes that the note column carries: the hand-in's own, then those
 # read from the report's items.
-NOTED = (EMPTY, NO_MODULE, NOT_GRADED, UNTOUCHED, ERROR)
+NOTED = (EMPTY, NO_MODULE, NOT_GRADED, UNTOUCHED, WORKED, ERROR)
 
 
 def columns(ids: Sequence[str]) -> list[str]:
