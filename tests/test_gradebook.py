@@ -175,3 +175,20 @@ def test_the_instructors_page_documents_every_column_and_every_note():
     assert documented == [*gradebook.WHO, "ex1.loss_backward", *gradebook.TOTALS]
     for heading in gradebook.NOTED:
         assert f"`{heading}:" in section, heading
+
+
+def test_a_groups_rows_come_through_a_merge_of_shards_as_one_batch_writes_them(tmp_path):
+    from grader.frontends.merge import merge
+    from grader.frontends.shards import Shard
+
+    root = tmp_path / "export"
+    shutil.copytree(EXERCISES, root / "submission_1001")
+    shutil.copytree(EXERCISES, root / "submission_1002")
+    (root / "submission_1003").mkdir()
+    (root / "submission_metadata.yml").write_text(METADATA)
+    for k in (1, 2):
+        batch.run(root, tmp_path / f"shard{k}", load_rubric(), jobs=1, sandbox=False, seed=7, shard=Shard(k, 2))
+    merge([tmp_path / "shard1", tmp_path / "shard2"], tmp_path / "merged")
+    batch.run(root, tmp_path / "whole", load_rubric(), jobs=1, sandbox=False, seed=7)
+    merged = (tmp_path / "merged" / "gradebook.csv").read_text()
+    assert merged == (tmp_path / "whole" / "gradebook.csv").read_text() and merged.count("submission_1002,") == 2
