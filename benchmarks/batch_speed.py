@@ -1,25 +1,34 @@
-"""How fast a class is graded: 100 varied submissions in one batch, with the confinement
-on (--require-confinement: the batch refuses to run without it).
+"""How fast a class is graded: 100 varied submissions in one batch, confined (with
+--require-confinement: the batch refuses to run without it) and with --no-sandbox, one
+after the other in one run, on the same trials (one seed).
 
-Builds 100 submissions (55 right, 30 with a mistake from the corpus, 5 that hang until
-their time limit, 5 stubs, 5 broken: a syntax error or an archive that is not one), then
-runs `python -m grader batch` on them in a fresh process, and prints the wall time and
-submissions per minute. Target: 100 submissions in at most 60 s on a 2-core machine.
+The submissions come from the test corpora (tests/formulations/): the lecture-follower
+folders as they are (a third of them as zip archives), and the reference solutions with
+one file of correct/, wrong/ or heldout/ appended (the later `def` wins, as in
+tests/test_formulations.py); then stubs and broken ones (a syntax error, an archive that
+is not one). None hangs: --no-sandbox has no time limits, so a hang would run its whole
+sleep there (a confined hang costs its 5 s wall-time limit, once per submission). Each command is timed as a
+whole, from a fresh process; the two gradebooks must agree. Target: at least 150 per
+minute confined on a 2-core machine.
 
-    python benchmarks/batch_speed.py [--jobs 2] [--count 100]
+    python benchmarks/batch_speed.py [--jobs 2] [--count 100] [--rounds 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import csv
+import itertools
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,75 +36,99 @@ sys.path.insert(0, str(ROOT))
 
 from tests.test_formulations import CORPUS, declared  # noqa: E402
 
-HANG = "import time\ndef cross_entropy_backward(logits, Yb):\n    time.sleep(600)\n"
+TARGET = 150  # submissions a minute, confined, on 2 cores
+# Of every 100 submissions: the whole lecture corpus, then appended formulations, then
+# the ones that grading has to survive.
+SPECIAL = {"stub": 2, "syntax": 1, "not_a_zip": 1}
 
 
-def build(root: Path, count: int) -> None:
-    """`count` submissions in the proportions above."""
-    mistakes = sorted((CORPUS / "wrong").glob("*.py"))
-    for i in range(count):
+def _kinds(count: int) -> Iterator[tuple[str, Path | None]]:
+    """(kind, corpus entry) for `count` submissions, varied in the proportions above."""
+    lecture = sorted(p for p in (CORPUS / "lecture").iterdir() if p.is_dir())
+    files = {k: sorted((CORPUS / k).glob("*.py")) for k in ("correct", "wrong", "heldout")}
+    special = [(kind, None) for kind, n in SPECIAL.items() for _ in range(n)]
+    appended = [(k, p) for group in itertools.zip_longest(*files.values()) for k, p in zip(files, group) if p]
+    chosen = [("lecture", p) for p in lecture] + special
+    chosen += appended[: max(count - len(chosen), 0)]
+    return iter(chosen[:count])
+
+
+def build(root: Path, count: int) -> Counter[str]:
+    """`count` submissions under `root`; how many of each kind."""
+    made: Counter[str] = Counter()
+    for i, (kind, entry) in enumerate(_kinds(count)):
         folder = root / f"student{i:03d}"
-        kind = i % 20
-        if kind < 11:  # right: some as folders, some as zip archives
+        made[kind] += 1
+        if kind == "lecture":
+            assert entry is not None
+            shutil.copytree(entry, folder, ignore=shutil.ignore_patterns("*.json"))
+        elif kind in ("correct", "wrong", "heldout"):
+            assert entry is not None
             shutil.copytree(ROOT / "solutions", folder)
-            if i % 3 == 0:
-                with zipfile.ZipFile(f"{folder}.zip", "w") as z:
-                    for f in folder.glob("*.py"):
-                        z.write(f, f"repo/exercises/{f.name}")
-                shutil.rmtree(folder)
-        elif kind < 17:  # a mistake
-            shutil.copytree(ROOT / "solutions", folder)
-            path = mistakes[i % len(mistakes)]
-            module, _ = declared(path)
+            module, _ = declared(entry)
             with open(folder / f"{module}.py", "a") as f:
-                f.write("\n\n" + path.read_text())
-        elif kind == 17:  # hangs until its time limit
-            shutil.copytree(ROOT / "solutions", folder)
-            with open(folder / "ex2_cross_entropy.py", "a") as f:
-                f.write("\n\n" + HANG)
-        elif kind == 18:
+                f.write("\n\n" + entry.read_text())
+        elif kind == "stub":
             shutil.copytree(ROOT / "exercises", folder)
-        elif i % 2:
+        elif kind == "syntax":
             shutil.copytree(ROOT / "solutions", folder)
             (folder / "ex1_atomic.py").write_text("def loss_backward(:\n")
         else:
             Path(f"{folder}.zip").write_text("not a zip")
+        if folder.is_dir() and i % 3 == 0:  # some as archives, as Gradescope's download has them
+            with zipfile.ZipFile(f"{folder}.zip", "w") as z:
+                for f in folder.glob("*.py"):
+                    z.write(f, f"repo/exercises/{f.name}")
+            shutil.rmtree(folder)
+    return made
+
+
+def batch(root: Path, out: Path, jobs: int, seed: int, confined: bool) -> float:
+    """Seconds of one `backprop-ninja batch` command, from a fresh process."""
+    shutil.rmtree(out, ignore_errors=True)
+    how = ["--require-confinement"] if confined else ["--no-sandbox"]
+    command = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(jobs)]
+    start = time.perf_counter()
+    subprocess.run([*command, "--seed", str(seed), *how], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def scores(out: Path) -> dict[str, list[str]]:
+    """Submission -> its scores and total, from the gradebook."""
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    end = header.index("max_total") + 1
+    return {row[0]: row[2:end] for row in rows[1:]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, alternating; the medians are given")
+    parser.add_argument("--seed", type=int, default=20261207)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root, out = Path(tmp) / "class", Path(tmp) / "out"
+        root = Path(tmp) / "class"
         root.mkdir()
-        build(root, args.count)
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "grader",
-                "batch",
-                str(root),
-                "--out",
-                str(out),
-                "--jobs",
-                str(args.jobs),
-                "--require-confinement",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        seconds = time.perf_counter() - start
-        reports = sorted((out / "reports").glob("*.json"))
-        graded = len(reports)
-        layers = json.loads(reports[0].read_text())["confinement"]
-    print("confinement: " + ", ".join(f"{layer['name']} {'on' if layer['active'] else 'off'}" for layer in layers))
-    print(f"{graded} submissions graded in {seconds:.1f} s on {args.jobs} jobs: {graded / seconds * 60:.0f} per minute")
-    print(f"target: {args.count} in at most 60 s -> {'met' if seconds <= 60 else 'NOT met'}")
+        made = build(root, args.count)
+        print("submissions: " + ", ".join(f"{n} {kind}" for kind, n in made.items()))
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(args.rounds):
+            for confined in (True, False):
+                times[confined].append(batch(root, Path(tmp) / f"out-{confined}", args.jobs, args.seed, confined))
+        mine, theirs = scores(Path(tmp) / "out-True"), scores(Path(tmp) / "out-False")
+    differ = sorted(name for name in mine if mine[name] != theirs.get(name))
+    graded = len(mine)
+    confined, loose = statistics.median(times[True]), statistics.median(times[False])
+    rate = graded / confined * 60
+    load = os.getloadavg()[0]
+    print(f"     confined: {confined:.1f} s for {graded} on {args.jobs} jobs: {rate:.0f} per minute")
+    print(f" --no-sandbox: {loose:.1f} s for {graded} on {args.jobs} jobs: {graded / loose * 60:.0f} per minute")
+    print(f"confined / --no-sandbox = {confined / loose:.2f} (time); load average {load:.1f} at the end")
+    print(f"gradebooks: {'the same scores' if not differ else 'scores differ for ' + ', '.join(differ)}")
+    print(f"target: at least {TARGET} per minute confined -> {'met' if rate >= TARGET else 'NOT met'}")
 
 
 if __name__ == "__main__":
