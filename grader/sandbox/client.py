@@ -58,6 +58,7 @@ TRAIN_REPLY = 16 * 2**20
 PROBE_REPLY = 64 * 1024
 REPLY_OVERHEAD = 256 * 1024  # bytes of a reply beyond its tensors: the header, what was printed
 POLL_SECONDS = 0.05  # how often a running call's CPU time is read
+RECEIVED = 256 * 1024  # bytes taken from the socket at once, at most (beyond what a read asks)
 PRINTED = 2000  # bytes of what C code printed in a call, kept for the feedback
 WORKER_ERROR_BYTES = 8000  # of the worker's own error, read from the end of its file
 MAX_FILES = 1000  # in a submission's private copy
@@ -419,8 +420,8 @@ class Sandbox:
         and scratch folder."""
         try:
             if getattr(self, "_worker", None):
-                self._stop()
-            if self._zygote.alive:
+                self._stop()  # and with it, every process of the submission's uid and session
+            elif self._zygote.alive:
                 self._zygote.kill(getattr(self, "_uid", None), set())
         finally:
             shutil.rmtree(self._base, ignore_errors=True)
@@ -509,17 +510,26 @@ def _ready(call: Call) -> Callable[[], Call]:
 
 def _reader(sock: socket.socket, deadline: float, over_cpu: Callable[[], bool] | None = None) -> Any:
     """sock.recv that raises TimeoutError once the deadline has passed, and
-    _CpuExceeded once `over_cpu` says so (checked every POLL_SECONDS)."""
+    _CpuExceeded once `over_cpu` says so (checked every POLL_SECONDS). It takes what has
+    arrived, up to RECEIVED bytes, at once, so that a reply and its trailer cost one
+    wait and one system call rather than one per frame and field."""
+    arrived = bytearray()
 
     def read(n: int) -> bytes:
-        while True:
+        while not arrived:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
             if select.select([sock], [], [], min(left, POLL_SECONDS))[0]:
-                return sock.recv(n)
-            if over_cpu is not None and over_cpu():
+                chunk = sock.recv(max(n, RECEIVED))
+                if not chunk:
+                    return b""
+                arrived.extend(chunk)
+            elif over_cpu is not None and over_cpu():
                 raise _CpuExceeded
+        taken = bytes(arrived[:n])
+        del arrived[:n]
+        return taken
 
     return read
 

@@ -51,6 +51,7 @@ import torch
 
 from grader.calls.call import Watch
 from grader.sandbox import differentiators
+from grader.sandbox.wire import IOV_MAX
 
 LATCH = "backprop-ninja.latch"  # (socket, folder, refusing, out): sealed from now on; out gets the key
 COUNT = "backprop-ninja.count"  # (operator names,): count their evaluations (before the latch only)
@@ -204,7 +205,7 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
     # The module's names, copied: a student who assigns seal.BEGIN or empties seal.REFUSED
     # changes the module, not the hook.
     begin_event, finish_event, frames_event, count_event, latch_event = BEGIN, FINISH, FRAMES, COUNT, LATCH
-    nonce_size, key_size, max_watch, length_size = NONCE, KEY, MAX_WATCH, _LENGTH.size
+    nonce_size, key_size, max_watch, length_size, iov_max = NONCE, KEY, MAX_WATCH, _LENGTH.size, IOV_MAX
     refused = dict(REFUSED).get  # a copy that nothing else holds
     sealed, advice, by_hand, prefixes = Sealed, ADVICE, BY_HAND, _PREFIXES
 
@@ -304,7 +305,7 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         if state["latched"] or type_(out) is not list_ or type_(folder) is not str_:
             raise refusal_("latch the seal again")
         state["key"] = urandom(key_size)
-        state["send"], state["recv"] = sock.sendall, sock.recv
+        state["send"], state["recv"] = sock.sendmsg, sock.recv
         state["folder"], state["loaded"], state["latched"] = folder, frozenset_(sys.modules), True
         state["refusing"] = refusing is True
         out.append(state["key"])
@@ -368,11 +369,20 @@ def _hook() -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], Non
         ).encode()
         mac = blake2b(nonce + verdict + digest.digest(), key=state["key"], digest_size=key_size).digest()
         trailer = nonce + verdict + mac
+        send_all([pack(sum_(len_(p) for p in parts)), *parts, pack(len_(trailer)) + trailer])
+
+    def send_all(parts: list[Any]) -> None:
+        """The reply and its trailer in as few system calls as the socket takes (one
+        when they fit its buffer): each wakes the grader."""
         send = state["send"]
-        send(pack(sum_(len_(p) for p in parts)))
-        for part in parts:
-            send(part)
-        send(pack(len_(trailer)) + trailer)
+        views = [memoryview_(p).cast("B") for p in parts if len_(p)]
+        while views:
+            sent = send(views[:iov_max])
+            while sent:
+                if sent < len_(views[0]):
+                    views[0], sent = views[0][sent:], 0
+                else:
+                    sent -= len_(views.pop(0))
 
     def frames(tb: Any, out: Any) -> None:
         """Only what the frames say, read from the interpreter's own objects: no code of

@@ -44,6 +44,7 @@ DTYPES = {
 }
 
 _LENGTH = struct.Struct("<Q")
+IOV_MAX = 1024  # buffers one sendmsg takes (Linux's UIO_MAXIOV)
 
 
 class WireError(ValueError):
@@ -68,9 +69,21 @@ def send(sock: Any, header: dict[str, Any], value: Any, prefix: bytes = b"") -> 
     bytes straight from their memory: a message of any size costs its sender no copy
     (the reader may refuse it unread)."""
     chunks = [prefix, *message(header, value)] if prefix else message(header, value)
-    sock.sendall(_LENGTH.pack(sum(len(chunk) for chunk in chunks)))
-    for chunk in chunks:
-        sock.sendall(chunk)
+    send_all(sock, [_LENGTH.pack(sum(len(chunk) for chunk in chunks)), *chunks])
+
+
+def send_all(sock: Any, chunks: list[bytes | memoryview]) -> None:
+    """Send the chunks as one stream, in as few system calls as the socket takes (one
+    when they fit its buffer): each call wakes the reader, and a message sent a chunk at
+    a time cost both sides a wake-up per tensor."""
+    views = [memoryview(chunk).cast("B") for chunk in chunks if len(chunk)]
+    while views:
+        sent = sock.sendmsg(views[:IOV_MAX])
+        while sent:
+            if sent < len(views[0]):
+                views[0], sent = views[0][sent:], 0
+            else:
+                sent -= len(views.pop(0))
 
 
 def message(header: dict[str, Any], value: Any) -> list[bytes | memoryview]:
