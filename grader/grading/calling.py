@@ -89,15 +89,36 @@ def _call(runner: Runner, rules: Rules, trial: Trial, budget: Budget, seed: int)
         reply_size(exercise, values),
         numerical.watch(exercise),
     )
-    # While a worker runs the student's code: autograd in float64 (the verdict), and in
-    # float32 on the student's own inputs (the lecture's cmp: "exact").
-    reference = exercise.reference(values, upstream)
-    lecture = exercise.reference(float32(values), None if upstream is None else upstream.float())
+    # While a worker runs the student's code, autograd's answers (made once for the run).
+    reference, lecture = references(exercise, trial, seed, values, upstream)
     call = pending()
     if call.failure:
         cut = budgeted.wall_time < rules.limits.wall_time or budgeted.cpu_time < rules.limits.cpu_time
         call = replace(call, failure=budget.judged(call.failure, cut, f"{exercise.module}.{exercise.function}"))
     return TrialRun(exercise, trial, values, upstream, reference, lecture, call)
+
+
+# Autograd's answers to each (exercise, trial) of one run's seed: the same for every
+# submission graded on it (a batch job grades a class on one seed), so made once.
+_REFERENCES: dict[tuple[int, Trial, int], tuple[Exercise, dict[str, torch.Tensor], dict[str, torch.Tensor]]] = {}
+
+
+def references(
+    exercise: Exercise, trial: Trial, seed: int, values: dict[str, torch.Tensor], upstream: torch.Tensor | None
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Autograd's answers to one trial of the run of `seed` (whose inputs are `values`
+    and `upstream`): in float64 (the verdict), and in float32 on the student's own inputs
+    (the lecture's cmp: "exact"). Made on first request and kept while the seed is the
+    same; they are only read."""
+    key = (id(exercise), trial, seed)
+    if key not in _REFERENCES:
+        if any(other[2] != seed for other in _REFERENCES):
+            _REFERENCES.clear()  # another run's: one seed's answers are kept at a time
+        reference = exercise.reference(values, upstream)
+        lecture = exercise.reference(float32(values), None if upstream is None else upstream.float())
+        _REFERENCES[key] = (exercise, reference, lecture)  # the exercise held, so that its id stays its own
+    _, reference, lecture = _REFERENCES[key]
+    return reference, lecture
 
 
 def reply_size(exercise: Exercise, values: dict[str, torch.Tensor]) -> int:

@@ -3,18 +3,19 @@ SGD driven by autograd, step for step. (The full training run is exercises/train
 its comparisons with autograd, --check-every, are `check_step`'s, made here, where
 autograd may run.)
 
-Both runs start from the same parameters and see the same batches, in lockstep: at each
-step the student's call goes out, autograd's step is computed meanwhile, and both
-updates are applied. The losses of every step and the final parameters are compared with
-the one comparison of compare.py. The task is synthetic (the next token is a fixed
+Both runs start from the same parameters and see the same batches: at each step the
+student's call goes out and its update is applied; autograd's run, the same for every
+submission graded on one seed, is made once (`reference`). The losses of every step and
+the final parameters are compared with the one comparison of compare.py. The task is synthetic (the next token is a fixed
 function of the last one, with noise) so that the check needs no data file and the loss
 falls quickly; its start and its batches are drawn from the run's secret seed.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -75,32 +76,55 @@ def gradients(call: Call, step: int, shapes: Mapping[str, torch.Size]) -> Mappin
     return call.value
 
 
+@dataclass(frozen=True)
+class Reference:
+    """Autograd's side of the check in the run of one seed: the same for every
+    submission graded on it (a batch job grades a class on one seed), so made once."""
+
+    start: Tensors  # the parameters both runs start from
+    batches: list[tuple[torch.Tensor, torch.Tensor]]
+    losses: list[float]  # autograd's loss at each step
+    params: Tensors  # autograd's parameters after the last step
+
+
+@functools.lru_cache(maxsize=1)
+def reference(seed: int) -> Reference:
+    """Autograd's run of the check for `seed` (its tensors are only read)."""
+    start = model.init_parameters(SHAPE, torch.Generator().manual_seed(mixed(seed, "lockstep start")))
+    params = {k: p.clone() for k, p in start.items()}
+    steps = batches(seed)
+    losses = []
+    for Xb, Yb in steps:
+        loss, grads = autograd_step(params, Xb, Yb)
+        with torch.no_grad():
+            update([params[k] for k in model.PARAMETERS], grads, LEARNING_RATE)
+        losses.append(loss)
+    return Reference(start, steps, losses, params)
+
+
 def lockstep(
     submission: Any, limits: Callable[[], Limits | None], seed: int
 ) -> tuple[list[float], Tensors, list[float], Tensors]:
     """Both runs: the student's losses and parameters, then autograd's. `limits` gives
     each call's limits, or None once the time budget has run out."""
-    params = model.init_parameters(SHAPE, torch.Generator().manual_seed(mixed(seed, "lockstep start")))
-    ref_params = {k: p.clone() for k, p in params.items()}
+    ref = reference(seed)
+    params = {k: p.clone() for k, p in ref.start.items()}
     shapes = {k: p.shape for k, p in params.items()}
     reply = max_reply([tuple(p.shape) for p in params.values()])
-    losses, ref_losses = [], []
-    for step, (Xb, Yb) in enumerate(batches(seed), start=1):
-        with torch.no_grad():
-            fwd = model.fused_forward(params, Xb, Yb)
+    losses = []
+    for step, (Xb, Yb) in enumerate(ref.batches, start=1):
+        with torch.no_grad():  # the batch copied: in this process (--no-sandbox), the call could change it
+            fwd = model.fused_forward(params, Xb.clone(), Yb.clone())
         arguments = {**fwd, "n": SHAPE.n}
         call_limits = limits()
         if call_limits is None:
             raise StepFailure(step, Failure("not_graded", "the submission's time budget ran out"))
         pending = submission.submit(MLP_BACKWARD.module, MLP_BACKWARD.function, arguments, True, call_limits, reply)
-        ref_loss, ref_grads = autograd_step(ref_params, Xb, Yb)
         grads = gradients(pending(), step, shapes)
         with torch.no_grad():
             update([params[k] for k in model.PARAMETERS], grads, LEARNING_RATE)
-            update([ref_params[k] for k in model.PARAMETERS], ref_grads, LEARNING_RATE)
         losses.append(float(fwd["loss"]))
-        ref_losses.append(ref_loss)
-    return losses, params, ref_losses, ref_params
+    return losses, params, list(ref.losses), ref.params
 
 
 def check(
