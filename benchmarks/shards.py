@@ -2,8 +2,8 @@
 (`batch --shard K/3`), run one after another on this machine as 3 machines like it would
 run them side by side, then `merge`; each command timed whole, in a fresh process.
 
-The class is batch_speed.py's mix (right, wrong, hanging until their time limit, stubs,
-broken). Prints each run's wall time, the slowest shard against the one batch (what 3
+The class is batch_speed.py's mix (from the test corpora: the lecture followers' folders,
+right and wrong formulations, stubs, broken). Prints each run's wall time, the slowest shard against the one batch (what 3
 machines would take, against one: target at most 0.5, 1/3 being the ideal), the 3
 shards together against the one batch (the machine time that sharding costs: each shard
 imports torch and starts its sandbox of its own), and that fixed cost alone (a batch of
