@@ -154,6 +154,8 @@ def test_the_bonus_example_is_listed_graded_released_and_tried_on_gradescope_as_
     assert released.returncode == 0, released.stderr
     out = course / "out"
     assert sorted(p.name for p in (out / "exercises").iterdir()) == ["ex5_bonus.py"]
+    readme = (out / "README.md").read_text()
+    assert "`exercises/ex5_bonus.py`" in readme and "ex1_atomic" not in readme  # the modules students fill in
     (out / ".git").mkdir()  # the students' clone
     stubs = run_grader("grade", cwd=out)
     assert f"0/{COURSE_MARKS}  0 of 2 ids right" in stubs.stdout, stubs.stdout[-2000:] + stubs.stderr

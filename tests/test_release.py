@@ -107,6 +107,8 @@ def test_the_students_readme_shows_how_to_grade_the_notebook_and_which_function_
     readme = (released / "README.md").read_text()
     assert ".venv/bin/backprop-ninja grade --submission backprop_ninja.ipynb" in readme
     assert "`cross_entropy_backward = my_dlogits`" in readme and "check only" in readme
+    for module in ("ex1_atomic", "ex2_cross_entropy", "ex3_batchnorm", "ex4_train"):
+        assert f"- `exercises/{module}.py`: " in readme
 
 
 def test_a_release_that_cannot_tell_where_students_get_the_grader_refuses_and_says_what_to_pass(tmp_path, capsys):

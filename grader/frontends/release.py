@@ -21,6 +21,7 @@ from string import Template
 
 from grader.calls.limits import training_limit
 from grader.calls.version import __version__
+from grader.exercises import catalogue
 from grader.exercises.rubric import Rubric, for_students, to_toml, tomllib
 from grader.exercises.training import NAMES
 from grader.frontends import student_notebook
@@ -140,12 +141,34 @@ def torch_requirement() -> str:
     return next(d for d in dependencies if re.match(r"torch\b", d))
 
 
+# What each of the lecture's modules holds, for the students' README.
+LECTURE_MODULES = {
+    "ex1_atomic": "one backward function per line of the forward pass, then `manual_backward`, the whole chain",
+    "ex2_cross_entropy": "the gradient of the cross-entropy in one go",
+    "ex3_batchnorm": "the gradient through batchnorm in one go",
+    "ex4_train": "`mlp_backward`, the whole backward pass, used to train",
+}
+
+
 def _filled(template: str) -> str:
-    """A script, workflow or README template with the torch requirement, the layers and
-    the training run's time limit filled in."""
+    """A script, workflow or README template with the torch requirement, the layers, the
+    training run's time limit and the modules the students fill in."""
     text = (TEMPLATES / template).read_text(encoding="utf-8")
     limit = f"{training_limit(200_000):g}"
-    return Template(text).safe_substitute(torch=torch_requirement(), required=GRADESCOPE_LAYERS, training_limit=limit)
+    return Template(text).safe_substitute(
+        torch=torch_requirement(), required=GRADESCOPE_LAYERS, training_limit=limit, exercises=_modules_listed()
+    )
+
+
+def _modules_listed() -> str:
+    """A line per module of the exercises graded: the lecture's as the lecture has them,
+    a course's by the functions it asks for."""
+    lines = []
+    for module in catalogue.MODULES:
+        functions = [f"`{e.function}`" for e in catalogue.EXERCISES if e.module == module]
+        said = LECTURE_MODULES.get(module) or ", ".join(dict.fromkeys(functions))
+        lines.append(f"- `exercises/{module}.py`: {said}.")
+    return "\n".join(lines)
 
 
 def _pyproject() -> str:
