@@ -44,13 +44,22 @@ def test_an_id_with_a_reason_of_its_own_keeps_its_row_and_the_shared_row_names_t
     assert found[0].covers == "7 of 8 ids: all but logits" and found[1].covers == ""
 
 
-def test_right_ids_and_ids_of_different_functions_are_never_merged():
+def test_right_ids_and_ids_of_different_modules_are_never_merged():
     items = [right("ex1.manual_backward.probs"), right("ex1.manual_backward.counts")]
     items += [
         ItemResult("ex1.h_backward", 0, 1, "error", RAISED, diagnosis=Diagnosis("exception", RAISED, HINT)),
-        ItemResult("ex1.bnraw_backward", 0, 2, "error", RAISED, diagnosis=Diagnosis("exception", RAISED, HINT)),
+        ItemResult("ex2.cross_entropy_backward", 0, 4, "error", RAISED, diagnosis=Diagnosis("exception", RAISED, HINT)),
     ]
     assert [len(r.items) for r in rows(items)] == [1, 1, 1, 1]
+
+
+def test_a_missing_module_is_one_row_for_all_its_ids(tmp_path):
+    from grader.grading.grader import grade
+
+    (tmp_path / "empty").mkdir()
+    shown = rows(grade(tmp_path / "empty", ids=None).items)
+    assert [(r.label, r.covers) for r in shown][:2] == [("ex1", "all 46 ids"), ("ex2.cross_entropy_backward", "")]
+    assert len(shown) == 5  # ex1, ex2, ex3, and ex4's two ids: mlp_backward and the training it drives
 
 
 def test_every_human_format_says_a_shared_reason_once_and_the_machine_formats_keep_every_id():
