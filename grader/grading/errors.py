@@ -19,7 +19,7 @@ from grader.calls.vocabulary import Code
 from grader.exercises import catalogue, model
 from grader.exercises.catalogue import Exercise
 from grader.grading import sizes
-from grader.grading.sources import last_definition
+from grader.grading.sources import last_definition, parameters
 
 # Where an exception's message says it came from: "(ex1_atomic.py, line 54, in hpreact_backward)".
 WHERE = re.compile(r"\(([\w.-]+\.py), line (\d+), in (\w+)\)\s*$")
@@ -48,8 +48,7 @@ def told(failure: Failure, folder: Path, exercise: Exercise) -> Told | None:
     if failure.kind != "exception" or found is None:
         return None
     file, number, function = found.group(1), int(found.group(2)), found.group(3)
-    path = folder / file
-    defined = last_definition(path, function) if path.parent == folder else None
+    defined = last_definition(folder / file, function)  # WHERE's file name holds no folder
     if defined is None:
         return None
     lines = defined.source.splitlines()
@@ -88,10 +87,10 @@ def _reads_grad(function: ast.FunctionDef) -> int:
 
 def _undefined(name: str, function: ast.FunctionDef, exercise: Exercise, where: str) -> str:
     """Why `name` is not there, and what to do, as far as the code tells."""
-    parameters = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    given = parameters(function)
     local = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     key = name[1:] if name.startswith("d") else ""
-    if key in model.CHAIN and name not in parameters:
+    if key in model.CHAIN and name not in given:
         if exercise.fwd == "fused" and key not in FUSED_NAMES:
             start = (
                 "start from exercise 2's gradient, dlogits = (softmax(logits) - one_hot(Yb)) / n"
@@ -101,7 +100,7 @@ def _undefined(name: str, function: ast.FunctionDef, exercise: Exercise, where: 
             return f"`{name}` is not computed in {where}, and need not be: the fused pass has no {key}; {start}"
         how = catalogue.how_computed(key)
         return f"`{name}` is not computed in {where} (a name from an earlier notebook cell?): {how}, before this line"
-    close = _close_to(name, [*parameters, *sorted(local)])
+    close = _close_to(name, [*given, *sorted(local)])
     if close:
         case = " (names are case-sensitive)" if close.lower() == name.lower() else ""
         return f"`{name}` is not defined in {where}: did you mean `{close}`?{case}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from grader.exercises import model
 from grader.exercises.catalogue import Exercise
 from grader.exercises.trials import LECTURE
-from grader.grading.sources import last_definition
+from grader.grading.sources import last_definition, parameters
 
 # The lecture's sizes, and the products of them that its code writes out (emb.view(32, 30)),
 # each as the letters of the sizes it is made of.
@@ -54,6 +54,7 @@ class Hardcoded:
 
     value: int
     where: str  # "ex1_atomic.py, line 12 (`emb.view(32*3, 10)`)" or "the global n = 32"
+    in_code: bool = True  # written in the function's code, not read from a module-level constant
 
 
 def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
@@ -79,7 +80,7 @@ def hardcoded(path: Path, function: str, line: int = 0) -> list[Hardcoded]:
     used = {node.id for node in ast.walk(body) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     for name, value in _constants(tree).items():
         if name in used:
-            found.append(Hardcoded(value, f"the global {name} = {value}"))
+            found.append(Hardcoded(value, f"the global {name} = {value}", in_code=False))
     return list({(h.value, h.where): h for h in found}.values())
 
 
@@ -90,18 +91,15 @@ def hint(found: list[Hardcoded], names: Mapping[str, str] | None = None) -> str:
     names = names or {}
     if not found:
         return f"is a size hard-coded (32 for n, 27 for V, 3 for B, 10 for E, 64 for H)? {_advice('nVBEH', names)}"
-    places: dict[str, list[int]] = {}
+    places: dict[tuple[str, bool], list[int]] = {}
     for h in found:
-        places.setdefault(h.where, []).append(h.value)
+        places.setdefault((h.where, h.in_code), []).append(h.value)
     said = []
-    for where, values in list(places.items())[:3]:
-        sizes = [
-            f"{value} ({_meant(value)})" if not where.startswith("the global") else _meant(value)
-            for value in dict.fromkeys(values)
-        ]
-        said.append(
-            f"{where} ({_listed(sizes)})" if where.startswith("the global") else f"{where} hard-codes {_listed(sizes)}"
-        )
+    for (where, in_code), values in list(places.items())[:3]:
+        if in_code:
+            said.append(f"{where} hard-codes {_listed([f'{v} ({_meant(v)})' for v in dict.fromkeys(values)])}")
+        else:
+            said.append(f"{where} ({_listed([_meant(v) for v in dict.fromkeys(values)])})")
     letters = "".join(dict.fromkeys(letter for h in found for letter in SIZES[h.value]))
     return f"{'; '.join(said)}: {_advice(letters, names)}"
 
@@ -122,17 +120,17 @@ def reading(letter: str, names: Mapping[str, str]) -> str:
     return ""
 
 
-def reading_names(body: ast.FunctionDef, parameters: tuple[str, ...], fields: tuple[str, ...] = ()) -> dict[str, str]:
+def reading_names(body: ast.FunctionDef, specified: tuple[str, ...], fields: tuple[str, ...] = ()) -> dict[str, str]:
     """Forward value -> how the student's function reaches it: by the name it gave each
-    parameter (`parameters`, as the spec names them: "dh", "h", "fwd"), or as an
+    parameter (`specified`, as the spec names them: "dh", "h", "fwd"), or as an
     attribute of its one parameter when it gets the pass's values (`fields`)."""
-    given = [a.arg for a in (*body.args.posonlyargs, *body.args.args)]
+    given = parameters(body)
     if fields and given:
         return {name: f"{given[0]}.{name}" for name in fields}
     names: dict[str, str] = {}
-    for spec, mine in zip(parameters, given):
+    for spec, mine in zip(specified, given):
         names.setdefault(spec, mine)
-    for spec, mine in zip(parameters, given):  # an upstream gradient has its value's shape
+    for spec, mine in zip(specified, given):  # an upstream gradient has its value's shape
         if spec.startswith("d"):
             names.setdefault(spec[1:], mine)
     return names

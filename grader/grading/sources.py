@@ -24,6 +24,11 @@ class Defined:
     function: ast.FunctionDef  # its last top-level def: the one that runs
 
 
+def parameters(function: ast.FunctionDef) -> list[str]:
+    """The names a def gives its positional parameters, in order."""
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+
+
 def last_definition(path: Path, function: str) -> Defined | None:
     """The last top-level `def function` of the file at `path` (a later def replaces an
     earlier one); None when the file cannot be read or parsed (its import reports that)

@@ -180,11 +180,11 @@ def cmp_line(c: Comparison) -> str:
     )
 
 
-def checked(result: ItemResult, trials: bool = True, detail: bool = True) -> str:
+def checked(result: ItemResult, trials: bool = True, detail: bool = True, title: str = "") -> str:
     """One id as `check` shows it: the verdict and the reason, a cmp line per gradient
     (per trial, or the one that says the most), the diagnosis and, for an error, the
-    traceback."""
-    lines = [f"{result.id}: {points(result.score)}/{points(result.max_score)} {result.status}"]
+    traceback. `title`: the first line, where it is not the id's own."""
+    lines = [title or f"{result.id}: {points(result.score)}/{points(result.max_score)} {result.status}"]
     if result.message:
         lines.append(f"  {result.message}")
     for gradient in result.gradients:
@@ -206,9 +206,9 @@ def checked_row(row: Row, trials: bool = True, detail: bool = True) -> str:
     if not row.covers:
         return checked(row.first, trials, detail)
     item = row.first
-    lines = [f"{row.label}: {points(row.score)}/{points(row.max_score)} {item.status} ({row.covers})"]
-    one = replace(item, id=row.label, gradients=tuple(g for i in row.items for g in i.gradients))
-    return "\n".join([*lines, *checked(one, trials, detail).splitlines()[1:]]) + "\n"
+    title = f"{row.label}: {points(row.score)}/{points(row.max_score)} {item.status} ({row.covers})"
+    every = replace(item, gradients=tuple(g for i in row.items for g in i.gradients))
+    return checked(every, trials, detail, title)
 
 
 def telling(gradient: GradientResult) -> list[Comparison]:
@@ -411,6 +411,8 @@ def html_body(report: Report, lines: bool = False) -> str:
 
     report = sanitized(report)
     shown_rows = rows(report.items)
+    sectioned = [row for row in shown_rows if _pictured(row)]
+    linked = {row.label for row in sectioned}
     cells = []
     for row in shown_rows:
         item = row.first
@@ -420,7 +422,7 @@ def html_body(report: Report, lines: bool = False) -> str:
             else ""
         )
         covers = f'<div class="ids">ids: {escape(row.covers)}</div>' if row.covers else ""
-        link = f'<a href="#{item.id}">{escape(row.label)}</a>' if _pictured(row) else escape(row.label)
+        link = f'<a href="#{item.id}">{escape(row.label)}</a>' if row.label in linked else escape(row.label)
         cells.append(
             f'<tr class="{item.status}"><td{LEFT}>{link}</td><td class="points"{RIGHT}>'
             f"{points(row.score)}/{points(row.max_score)}</td>"
@@ -429,7 +431,7 @@ def html_body(report: Report, lines: bool = False) -> str:
     # The table says what is wrong and what to do; a section below it shows the pictures
     # of the wrong gradients and the traceback, for the rows that have them.
     sections, shown = [], set()  # one traceback, shown once: the 26 keys of manual_backward may share it
-    for row in sorted((r for r in shown_rows if _pictured(r)), key=lambda r: not _pictures(r)):
+    for row in sorted(sectioned, key=lambda r: not _pictures(r)):
         detail = row.first.detail
         sections.append(_section(row, pictures, detail not in shown))
         shown.add(detail)
